@@ -1,0 +1,79 @@
+# k8s for Lua: build, test and demo.
+#   make            build libk8s and the Lua C module for Lua 5.4 and LuaJIT
+#   make test       deps + build + control plane + C tests + busted (5.4, LuaJIT)
+#   make demo       run examples/quickstart.lua against the local control plane
+#   make check-memory   C tests under ASan/UBSan and valgrind
+
+CC      ?= gcc
+BUILD   ?= build
+WARN     = -Wall -Wextra -Werror -Wshadow
+CSTD     = -std=c11 -D_GNU_SOURCE
+OPT     ?= -O2 -g
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) -fPIC -fvisibility=hidden -Iinclude -Isrc $(CFLAGS)
+LIBS     = -lcurl -ljansson -lyaml -lssl -lcrypto -lpthread -lm
+
+LUA54_INC  ?= /usr/include/lua5.4
+LUAJIT_INC ?= /usr/include/luajit-2.1
+
+CORE_SRC = $(filter-out src/lua/%,$(wildcard src/*.c))
+CORE_OBJ = $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+LUA_SRC  = $(wildcard src/lua/*.c)
+TEST_SRC = $(wildcard tests/test_*.c)
+TESTS    = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+
+.PHONY: all deps lib lua tests test test-c test-lua demo check-memory bench clean control-plane-start control-plane-stop
+all: lib lua
+
+tests: $(TESTS)
+
+deps:
+	@tools/deps.sh
+
+lib: $(BUILD)/libk8s.a $(BUILD)/libk8s.so
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h include/k8s/*.h src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libk8s.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/libk8s.so: $(CORE_OBJ)
+	$(CC) -shared -o $@ $^ $(LIBS)
+
+# The Lua C module (one source for Lua 5.4 and LuaJIT), with the core linked in.
+lua: $(BUILD)/lua5.4/k8s/core.so $(BUILD)/luajit/k8s/core.so
+
+$(BUILD)/lua5.4/k8s/core.so: $(LUA_SRC) $(CORE_OBJ) $(wildcard src/lua/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -shared -o $@ $(LUA_SRC) $(CORE_OBJ) $(LIBS)
+
+$(BUILD)/luajit/k8s/core.so: $(LUA_SRC) $(CORE_OBJ) $(wildcard src/lua/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -shared -o $@ $(LUA_SRC) $(CORE_OBJ) $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libk8s.a tests/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(BUILD)/libk8s.a $(LIBS)
+
+test: deps
+	@tools/run-tests.sh
+
+test-c: lib $(TESTS)
+	@tools/run-c-tests.sh $(TESTS)
+
+test-lua: lua
+	@tools/run-specs.sh
+
+check-memory:
+	@tools/check-memory.sh
+
+demo: deps all
+	@tools/demo.sh
+
+bench: deps all
+	@tools/bench.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,21 @@
+/**
+ * @file k8s.h
+ * @brief libk8s: a Kubernetes client core in C, modelled on client-go.
+ *
+ * Umbrella header: include this one. Modules:
+ *  - k8s/common.h     return codes, last error, global init
+ *  - k8s/ratelimit.h  token-bucket rate limiter (flowcontrol)
+ *  - k8s/config.h     rest.Config
+ *  - k8s/rest.h       RESTClient, Request, Result, Stream, Watch
+ *  - k8s/watch.h      watch stream framing
+ */
+#ifndef K8S_H
+#define K8S_H
+
+#include "k8s/common.h"
+#include "k8s/ratelimit.h"
+#include "k8s/watch.h"
+#include "k8s/config.h"
+#include "k8s/rest.h"
+
+#endif

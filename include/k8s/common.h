@@ -1,0 +1,81 @@
+/**
+ * @file k8s/common.h
+ * @brief Shared conventions of libk8s: return codes and the last-error call.
+ *
+ * Every function that can fail returns an int: 0 (K8S_OK) on success, a
+ * negative K8S_E* code on failure. The detail of the most recent failure on
+ * the calling thread is available from k8s_error_last(). Objects returned
+ * through an `out` pointer belong to the caller and are released with that
+ * type's `_free` function; getters borrow.
+ *
+ * Threading: library-wide state is initialised once (k8s_global_init, also
+ * called implicitly). A client and the objects made from it must be used by
+ * one thread at a time; distinct clients may be used from distinct threads.
+ * A rate limiter shared between clients is safe to use from several threads.
+ */
+#ifndef K8S_COMMON_H
+#define K8S_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define K8S_EXTERN(type) extern __attribute__((visibility("default"))) type
+#else
+#define K8S_EXTERN(type) extern type
+#endif
+
+/** Return codes. */
+typedef enum {
+	K8S_OK = 0,
+	K8S_ERROR = -1,       /**< generic failure */
+	K8S_EINVALID = -2,    /**< invalid argument or configuration */
+	K8S_ENOTFOUND = -3,   /**< a file or entry does not exist */
+	K8S_ESTATUS = -4,     /**< the server answered with an error Status */
+	K8S_ETRANSPORT = -5,  /**< connection-level failure (refused, DNS, reset) */
+	K8S_ETIMEOUT = -6,    /**< the operation timed out */
+	K8S_ECERTIFICATE = -7,/**< TLS verification failed */
+	K8S_EAUTH = -8,       /**< a credential could not be obtained */
+	K8S_ENOMEM = -9,      /**< out of memory */
+	K8S_EOF = -10,        /**< end of a stream or watch */
+	K8S_EDECODE = -11     /**< a response could not be decoded */
+} k8s_error_code;
+
+/** The last error on this thread. */
+typedef struct {
+	int code;            /**< one of k8s_error_code */
+	const char *reason;  /**< short class, e.g. "ConnectionRefused", "Invalid" */
+	const char *message; /**< one readable line; never holds a secret */
+} k8s_error;
+
+/**
+ * The last error recorded on the calling thread.
+ * @return a pointer valid until the next failing call on this thread;
+ *         never NULL (code K8S_OK and empty strings when there is none).
+ */
+K8S_EXTERN(const k8s_error *) k8s_error_last(void);
+
+/** Clear the last error of the calling thread. */
+K8S_EXTERN(void) k8s_error_clear(void);
+
+/**
+ * Initialise library-wide state (libcurl, OpenSSL). Reference-counted;
+ * called implicitly by constructors. Thread-safe.
+ * @return 0 or an error code
+ */
+K8S_EXTERN(int) k8s_global_init(void);
+
+/** Release what k8s_global_init acquired, when the count drops to zero. */
+K8S_EXTERN(void) k8s_global_shutdown(void);
+
+/** The library version, e.g. "0.1.0". */
+K8S_EXTERN(const char *) k8s_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

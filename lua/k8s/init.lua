@@ -1,0 +1,54 @@
+--- k8s for Lua: a Kubernetes client with a C core, modelled on client-go.
+--   local k8s = require "k8s"
+--   local config = assert(k8s.clientcmd.BuildConfigFromFlags("", ""))
+--   local cs = assert(k8s.NewForConfig(config))
+--   local pod, err = cs:CoreV1():Pods("default"):Get("name")
+-- See the README and API.md for the whole surface.
+-- @module k8s
+local core = require "k8s.core"
+
+local k8s = {
+  _VERSION = core.version(),
+  --- JSON null (the same value as cjson.null).
+  null = core.null,
+  --- Metatable marking a table as a JSON array (decoded arrays carry it).
+  array_mt = core.array_mt,
+  errors = require "k8s.errors",
+  rest = require "k8s.rest",
+  json = { encode = core.json_encode, decode = core.json_decode },
+  --- apimachinery types.PatchType values (media types).
+  types = {
+    JSONPatchType = "application/json-patch+json",
+    MergePatchType = "application/merge-patch+json",
+    StrategicMergePatchType = "application/strategic-merge-patch+json",
+    ApplyPatchType = "application/apply-patch+yaml",
+  },
+}
+
+--- An empty JSON array value: setmetatable({}, k8s.array_mt).
+function k8s.empty_array()
+  return setmetatable({}, core.array_mt)
+end
+
+k8s.flowcontrol = { NewTokenBucketRateLimiter = k8s.rest.NewTokenBucketRateLimiter }
+
+-- Modules that may not be present in every build stage load lazily.
+local lazy = { clientcmd = "k8s.clientcmd", dynamic = "k8s.dynamic", pager = "k8s.pager", kubernetes = "k8s.kubernetes" }
+setmetatable(k8s, {
+  __index = function(t, k)
+    local m = lazy[k]
+    if m then
+      local v = require(m)
+      rawset(t, k, v)
+      return v
+    end
+    if k == "NewForConfig" or k == "NewForConfigOrDie" then
+      local v = require("k8s.kubernetes")[k]
+      rawset(t, k, v)
+      return v
+    end
+    return nil
+  end,
+})
+
+return k8s

@@ -1,0 +1,122 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "internal.h"
+
+int k8s_buf_grow(k8s_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1, cap;
+	char *p;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->ptr, cap);
+	if (!p)
+		return k8s__error_oom();
+	b->ptr = p;
+	b->cap = cap;
+	return 0;
+}
+
+int k8s_buf_put(k8s_buf *b, const void *data, size_t len)
+{
+	if (k8s_buf_grow(b, len) < 0)
+		return K8S_ENOMEM;
+	if (len)
+		memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = 0;
+	return 0;
+}
+
+int k8s_buf_puts(k8s_buf *b, const char *s)
+{
+	return k8s_buf_put(b, s, strlen(s));
+}
+
+int k8s_buf_printf(k8s_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return k8s__error(K8S_ERROR, "Internal", "format error");
+	if (k8s_buf_grow(b, (size_t)n) < 0)
+		return K8S_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void k8s_buf_consume(k8s_buf *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+		if (b->ptr)
+			b->ptr[0] = 0;
+		return;
+	}
+	memmove(b->ptr, b->ptr + n, b->len - n);
+	b->len -= n;
+	b->ptr[b->len] = 0;
+}
+
+char *k8s_buf_detach(k8s_buf *b)
+{
+	char *p = b->ptr;
+	if (!p)
+		p = calloc(1, 1);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void k8s_buf_free(k8s_buf *b)
+{
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+}
+
+char *k8s__strdup(const char *s)
+{
+	return s ? k8s__strndup(s, strlen(s)) : NULL;
+}
+
+char *k8s__strndup(const char *s, size_t n)
+{
+	char *p;
+	if (!s)
+		return NULL;
+	p = malloc(n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+double k8s__now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void k8s__sleep(double seconds)
+{
+	struct timespec ts;
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}

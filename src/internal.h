@@ -1,0 +1,41 @@
+/* Private helpers shared by the C core. Not installed. */
+#ifndef K8S_INTERNAL_H
+#define K8S_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include "k8s.h"
+
+#if defined(__GNUC__)
+#define K8S_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define K8S_PRINTF(a, b)
+#endif
+
+/* Record the calling thread's last error; returns code so callers can
+ * `return k8s__error(K8S_EINVALID, "Invalid", "...")`. The message must never
+ * include a secret. */
+int k8s__error(int code, const char *reason, const char *fmt, ...) K8S_PRINTF(3, 4);
+int k8s__error_oom(void);
+
+/* A growable byte buffer, always NUL-terminated when ptr != NULL. */
+typedef struct {
+	char *ptr;
+	size_t len, cap;
+} k8s_buf;
+
+#define K8S_BUF_INIT {NULL, 0, 0}
+int k8s_buf_grow(k8s_buf *b, size_t extra);
+int k8s_buf_put(k8s_buf *b, const void *data, size_t len);
+int k8s_buf_puts(k8s_buf *b, const char *s);
+int k8s_buf_printf(k8s_buf *b, const char *fmt, ...) K8S_PRINTF(2, 3);
+void k8s_buf_consume(k8s_buf *b, size_t n); /* drop n bytes from the front */
+char *k8s_buf_detach(k8s_buf *b);           /* caller frees; buffer reset */
+void k8s_buf_free(k8s_buf *b);
+
+char *k8s__strdup(const char *s);  /* NULL-safe */
+char *k8s__strndup(const char *s, size_t n);
+double k8s__now(void);             /* monotonic seconds */
+void k8s__sleep(double seconds);
+
+#endif

@@ -1,0 +1,1176 @@
+/* The Lua binding: module "k8s.core". One source for Lua 5.4 and LuaJIT.
+ * Userdata wrap the C core's objects; lua/k8s/*.lua builds the public API
+ * on top. Invalid arguments raise; network and server failures return
+ * nil, err where err is a table with code, reason, message, status and
+ * retryAfterSeconds. */
+#include <stdlib.h>
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include "k8s.h"
+#include "json.h"
+#include "core.h"
+
+#define MT_CLIENT "k8s.RESTClient"
+#define MT_REQUEST "k8s.Request"
+#define MT_RESULT "k8s.Result"
+#define MT_STREAM "k8s.Stream"
+#define MT_WATCH "k8s.Watcher"
+#define MT_LIMITER "k8s.RateLimiter"
+
+typedef struct { k8s_rest_client *c; } l_client;
+typedef struct { k8s_request *r; } l_request;
+typedef struct { k8s_result *res; } l_result;
+typedef struct { k8s_stream *s; } l_stream;
+typedef struct { k8s_watch *w; } l_watch;
+typedef struct { k8s_rate_limiter *rl; } l_limiter;
+
+/* ---- errors ---- */
+
+void k8s_lua_push_error(lua_State *L, int code, const char *reason, const char *message, const char *status_json,
+			int retry_after)
+{
+	lua_createtable(L, 0, 6);
+	lua_pushinteger(L, code);
+	lua_setfield(L, -2, "code");
+	lua_pushstring(L, reason ? reason : "");
+	lua_setfield(L, -2, "reason");
+	lua_pushstring(L, message ? message : "");
+	lua_setfield(L, -2, "message");
+	lua_pushinteger(L, retry_after);
+	lua_setfield(L, -2, "retryAfterSeconds");
+	if (status_json) {
+		char err[128];
+		if (k8s_lua_json_decode(L, status_json, strlen(status_json), err, sizeof(err)))
+			lua_setfield(L, -2, "status");
+	}
+	luaL_getmetatable(L, "k8s.Error");
+	lua_setmetatable(L, -2);
+}
+
+int k8s_lua_fail_last(lua_State *L)
+{
+	const k8s_error *e = k8s_error_last();
+	lua_pushnil(L);
+	k8s_lua_push_error(L, 0, e->reason, e->message, NULL, 0);
+	return 2;
+}
+
+int k8s_lua_fail_status(lua_State *L, const k8s_status *st)
+{
+	lua_pushnil(L);
+	k8s_lua_push_error(L, st->code, st->reason, st->message, st->status_json, st->retry_after_seconds);
+	return 2;
+}
+
+int k8s_lua_raise_last(lua_State *L, const char *where)
+{
+	const k8s_error *e = k8s_error_last();
+	return luaL_error(L, "%s: %s", where, e->message);
+}
+
+static int error_tostring(lua_State *L)
+{
+	lua_Integer code;
+	const char *reason, *msg;
+	lua_getfield(L, 1, "code");
+	code = lua_tointeger(L, -1);
+	lua_getfield(L, 1, "reason");
+	reason = lua_tostring(L, -1);
+	lua_getfield(L, 1, "message");
+	msg = lua_tostring(L, -1);
+	if (code)
+		lua_pushfstring(L, "k8s: %s (%d): %s", reason ? reason : "", (int)code, msg ? msg : "");
+	else
+		lua_pushfstring(L, "k8s: %s: %s", reason ? reason : "", msg ? msg : "");
+	return 1;
+}
+
+/* ---- config from a Lua table ---- */
+
+static const char *const top_extra[] = {NULL};
+
+static int known_prefix(const char *path, size_t plen)
+{
+	size_t i;
+	const char *f;
+	for (i = 0; (f = k8s_config_field_name(i)); i++)
+		if (strncmp(f, path, plen) == 0 && (f[plen] == 0 || f[plen] == '.'))
+			return 1;
+	return 0;
+}
+
+/* Reject keys the config does not know, naming them. */
+static void check_keys(lua_State *L, int idx, const char *prefix)
+{
+	char path[256];
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "config%s%s: keys must be strings", *prefix ? "." : "", prefix);
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", lua_tostring(L, -1));
+		if (!known_prefix(path, strlen(path))) {
+			/* these are handled by the Lua layer or carry no C meaning */
+			if (strcmp(path, "AuthConfigPersister") && strcmp(path, "AuthProvider.Plugin") &&
+			    strcmp(path, "RateLimiter") && strcmp(path, "WarningHandler") &&
+			    strcmp(path, "ExecProvider.Config") && strcmp(path, "ExecProvider.Cluster"))
+				luaL_error(L, "config: unknown field %s", path);
+		}
+	}
+	(void)top_extra;
+}
+
+static void set_or_raise(lua_State *L, int rc, const char *field)
+{
+	(void)field;
+	if (rc < 0)
+		luaL_error(L, "%s", k8s_error_last()->message);
+}
+
+static const char *tname(lua_State *L, int idx)
+{
+	return lua_typename(L, lua_type(L, idx));
+}
+
+/* Push tbl.a.b for "a.b"; pushes nil when absent. */
+static void get_path(lua_State *L, int tidx, const char *field)
+{
+	char part[64];
+	const char *p = field, *dot;
+	lua_pushvalue(L, tidx);
+	while ((dot = strchr(p, '.'))) {
+		size_t n = (size_t)(dot - p);
+		if (n >= sizeof(part))
+			n = sizeof(part) - 1;
+		memcpy(part, p, n);
+		part[n] = 0;
+		if (lua_type(L, -1) != LUA_TTABLE) {
+			lua_pop(L, 1);
+			lua_pushnil(L);
+			return;
+		}
+		lua_getfield(L, -1, part);
+		lua_remove(L, -2);
+		p = dot + 1;
+	}
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		return;
+	}
+	lua_getfield(L, -1, p);
+	lua_remove(L, -2);
+}
+
+k8s_config *k8s_lua_check_config(lua_State *L, int idx)
+{
+	k8s_config *cfg;
+	size_t i;
+	const char *f;
+	int t = lua_gettop(L);
+	if (idx < 0)
+		idx = t + idx + 1;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	check_keys(L, idx, "");
+	/* nested tables */
+	{
+		static const char *const nested[] = {"Impersonate", "TLSClientConfig", "ContentConfig", "AuthProvider",
+						     "ExecProvider", NULL};
+		int k;
+		for (k = 0; nested[k]; k++) {
+			lua_getfield(L, idx, nested[k]);
+			if (!lua_isnil(L, -1)) {
+				if (lua_type(L, -1) != LUA_TTABLE)
+					luaL_error(L, "config.%s must be a table, got %s", nested[k], tname(L, -1));
+				check_keys(L, lua_gettop(L), nested[k]);
+			}
+			lua_pop(L, 1);
+		}
+	}
+	if (k8s_config_new(&cfg) < 0)
+		luaL_error(L, "out of memory");
+	/* park cfg in a userdata-free way: free on error through a guard */
+	for (i = 0; (f = k8s_config_field_name(i)); i++) {
+		k8s_field_type ft = k8s_config_field_type(f);
+		int rc = 0;
+		get_path(L, idx, f);
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
+			continue;
+		}
+		switch (ft) {
+		case K8S_FIELD_STRING:
+			if (lua_type(L, -1) != LUA_TSTRING)
+				goto bad_type;
+			rc = k8s_config_set_string(cfg, f, lua_tostring(L, -1));
+			break;
+		case K8S_FIELD_BYTES: {
+			size_t len;
+			const char *s;
+			if (lua_type(L, -1) != LUA_TSTRING)
+				goto bad_type;
+			s = lua_tolstring(L, -1, &len);
+			rc = k8s_config_set_bytes(cfg, f, s, len);
+			break;
+		}
+		case K8S_FIELD_BOOL:
+			if (lua_type(L, -1) != LUA_TBOOLEAN)
+				goto bad_type;
+			rc = k8s_config_set_bool(cfg, f, lua_toboolean(L, -1));
+			break;
+		case K8S_FIELD_NUMBER:
+			if (lua_type(L, -1) != LUA_TNUMBER)
+				goto bad_type;
+			rc = k8s_config_set_number(cfg, f, lua_tonumber(L, -1));
+			break;
+		case K8S_FIELD_LIST: {
+			int n, j;
+			if (lua_type(L, -1) != LUA_TTABLE)
+				goto bad_type;
+			n = (int)K8S_LUA_RAWLEN(L, -1);
+			for (j = 1; j <= n && rc == 0; j++) {
+				lua_rawgeti(L, -1, j);
+				if (lua_type(L, -1) != LUA_TSTRING) {
+					k8s_config_free(cfg);
+					luaL_error(L, "config.%s[%d] must be a string, got %s", f, j, tname(L, -1));
+				}
+				rc = k8s_config_add_string(cfg, f, lua_tostring(L, -1));
+				lua_pop(L, 1);
+			}
+			break;
+		}
+		case K8S_FIELD_PAIRS: {
+			int tix = lua_gettop(L);
+			if (lua_type(L, -1) != LUA_TTABLE)
+				goto bad_type;
+			if (K8S_LUA_RAWLEN(L, tix) > 0) {
+				/* list of { Name = ..., Value = ... } (ExecProvider.Env) */
+				int n = (int)K8S_LUA_RAWLEN(L, tix), j;
+				for (j = 1; j <= n && rc == 0; j++) {
+					lua_rawgeti(L, tix, j);
+					lua_getfield(L, -1, "Name");
+					lua_getfield(L, -2, "Value");
+					if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
+						k8s_config_free(cfg);
+						luaL_error(L, "config.%s[%d] must be { Name = string, Value = string }", f, j);
+					}
+					rc = k8s_config_add_pair(cfg, f, lua_tostring(L, -2), lua_tostring(L, -1));
+					lua_pop(L, 3);
+				}
+				break;
+			}
+			lua_pushnil(L);
+			while (rc == 0 && lua_next(L, tix)) {
+				if (lua_type(L, -2) != LUA_TSTRING) {
+					k8s_config_free(cfg);
+					luaL_error(L, "config.%s: keys must be strings", f);
+				}
+				if (lua_type(L, -1) == LUA_TTABLE) {
+					int n = (int)K8S_LUA_RAWLEN(L, -1), j;
+					for (j = 1; j <= n && rc == 0; j++) {
+						lua_rawgeti(L, -1, j);
+						if (lua_type(L, -1) != LUA_TSTRING) {
+							k8s_config_free(cfg);
+							luaL_error(L, "config.%s.%s[%d] must be a string", f, lua_tostring(L, -3), j);
+						}
+						rc = k8s_config_add_pair(cfg, f, lua_tostring(L, -3), lua_tostring(L, -1));
+						lua_pop(L, 1);
+					}
+				} else if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ||
+					   lua_type(L, -1) == LUA_TBOOLEAN) {
+					const char *v = lua_type(L, -1) == LUA_TBOOLEAN
+								? (lua_toboolean(L, -1) ? "true" : "false")
+								: lua_tostring(L, -1); /* converts a number in place: value slot only */
+					rc = k8s_config_add_pair(cfg, f, lua_tostring(L, -2), v);
+				} else {
+					k8s_config_free(cfg);
+					luaL_error(L, "config.%s.%s must be a string or a list of strings, got %s", f,
+						   lua_tostring(L, -2), tname(L, -1));
+				}
+				lua_pop(L, 1);
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		lua_pop(L, 1);
+		if (rc < 0) {
+			char msg[512];
+			snprintf(msg, sizeof(msg), "%s", k8s_error_last()->message);
+			k8s_config_free(cfg);
+			luaL_error(L, "%s", msg);
+		}
+		continue;
+bad_type:
+		{
+			const char *want = ft == K8S_FIELD_STRING ? "a string" : ft == K8S_FIELD_BYTES ? "a string"
+					   : ft == K8S_FIELD_BOOL ? "a boolean" : ft == K8S_FIELD_NUMBER ? "a number" : "a table";
+			const char *got = tname(L, -1);
+			k8s_config_free(cfg);
+			luaL_error(L, "config.%s must be %s, got %s", f, want, got);
+		}
+	}
+	lua_getfield(L, idx, "RateLimiter");
+	if (!lua_isnil(L, -1)) {
+		l_limiter *lim = luaL_testudata(L, -1, MT_LIMITER);
+		if (!lim) {
+			k8s_config_free(cfg);
+			luaL_error(L, "config.RateLimiter must be a rate limiter (from GetRateLimiter or k8s.flowcontrol), got %s",
+				   tname(L, -1));
+		}
+		k8s_config_set_rate_limiter(cfg, lim->rl);
+	}
+	lua_pop(L, 1);
+	lua_settop(L, t);
+	return cfg;
+}
+
+/* Guarded config: a userdata that frees the config on GC, so that a later
+ * raise does not leak it. */
+typedef struct { k8s_config *cfg; } l_cfgguard;
+
+static int cfgguard_gc(lua_State *L)
+{
+	l_cfgguard *g = lua_touserdata(L, 1);
+	k8s_config_free(g->cfg);
+	g->cfg = NULL;
+	return 0;
+}
+
+k8s_config **k8s_lua_guard_config(lua_State *L, k8s_config *cfg)
+{
+	l_cfgguard *g = lua_newuserdata(L, sizeof(*g));
+	g->cfg = cfg;
+	if (luaL_newmetatable(L, "k8s.ConfigGuard")) {
+		lua_pushcfunction(L, cfgguard_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+	return &g->cfg;
+}
+
+/* ---- RESTClient ---- */
+
+static l_client *check_client(lua_State *L, int i)
+{
+	l_client *c = luaL_checkudata(L, i, MT_CLIENT);
+	if (!c->c)
+		luaL_argerror(L, i, "RESTClient is closed");
+	return c;
+}
+
+void k8s_lua_push_client(lua_State *L, k8s_rest_client *rc)
+{
+	l_client *c = lua_newuserdata(L, sizeof(*c));
+	c->c = rc;
+	luaL_setmetatable(L, MT_CLIENT);
+}
+
+/* core.rest_client_for(configTable, versioned) */
+static int l_rest_client_for(lua_State *L)
+{
+	k8s_config **cfg = k8s_lua_guard_config(L, k8s_lua_check_config(L, 1));
+	int versioned = lua_toboolean(L, 2);
+	k8s_rest_client *rc;
+	int r = versioned ? k8s_rest_client_for(&rc, *cfg) : k8s_rest_client_unversioned(&rc, *cfg);
+	if (r < 0) {
+		if (r == K8S_EINVALID)
+			return luaL_error(L, "%s", k8s_error_last()->message);
+		return k8s_lua_fail_last(L);
+	}
+	k8s_lua_push_client(L, rc);
+	return 1;
+}
+
+static int client_gc(lua_State *L)
+{
+	l_client *c = luaL_checkudata(L, 1, MT_CLIENT);
+	k8s_rest_client_free(c->c);
+	c->c = NULL;
+	return 0;
+}
+
+static int client_tostring(lua_State *L)
+{
+	l_client *c = luaL_checkudata(L, 1, MT_CLIENT);
+	const char *g = "", *v = "";
+	if (!c->c) {
+		lua_pushstring(L, "k8s.RESTClient (closed)");
+		return 1;
+	}
+	k8s_rest_client_api_version(c->c, &g, &v);
+	lua_pushfstring(L, "k8s.RESTClient(%s %s%s%s)", k8s_rest_client_base_url(c->c), g, *g ? "/" : "", v);
+	return 1;
+}
+
+static void push_request(lua_State *L, k8s_request *r)
+{
+	l_request *q = lua_newuserdata(L, sizeof(*q));
+	q->r = r;
+	luaL_setmetatable(L, MT_REQUEST);
+}
+
+static int client_verb(lua_State *L)
+{
+	l_client *c = check_client(L, 1);
+	const char *verb = luaL_checkstring(L, 2);
+	k8s_request *r;
+	if (k8s_rest_client_verb(&r, c->c, verb) < 0)
+		return k8s_lua_raise_last(L, "Verb");
+	push_request(L, r);
+	return 1;
+}
+
+static int verb_fixed(lua_State *L, const char *verb)
+{
+	l_client *c = check_client(L, 1);
+	k8s_request *r;
+	if (k8s_rest_client_verb(&r, c->c, verb) < 0)
+		return k8s_lua_raise_last(L, verb);
+	push_request(L, r);
+	return 1;
+}
+
+static int client_get(lua_State *L) { return verb_fixed(L, "GET"); }
+static int client_post(lua_State *L) { return verb_fixed(L, "POST"); }
+static int client_put(lua_State *L) { return verb_fixed(L, "PUT"); }
+static int client_delete(lua_State *L) { return verb_fixed(L, "DELETE"); }
+
+static int client_patch(lua_State *L)
+{
+	const char *pt = luaL_checkstring(L, 2);
+	l_request *q;
+	verb_fixed(L, "PATCH");
+	q = lua_touserdata(L, -1);
+	if (k8s_request_set_header(q->r, "Content-Type", pt) < 0)
+		return k8s_lua_raise_last(L, "Patch");
+	return 1;
+}
+
+static int client_api_version(lua_State *L)
+{
+	l_client *c = check_client(L, 1);
+	const char *g, *v;
+	k8s_rest_client_api_version(c->c, &g, &v);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, g);
+	lua_setfield(L, -2, "Group");
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, "Version");
+	return 1;
+}
+
+static void push_limiter(lua_State *L, k8s_rate_limiter *rl)
+{
+	l_limiter *l = lua_newuserdata(L, sizeof(*l));
+	l->rl = rl;
+	luaL_setmetatable(L, MT_LIMITER);
+}
+
+static int client_rate_limiter(lua_State *L)
+{
+	l_client *c = check_client(L, 1);
+	k8s_rate_limiter *rl = k8s_rest_client_rate_limiter(c->c);
+	if (!rl) {
+		lua_pushnil(L);
+		return 1;
+	}
+	push_limiter(L, k8s_rate_limiter_ref(rl));
+	return 1;
+}
+
+static int client_base_url(lua_State *L)
+{
+	l_client *c = check_client(L, 1);
+	lua_pushstring(L, k8s_rest_client_base_url(c->c));
+	return 1;
+}
+
+/* ---- rate limiter ---- */
+
+static int l_new_token_bucket(lua_State *L)
+{
+	k8s_rate_limiter *rl;
+	double qps = luaL_checknumber(L, 1);
+	lua_Integer burst = luaL_checkinteger(L, 2);
+	if (k8s_rate_limiter_new_token_bucket(&rl, qps, (int)burst) < 0)
+		return k8s_lua_raise_last(L, "NewTokenBucketRateLimiter");
+	push_limiter(L, rl);
+	return 1;
+}
+
+static int limiter_try_accept(lua_State *L)
+{
+	l_limiter *l = luaL_checkudata(L, 1, MT_LIMITER);
+	lua_pushboolean(L, k8s_rate_limiter_try_accept(l->rl));
+	return 1;
+}
+
+static int limiter_accept(lua_State *L)
+{
+	l_limiter *l = luaL_checkudata(L, 1, MT_LIMITER);
+	lua_pushnumber(L, k8s_rate_limiter_accept(l->rl));
+	return 1;
+}
+
+static int limiter_qps(lua_State *L)
+{
+	l_limiter *l = luaL_checkudata(L, 1, MT_LIMITER);
+	lua_pushnumber(L, k8s_rate_limiter_qps(l->rl));
+	return 1;
+}
+
+static int limiter_gc(lua_State *L)
+{
+	l_limiter *l = luaL_checkudata(L, 1, MT_LIMITER);
+	k8s_rate_limiter_free(l->rl);
+	l->rl = NULL;
+	return 0;
+}
+
+/* ---- Request ---- */
+
+static l_request *check_request(lua_State *L, int i)
+{
+	l_request *q = luaL_checkudata(L, i, MT_REQUEST);
+	if (!q->r)
+		luaL_argerror(L, i, "request was already executed");
+	return q;
+}
+
+#define REQ_STRING_SETTER(lname, cfn, what)                                   \
+	static int lname(lua_State *L)                                        \
+	{                                                                     \
+		l_request *q = check_request(L, 1);                           \
+		const char *v = luaL_checkstring(L, 2);                       \
+		if (cfn(q->r, v) < 0)                                         \
+			return k8s_lua_raise_last(L, what);                   \
+		lua_settop(L, 1);                                             \
+		return 1;                                                     \
+	}
+
+REQ_STRING_SETTER(req_namespace, k8s_request_namespace, "Namespace")
+REQ_STRING_SETTER(req_resource, k8s_request_resource, "Resource")
+REQ_STRING_SETTER(req_name, k8s_request_name, "Name")
+REQ_STRING_SETTER(req_abs_path, k8s_request_abs_path, "AbsPath")
+
+static int join_args(lua_State *L, int (*fn)(k8s_request *, const char *), const char *what)
+{
+	l_request *q = check_request(L, 1);
+	int n = lua_gettop(L), i;
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (i = 2; i <= n; i++) {
+		luaL_checkstring(L, i);
+		if (i > 2)
+			luaL_addchar(&b, '/');
+		lua_pushvalue(L, i);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	if (fn(q->r, lua_tostring(L, -1)) < 0)
+		return k8s_lua_raise_last(L, what);
+	lua_settop(L, 1);
+	return 1;
+}
+
+static int req_subresource(lua_State *L) { return join_args(L, k8s_request_subresource, "SubResource"); }
+static int req_prefix(lua_State *L) { return join_args(L, k8s_request_prefix, "Prefix"); }
+static int req_suffix(lua_State *L) { return join_args(L, k8s_request_suffix, "Suffix"); }
+
+static const char *param_string(lua_State *L, int idx, char *buf, size_t n)
+{
+	switch (lua_type(L, idx)) {
+	case LUA_TSTRING:
+		return lua_tostring(L, idx);
+	case LUA_TBOOLEAN:
+		return lua_toboolean(L, idx) ? "true" : "false";
+	case LUA_TNUMBER: {
+		lua_Number d = lua_tonumber(L, idx);
+#if LUA_VERSION_NUM >= 503
+		if (lua_isinteger(L, idx)) {
+			snprintf(buf, n, "%lld", (long long)lua_tointeger(L, idx));
+			return buf;
+		}
+#endif
+		if (d == (lua_Number)(long long)d)
+			snprintf(buf, n, "%lld", (long long)d);
+		else
+			snprintf(buf, n, "%.17g", (double)d);
+		return buf;
+	}
+	default:
+		return NULL;
+	}
+}
+
+static int req_param(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	const char *k = luaL_checkstring(L, 2);
+	char buf[64];
+	const char *v = param_string(L, 3, buf, sizeof(buf));
+	if (!v)
+		return luaL_argerror(L, 3, "string, number or boolean expected");
+	if (k8s_request_param(q->r, k, v) < 0)
+		return k8s_lua_raise_last(L, "Param");
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* VersionedParams(opts): every non-empty field becomes a query parameter;
+ * list values repeat the parameter. Tables (preconditions) are not allowed. */
+int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what)
+{
+	char buf[64];
+	if (lua_isnoneornil(L, idx))
+		return 0;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *k, *v;
+		if (lua_type(L, -2) != LUA_TSTRING)
+			return luaL_error(L, "%s: option keys must be strings", what);
+		k = lua_tostring(L, -2);
+		if (lua_type(L, -1) == LUA_TTABLE) {
+			int n = (int)K8S_LUA_RAWLEN(L, -1), j;
+			for (j = 1; j <= n; j++) {
+				lua_rawgeti(L, -1, j);
+				v = param_string(L, -1, buf, sizeof(buf));
+				if (!v)
+					return luaL_error(L, "%s: option %s[%d] must be a string, number or boolean", what, k, j);
+				if (k8s_request_param(r, k, v) < 0)
+					return k8s_lua_raise_last(L, what);
+				lua_pop(L, 1);
+			}
+		} else {
+			v = param_string(L, -1, buf, sizeof(buf));
+			if (!v)
+				return luaL_error(L, "%s: option %s must be a string, number or boolean, got %s", what, k,
+						  lua_typename(L, lua_type(L, -1)));
+			/* empty strings are left out, as VersionedParams omits empty fields */
+			if (*v && k8s_request_param(r, k, v) < 0)
+				return k8s_lua_raise_last(L, what);
+		}
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+static int req_versioned_params(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	k8s_lua_add_params(L, q->r, 2, "VersionedParams");
+	lua_settop(L, 1);
+	return 1;
+}
+
+static int req_set_header(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	const char *k = luaL_checkstring(L, 2);
+	const char *v = luaL_checkstring(L, 3);
+	if (k8s_request_set_header(q->r, k, v) < 0)
+		return k8s_lua_raise_last(L, "SetHeader");
+	lua_settop(L, 1);
+	return 1;
+}
+
+int k8s_lua_set_body(lua_State *L, k8s_request *r, int idx)
+{
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		size_t len;
+		const char *s = lua_tolstring(L, idx, &len);
+		if (k8s_request_body(r, s, len) < 0)
+			return k8s_lua_raise_last(L, "Body");
+	} else if (lua_type(L, idx) == LUA_TTABLE) {
+		char *out = NULL, err[256];
+		size_t len = 0;
+		int rc;
+		if (!k8s_lua_json_encode(L, idx, &out, &len, err, sizeof(err)))
+			return luaL_error(L, "Body: %s", err);
+		rc = k8s_request_body(r, out, len);
+		free(out);
+		if (rc < 0)
+			return k8s_lua_raise_last(L, "Body");
+	} else {
+		return luaL_argerror(L, idx, "table or string expected");
+	}
+	return 0;
+}
+
+static int req_body(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	k8s_lua_set_body(L, q->r, 2);
+	lua_settop(L, 1);
+	return 1;
+}
+
+static int req_timeout(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	if (k8s_request_timeout(q->r, luaL_checknumber(L, 2)) < 0)
+		return k8s_lua_raise_last(L, "Timeout");
+	lua_settop(L, 1);
+	return 1;
+}
+
+static int req_max_retries(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	k8s_request_max_retries(q->r, (int)luaL_checkinteger(L, 2));
+	lua_settop(L, 1);
+	return 1;
+}
+
+static int req_url(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	char *u = k8s_request_url(q->r);
+	if (!u)
+		return k8s_lua_raise_last(L, "URL");
+	lua_pushstring(L, u);
+	free(u);
+	return 1;
+}
+
+static int req_gc(lua_State *L)
+{
+	l_request *q = luaL_checkudata(L, 1, MT_REQUEST);
+	k8s_request_free(q->r);
+	q->r = NULL;
+	return 0;
+}
+
+/* Errors detected before sending (invalid request) raise; everything else is
+ * a result. */
+static int raise_if_invalid(lua_State *L, int rc, const char *what)
+{
+	if (rc == K8S_EINVALID)
+		return k8s_lua_raise_last(L, what);
+	return 0;
+}
+
+static int req_do(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	k8s_result *res = NULL;
+	int rc = k8s_request_do(&res, q->r);
+	l_result *lr;
+	if (!res) {
+		raise_if_invalid(L, rc, "Do");
+		return k8s_lua_fail_last(L);
+	}
+	lr = lua_newuserdata(L, sizeof(*lr));
+	lr->res = res;
+	luaL_setmetatable(L, MT_RESULT);
+	return 1;
+}
+
+/* Decode a body to a Lua value, or push nil, err. Returns values pushed. */
+int k8s_lua_push_body(lua_State *L, const char *body, size_t len)
+{
+	char err[256];
+	if (len == 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	if (!k8s_lua_json_decode(L, body, len, err, sizeof(err))) {
+		lua_pushnil(L);
+		k8s_lua_push_error(L, 0, "DecodeError", err, NULL, 0);
+		return 2;
+	}
+	return 1;
+}
+
+/* Execute a request and return the decoded object, or nil, err. */
+int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body)
+{
+	k8s_result *res = NULL;
+	int rc = k8s_request_do(&res, r), n;
+	if (!res) {
+		raise_if_invalid(L, rc, "request");
+		return k8s_lua_fail_last(L);
+	}
+	if (rc < 0) {
+		n = k8s_lua_fail_status(L, k8s_result_status(res));
+		k8s_result_free(res);
+		return n;
+	}
+	if (!want_body) {
+		k8s_result_free(res);
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	{
+		size_t len;
+		const char *b = k8s_result_body(res, &len);
+		n = k8s_lua_push_body(L, b, len);
+	}
+	k8s_result_free(res);
+	return n;
+}
+
+static int req_do_raw(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	k8s_result *res = NULL;
+	int rc = k8s_request_do(&res, q->r), n;
+	size_t len;
+	const char *b;
+	if (!res) {
+		raise_if_invalid(L, rc, "DoRaw");
+		return k8s_lua_fail_last(L);
+	}
+	if (rc < 0) {
+		n = k8s_lua_fail_status(L, k8s_result_status(res));
+		k8s_result_free(res);
+		return n;
+	}
+	b = k8s_result_body(res, &len);
+	lua_pushlstring(L, b, len);
+	k8s_result_free(res);
+	return 1;
+}
+
+static int req_stream(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	k8s_stream *s = NULL;
+	k8s_result *err = NULL;
+	int rc = k8s_request_stream(&s, &err, q->r);
+	l_stream *ls;
+	if (rc < 0) {
+		raise_if_invalid(L, rc, "Stream");
+		if (err) {
+			int n = k8s_lua_fail_status(L, k8s_result_status(err));
+			k8s_result_free(err);
+			return n;
+		}
+		return k8s_lua_fail_last(L);
+	}
+	ls = lua_newuserdata(L, sizeof(*ls));
+	ls->s = s;
+	luaL_setmetatable(L, MT_STREAM);
+	return 1;
+}
+
+int k8s_lua_start_watch(lua_State *L, k8s_request *r)
+{
+	k8s_watch *w = NULL;
+	k8s_result *err = NULL;
+	int rc = k8s_request_watch(&w, &err, r);
+	l_watch *lw;
+	if (rc < 0) {
+		raise_if_invalid(L, rc, "Watch");
+		if (err) {
+			int n = k8s_lua_fail_status(L, k8s_result_status(err));
+			k8s_result_free(err);
+			return n;
+		}
+		return k8s_lua_fail_last(L);
+	}
+	lw = lua_newuserdata(L, sizeof(*lw));
+	lw->w = w;
+	luaL_setmetatable(L, MT_WATCH);
+	return 1;
+}
+
+static int req_watch(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	return k8s_lua_start_watch(L, q->r);
+}
+
+/* ---- Result ---- */
+
+static l_result *check_result(lua_State *L)
+{
+	return luaL_checkudata(L, 1, MT_RESULT);
+}
+
+static int result_get(lua_State *L)
+{
+	l_result *r = check_result(L);
+	size_t len;
+	const char *b;
+	if (k8s_result_error_code(r->res) < 0)
+		return k8s_lua_fail_status(L, k8s_result_status(r->res));
+	b = k8s_result_body(r->res, &len);
+	return k8s_lua_push_body(L, b, len);
+}
+
+static int result_raw(lua_State *L)
+{
+	l_result *r = check_result(L);
+	size_t len;
+	const char *b = k8s_result_body(r->res, &len);
+	lua_pushlstring(L, b, len);
+	return 1;
+}
+
+static int result_status_code(lua_State *L)
+{
+	l_result *r = check_result(L);
+	lua_pushinteger(L, k8s_result_status_code(r->res));
+	return 1;
+}
+
+static int result_error(lua_State *L)
+{
+	l_result *r = check_result(L);
+	const k8s_status *st = k8s_result_status(r->res);
+	if (k8s_result_error_code(r->res) == 0 || !st) {
+		lua_pushnil(L);
+		return 1;
+	}
+	k8s_lua_push_error(L, st->code, st->reason, st->message, st->status_json, st->retry_after_seconds);
+	return 1;
+}
+
+static int result_content_type(lua_State *L)
+{
+	l_result *r = check_result(L);
+	lua_pushstring(L, k8s_result_content_type(r->res));
+	return 1;
+}
+
+static int result_warnings(lua_State *L)
+{
+	l_result *r = check_result(L);
+	size_t i, n = k8s_result_warning_count(r->res);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_pushstring(L, k8s_result_warning(r->res, i));
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
+
+static int result_gc(lua_State *L)
+{
+	l_result *r = luaL_checkudata(L, 1, MT_RESULT);
+	k8s_result_free(r->res);
+	r->res = NULL;
+	return 0;
+}
+
+/* ---- Stream ---- */
+
+static int stream_read(lua_State *L)
+{
+	l_stream *s = luaL_checkudata(L, 1, MT_STREAM);
+	double timeout = luaL_optnumber(L, 2, -1);
+	const char *data;
+	size_t len;
+	int rc;
+	if (!s->s) {
+		lua_pushnil(L);
+		return 1;
+	}
+	rc = k8s_stream_read(s->s, &data, &len, timeout);
+	if (rc == 1) {
+		lua_pushlstring(L, data, len);
+		return 1;
+	}
+	if (rc == 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	return k8s_lua_fail_last(L);
+}
+
+static int stream_close(lua_State *L)
+{
+	l_stream *s = luaL_checkudata(L, 1, MT_STREAM);
+	k8s_stream_free(s->s);
+	s->s = NULL;
+	return 0;
+}
+
+/* ---- Watch ---- */
+
+static int watch_next(lua_State *L)
+{
+	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
+	double timeout = luaL_optnumber(L, 2, -1);
+	k8s_watch_event ev;
+	char err[256];
+	int rc;
+	if (!w->w) {
+		lua_pushnil(L);
+		return 1;
+	}
+	rc = k8s_watch_next(w->w, &ev, timeout);
+	if (rc == 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	if (rc < 0)
+		return k8s_lua_fail_last(L);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, ev.type_name);
+	lua_setfield(L, -2, "type");
+	if (!k8s_lua_json_decode(L, ev.object, ev.object_len, err, sizeof(err))) {
+		lua_pushnil(L);
+		k8s_lua_push_error(L, 0, "DecodeError", err, NULL, 0);
+		return 2;
+	}
+	lua_setfield(L, -2, "object");
+	return 1;
+}
+
+static int watch_stop(lua_State *L)
+{
+	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
+	if (w->w)
+		k8s_watch_stop(w->w);
+	return 0;
+}
+
+static int watch_gc(lua_State *L)
+{
+	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
+	k8s_watch_free(w->w);
+	w->w = NULL;
+	return 0;
+}
+
+static int watch_iter(lua_State *L)
+{
+	lua_settop(L, 1);
+	return watch_next(L);
+}
+
+static int watch_result_chan(lua_State *L)
+{
+	luaL_checkudata(L, 1, MT_WATCH);
+	/* for ev in w:ResultChan() do ... end: the iterator raises on errors? no:
+	 * it ends the loop; the error is kept for w:Err(). */
+	lua_pushcfunction(L, watch_iter);
+	lua_pushvalue(L, 1);
+	return 2;
+}
+
+/* ---- misc ---- */
+
+static int l_json_decode(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	char err[256];
+	if (!k8s_lua_json_decode(L, s, len, err, sizeof(err)))
+		return luaL_error(L, "k8s.json.decode: %s", err);
+	return 1;
+}
+
+static int l_json_encode(lua_State *L)
+{
+	char *out = NULL, err[256];
+	size_t len = 0;
+	luaL_checkany(L, 1);
+	if (!k8s_lua_json_encode(L, 1, &out, &len, err, sizeof(err)))
+		return luaL_error(L, "k8s.json.encode: %s", err);
+	lua_pushlstring(L, out, len);
+	free(out);
+	return 1;
+}
+
+static int l_version(lua_State *L)
+{
+	lua_pushstring(L, k8s_version());
+	return 1;
+}
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, const luaL_Reg *meta)
+{
+	luaL_newmetatable(L, name);
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "__name");
+	luaL_setfuncs(L, meta, 0);
+	lua_newtable(L);
+	luaL_setfuncs(L, methods, 0);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+}
+
+static const luaL_Reg client_methods[] = {
+	{"Verb", client_verb}, {"Get", client_get}, {"Post", client_post}, {"Put", client_put},
+	{"Patch", client_patch}, {"Delete", client_delete}, {"APIVersion", client_api_version},
+	{"GetRateLimiter", client_rate_limiter}, {"BaseURL", client_base_url}, {NULL, NULL}};
+static const luaL_Reg client_meta[] = {{"__gc", client_gc}, {"__tostring", client_tostring}, {NULL, NULL}};
+
+static const luaL_Reg request_methods[] = {
+	{"Namespace", req_namespace}, {"Resource", req_resource}, {"Name", req_name},
+	{"SubResource", req_subresource}, {"Prefix", req_prefix}, {"Suffix", req_suffix},
+	{"AbsPath", req_abs_path}, {"Param", req_param}, {"VersionedParams", req_versioned_params},
+	{"SetHeader", req_set_header}, {"Body", req_body}, {"Timeout", req_timeout},
+	{"MaxRetries", req_max_retries}, {"URL", req_url}, {"Do", req_do}, {"DoRaw", req_do_raw},
+	{"Stream", req_stream}, {"Watch", req_watch}, {NULL, NULL}};
+static const luaL_Reg request_meta[] = {{"__gc", req_gc}, {NULL, NULL}};
+
+static const luaL_Reg result_methods[] = {
+	{"Get", result_get}, {"Raw", result_raw}, {"StatusCode", result_status_code}, {"Error", result_error},
+	{"ContentType", result_content_type}, {"Warnings", result_warnings}, {NULL, NULL}};
+static const luaL_Reg result_meta[] = {{"__gc", result_gc}, {NULL, NULL}};
+
+static const luaL_Reg stream_methods[] = {{"read", stream_read}, {"close", stream_close}, {NULL, NULL}};
+static const luaL_Reg stream_meta[] = {{"__gc", stream_close},
+#if LUA_VERSION_NUM >= 504
+				       {"__close", stream_close},
+#endif
+				       {NULL, NULL}};
+
+static const luaL_Reg watch_methods[] = {
+	{"Next", watch_next}, {"Stop", watch_stop}, {"ResultChan", watch_result_chan}, {NULL, NULL}};
+static const luaL_Reg watch_meta[] = {{"__gc", watch_gc},
+#if LUA_VERSION_NUM >= 504
+				      {"__close", watch_gc},
+#endif
+				      {NULL, NULL}};
+
+static const luaL_Reg limiter_methods[] = {
+	{"TryAccept", limiter_try_accept}, {"Accept", limiter_accept}, {"QPS", limiter_qps}, {NULL, NULL}};
+static const luaL_Reg limiter_meta[] = {{"__gc", limiter_gc}, {NULL, NULL}};
+
+static const luaL_Reg error_meta[] = {{"__tostring", error_tostring}, {NULL, NULL}};
+
+static const luaL_Reg funcs[] = {
+	{"rest_client_for", l_rest_client_for},
+	{"new_token_bucket", l_new_token_bucket},
+	{"json_decode", l_json_decode},
+	{"json_encode", l_json_encode},
+	{"version", l_version},
+	{NULL, NULL}};
+
+K8S_LUA_EXPORT int luaopen_k8s_core(lua_State *L)
+{
+	if (k8s_global_init() < 0)
+		return luaL_error(L, "k8s: %s", k8s_error_last()->message);
+	k8s_lua_json_init(L);
+	new_class(L, MT_CLIENT, client_methods, client_meta);
+	new_class(L, MT_REQUEST, request_methods, request_meta);
+	new_class(L, MT_RESULT, result_methods, result_meta);
+	new_class(L, MT_STREAM, stream_methods, stream_meta);
+	new_class(L, MT_WATCH, watch_methods, watch_meta);
+	new_class(L, MT_LIMITER, limiter_methods, limiter_meta);
+	luaL_newmetatable(L, "k8s.Error");
+	lua_pushstring(L, "k8s.Error");
+	lua_setfield(L, -2, "__name");
+	luaL_setfuncs(L, error_meta, 0);
+	lua_pop(L, 1);
+
+	lua_newtable(L);
+	luaL_setfuncs(L, funcs, 0);
+	lua_pushlightuserdata(L, NULL);
+	lua_setfield(L, -2, "null");
+	k8s_lua_json_push_array_mt(L);
+	lua_setfield(L, -2, "array_mt");
+	luaL_getmetatable(L, "k8s.Error");
+	lua_setfield(L, -2, "error_mt");
+	k8s_lua_register_extras(L);
+	return 1;
+}

@@ -1,0 +1,117 @@
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "reason.h"
+
+const char *k8s__reason_for_code(int code, const char *method)
+{
+	switch (code) {
+	case 409:
+		return method && strcmp(method, "POST") == 0 ? "AlreadyExists" : "Conflict";
+	case 404: return "NotFound";
+	case 400: return "BadRequest";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 406: return "NotAcceptable";
+	case 415: return "UnsupportedMediaType";
+	case 405: return "MethodNotAllowed";
+	case 422: return "Invalid";
+	case 503: return "ServiceUnavailable";
+	case 504: return "Timeout";
+	case 429: return "TooManyRequests";
+	default:
+		return code >= 500 ? "InternalError" : "Unknown";
+	}
+}
+
+/* Go's fmtFrac: the fraction of v/10^prec, trailing zeros (and the point
+ * when nothing is left) omitted, written backwards before buf[w]. */
+static size_t fmt_frac(char *buf, size_t w, uint64_t *v, int prec)
+{
+	int print = 0, i;
+	for (i = 0; i < prec; i++) {
+		unsigned digit = (unsigned)(*v % 10);
+		print = print || digit != 0;
+		if (print)
+			buf[--w] = (char)('0' + digit);
+		*v /= 10;
+	}
+	if (print)
+		buf[--w] = '.';
+	return w;
+}
+
+static size_t fmt_int(char *buf, size_t w, uint64_t v)
+{
+	if (v == 0)
+		buf[--w] = '0';
+	while (v > 0) {
+		buf[--w] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return w;
+}
+
+int k8s__format_go_duration(double seconds, char *out, size_t n)
+{
+	char buf[40];
+	size_t w = sizeof(buf), len;
+	double ns;
+	uint64_t u;
+	int neg;
+
+	if (n > 0)
+		out[0] = 0;
+	if (isnan(seconds))
+		return -1;
+	neg = seconds < 0;
+	ns = (neg ? -seconds : seconds) * 1e9;
+	if (ns >= 9223372036854775807.0)
+		u = neg ? (uint64_t)1 << 63 : INT64_MAX;
+	else
+		u = (uint64_t)(ns + 0.5);
+
+	if (u == 0) {
+		buf[--w] = 's';
+		buf[--w] = '0';
+		neg = 0;
+	} else if (u < 1000000000u) {
+		int prec;
+		buf[--w] = 's';
+		if (u < 1000u) {
+			prec = 0;
+			buf[--w] = 'n';
+		} else if (u < 1000000u) {
+			prec = 3;
+			buf[--w] = '\xb5'; /* U+00B5 micro sign, as Go writes it */
+			buf[--w] = '\xc2';
+		} else {
+			prec = 6;
+			buf[--w] = 'm';
+		}
+		w = fmt_frac(buf, w, &u, prec);
+		w = fmt_int(buf, w, u);
+	} else {
+		buf[--w] = 's';
+		w = fmt_frac(buf, w, &u, 9);
+		w = fmt_int(buf, w, u % 60);
+		u /= 60;
+		if (u > 0) {
+			buf[--w] = 'm';
+			w = fmt_int(buf, w, u % 60);
+			u /= 60;
+			if (u > 0) {
+				buf[--w] = 'h';
+				w = fmt_int(buf, w, u);
+			}
+		}
+	}
+	if (neg)
+		buf[--w] = '-';
+	len = sizeof(buf) - w;
+	if (len + 1 > n)
+		return -1;
+	memcpy(out, buf + w, len);
+	out[len] = 0;
+	return (int)len;
+}

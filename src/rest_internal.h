@@ -1,0 +1,63 @@
+/* RESTClient and Request internals shared by rest.c, result.c and the
+ * stream/watch code. */
+#ifndef K8S_REST_INTERNAL_H
+#define K8S_REST_INTERNAL_H
+
+#include "config_internal.h"
+#include "transport.h"
+
+struct k8s_rest_client {
+	int refs;
+	k8s_config *cfg;         /* defaulted copy */
+	char *base_url;          /* scheme://host[:port] (no path) */
+	char *base_path;         /* path prefix of Host, "" or "/a/b" */
+	char *versioned_path;    /* "/api/v1", "/apis/apps/v1", or "" */
+	char *group, *version;
+	char *accept, *content_type, *user_agent;
+	k8s_rate_limiter *rl;
+	k8s_transport *transport;
+	/* credentials */
+	char *file_token;        /* last good BearerTokenFile contents */
+	double file_token_at;    /* when it was read (monotonic) */
+	char *cb_token;          /* token from the credential callback */
+	double cb_expiry;        /* Unix seconds, 0 = none */
+	int verbose;
+};
+
+struct k8s_request {
+	k8s_rest_client *c;
+	char *verb;
+	char *path_prefix;
+	char *subpath;
+	char *ns;
+	int ns_set;
+	char *resource, *name, *subresource;
+	k8s_strlist params;      /* key, value, ... */
+	k8s_strlist headers;     /* name, value, ... */
+	char *body;
+	size_t body_len;
+	int has_body;
+	double timeout;
+	int max_retries;
+	int err;                 /* first builder error */
+	char errmsg[512];
+};
+
+struct k8s_result {
+	int code;                /* HTTP status */
+	int rc;                  /* 0 or error code */
+	k8s_buf body;
+	char *content_type;
+	k8s_strlist warnings;
+	k8s_status st;
+	int has_status;
+	char *st_reason, *st_message, *st_json, *st_details;
+};
+
+/* Build a result from a finished response (or transport failure rc < 0). */
+int k8s__result_from_response(k8s_result **out, k8s_request *req, k8s_http_response *resp, k8s_buf *body, int rc);
+/* A result carrying only a transport error (the last error). */
+int k8s__result_from_error(k8s_result **out, int rc);
+void k8s__debug(k8s_rest_client *c, int level, const char *fmt, ...) K8S_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,460 @@
+/* libcurl transport. One multi handle per transport: every transfer of a
+ * client shares its connection cache (keep-alive, HTTP/2 multiplexing), and
+ * bodies are pulled chunk by chunk so streams and watches can time out. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <stdio.h>
+#include <curl/curl.h>
+#include "transport.h"
+
+struct k8s_transport {
+	CURLM *multi;
+	CURLSH *share;
+	k8s_transport_options o;
+	char *strs[8];
+	struct curl_slist *connect_to;
+	CURL **idle;        /* easy handles to reuse */
+	size_t nidle;
+};
+
+struct k8s_http_response {
+	k8s_transport *t;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char errbuf[CURL_ERROR_SIZE];
+	long status;
+	int headers_done;
+	int done;           /* transfer finished */
+	CURLcode result;
+	k8s_buf body;       /* received, not yet handed out */
+	size_t handed;      /* bytes of body handed out by the last read */
+	char **rh;          /* response headers: name, value, name, value... */
+	size_t nrh;
+};
+
+static char *dupopt(k8s_transport *t, int slot, const char *s)
+{
+	t->strs[slot] = s ? k8s__strdup(s) : NULL;
+	return t->strs[slot];
+}
+
+int k8s_transport_new(k8s_transport **out, const k8s_transport_options *opts)
+{
+	k8s_transport *t = calloc(1, sizeof(*t));
+	*out = NULL;
+	if (!t)
+		return k8s__error_oom();
+	t->o = *opts;
+	t->o.ca_file = dupopt(t, 0, opts->ca_file);
+	t->o.cert_file = dupopt(t, 1, opts->cert_file);
+	t->o.key_file = dupopt(t, 2, opts->key_file);
+	t->o.proxy = dupopt(t, 3, opts->proxy);
+	t->o.connect_to = NULL;
+	/* blobs are copied by libcurl on each setopt, but must live until then */
+	t->strs[4] = opts->ca_data ? k8s__strndup(opts->ca_data, opts->ca_len) : NULL;
+	t->strs[5] = opts->cert_data ? k8s__strndup(opts->cert_data, opts->cert_len) : NULL;
+	t->strs[6] = opts->key_data ? k8s__strndup(opts->key_data, opts->key_len) : NULL;
+	t->o.ca_data = t->strs[4];
+	t->o.cert_data = t->strs[5];
+	t->o.key_data = t->strs[6];
+	if (opts->connect_to)
+		t->connect_to = curl_slist_append(NULL, opts->connect_to);
+	t->multi = curl_multi_init();
+	t->share = curl_share_init();
+	if (!t->multi || !t->share) {
+		k8s_transport_free(t);
+		return k8s__error_oom();
+	}
+	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, 25L);
+	*out = t;
+	return 0;
+}
+
+void k8s_transport_free(k8s_transport *t)
+{
+	size_t i;
+	if (!t)
+		return;
+	for (i = 0; i < t->nidle; i++)
+		curl_easy_cleanup(t->idle[i]);
+	free(t->idle);
+	if (t->multi)
+		curl_multi_cleanup(t->multi);
+	if (t->share)
+		curl_share_cleanup(t->share);
+	curl_slist_free_all(t->connect_to);
+	for (i = 0; i < 8; i++) {
+		if (t->strs[i]) {
+			memset(t->strs[i], 0, strlen(t->strs[i]));
+			free(t->strs[i]);
+		}
+	}
+	free(t);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	k8s_http_response *r = ud;
+	size_t len = size * n;
+	r->headers_done = 1;
+	if (k8s_buf_put(&r->body, p, len) < 0)
+		return 0;
+	return len;
+}
+
+static void headers_reset(k8s_http_response *r)
+{
+	size_t i;
+	for (i = 0; i < r->nrh; i++)
+		free(r->rh[i]);
+	free(r->rh);
+	r->rh = NULL;
+	r->nrh = 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	k8s_http_response *r = ud;
+	size_t len = size * n, klen;
+	char *colon, **rh;
+	const char *v, *end = p + len;
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		const char *sp = memchr(p, ' ', len);
+		headers_reset(r);
+		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		return len;
+	}
+	if (len <= 2 && (p[0] == '\r' || p[0] == '\n')) {
+		/* end of a header block; 1xx blocks are followed by another */
+		if (r->status >= 200 || r->status == 101)
+			r->headers_done = 1;
+		return len;
+	}
+	colon = memchr(p, ':', len);
+	if (!colon)
+		return len;
+	klen = (size_t)(colon - p);
+	v = colon + 1;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	rh = realloc(r->rh, (r->nrh + 2) * sizeof(char *));
+	if (!rh)
+		return 0;
+	r->rh = rh;
+	r->rh[r->nrh] = k8s__strndup(p, klen);
+	r->rh[r->nrh + 1] = k8s__strndup(v, (size_t)(end - v));
+	if (!r->rh[r->nrh] || !r->rh[r->nrh + 1]) {
+		free(r->rh[r->nrh]);
+		free(r->rh[r->nrh + 1]);
+		return 0;
+	}
+	r->nrh += 2;
+	return len;
+}
+
+static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+	(void)h;
+	(void)ud;
+	if (type == CURLINFO_TEXT)
+		fprintf(stderr, "k8s: curl: %.*s", (int)size, data);
+	return 0;
+}
+
+static CURL *take_easy(k8s_transport *t)
+{
+	if (t->nidle)
+		return t->idle[--t->nidle];
+	return curl_easy_init();
+}
+
+static void give_easy(k8s_transport *t, CURL *e)
+{
+	CURL **idle;
+	if (t->nidle < 8 && (idle = realloc(t->idle, (t->nidle + 1) * sizeof(CURL *)))) {
+		t->idle = idle;
+		curl_easy_reset(e);
+		t->idle[t->nidle++] = e;
+		return;
+	}
+	curl_easy_cleanup(e);
+}
+
+static int map_curl_error(k8s_http_response *r)
+{
+	CURLcode c = r->result;
+	const char *msg = r->errbuf[0] ? r->errbuf : curl_easy_strerror(c);
+	size_t ml = strlen(msg);
+	while (ml && (msg[ml - 1] == '\n'))
+		ml--;
+	switch (c) {
+	case CURLE_COULDNT_CONNECT:
+		return k8s__error(K8S_ETRANSPORT, "ConnectionRefused", "connection failed: %.*s", (int)ml, msg);
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return k8s__error(K8S_ETRANSPORT, "DNSFailure", "name resolution failed: %.*s", (int)ml, msg);
+	case CURLE_OPERATION_TIMEDOUT:
+		return k8s__error(K8S_ETIMEOUT, "Timeout", "request timed out: %.*s", (int)ml, msg);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return k8s__error(K8S_ECERTIFICATE, "TLSVerifyFailed", "TLS verification failed: %.*s", (int)ml, msg);
+	case CURLE_SSL_CACERT_BADFILE:
+		return k8s__error(K8S_ECERTIFICATE, "TLSConfigError", "cannot load the CA certificate: %.*s", (int)ml, msg);
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+		return k8s__error(K8S_ECERTIFICATE, "TLSConfigError", "cannot use the client certificate: %.*s", (int)ml, msg);
+	case CURLE_SSL_CONNECT_ERROR:
+		return k8s__error(K8S_ETRANSPORT, "TLSHandshakeFailed", "TLS handshake failed: %.*s", (int)ml, msg);
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return k8s__error(K8S_ETRANSPORT, "ConnectionReset", "connection lost: %.*s", (int)ml, msg);
+	case CURLE_OUT_OF_MEMORY:
+		return k8s__error_oom();
+	default:
+		return k8s__error(K8S_ETRANSPORT, "TransportError", "transport error: %.*s", (int)ml, msg);
+	}
+}
+
+/* Drive the multi handle once, waiting up to wait_ms for activity. */
+static int pump(k8s_transport *t, int wait_ms)
+{
+	int running = 0, left;
+	CURLMsg *m;
+	CURLMcode mc = curl_multi_perform(t->multi, &running);
+	if (mc != CURLM_OK)
+		return k8s__error(K8S_ETRANSPORT, "TransportError", "curl: %s", curl_multi_strerror(mc));
+	while ((m = curl_multi_info_read(t->multi, &left))) {
+		if (m->msg == CURLMSG_DONE) {
+			k8s_http_response *r = NULL;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+			if (r) {
+				r->done = 1;
+				r->result = m->data.result;
+			}
+		}
+	}
+	if (wait_ms > 0) {
+		mc = curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
+		if (mc != CURLM_OK)
+			return k8s__error(K8S_ETRANSPORT, "TransportError", "curl: %s", curl_multi_strerror(mc));
+	}
+	return 0;
+}
+
+/* Pump until cond(r) holds, the transfer ends, or the deadline passes. */
+static int wait_for(k8s_http_response *r, int (*cond)(k8s_http_response *), double timeout)
+{
+	double deadline = timeout >= 0 ? k8s__now() + timeout : 0;
+	int rc;
+	for (;;) {
+		int wait_ms = 1000;
+		if ((rc = pump(r->t, 0)) < 0)
+			return rc;
+		if (cond(r) || r->done)
+			return 0;
+		if (timeout >= 0) {
+			double left = deadline - k8s__now();
+			if (left <= 0)
+				return K8S_ETIMEOUT;
+			if (left * 1000 < wait_ms)
+				wait_ms = (int)(left * 1000) + 1;
+		}
+		if ((rc = pump(r->t, wait_ms)) < 0)
+			return rc;
+		if (cond(r) || r->done)
+			return 0;
+	}
+}
+
+static int have_headers(k8s_http_response *r) { return r->headers_done; }
+static int have_body(k8s_http_response *r) { return r->body.len > r->handed; }
+
+int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_response **out)
+{
+	k8s_http_response *r;
+	CURL *e;
+	size_t i;
+	int rc;
+	*out = NULL;
+	if (!(r = calloc(1, sizeof(*r))))
+		return k8s__error_oom();
+	r->t = t;
+	if (!(e = r->easy = take_easy(t))) {
+		free(r);
+		return k8s__error_oom();
+	}
+	for (i = 0; i < req->nheaders; i++)
+		r->hdrs = curl_slist_append(r->hdrs, req->headers[i]);
+	r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SHARE, t->share);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+			 getenv("DISABLE_HTTP2") ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	if (!t->o.disable_compression)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+	if (t->o.insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (t->o.ca_data) {
+		struct curl_blob b = {(void *)t->o.ca_data, strlen(t->o.ca_data), CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	} else if (t->o.ca_file) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, t->o.ca_file);
+	}
+	if (t->o.cert_data) {
+		struct curl_blob b = {(void *)t->o.cert_data, strlen(t->o.cert_data), CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (t->o.cert_file) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, t->o.cert_file);
+	}
+	if (t->o.key_data) {
+		struct curl_blob b = {(void *)t->o.key_data, strlen(t->o.key_data), CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (t->o.key_file) {
+		curl_easy_setopt(e, CURLOPT_SSLKEY, t->o.key_file);
+	}
+	if (t->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
+	if (t->o.proxy)
+		curl_easy_setopt(e, CURLOPT_PROXY, t->o.proxy);
+	if (t->o.verbose >= 9) {
+		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
+	}
+	if (req->timeout > 0)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(req->timeout * 1000));
+	if (strcmp(req->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(req->method, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->body || strcmp(req->method, "DELETE") != 0) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		}
+	}
+	if (curl_multi_add_handle(t->multi, e) != CURLM_OK) {
+		k8s_http_response_free(r);
+		return k8s__error(K8S_ETRANSPORT, "TransportError", "cannot start the transfer");
+	}
+	rc = wait_for(r, have_headers, -1);
+	if (rc < 0) {
+		k8s_http_response_free(r);
+		return rc;
+	}
+	if (r->done && r->result != CURLE_OK && !r->headers_done) {
+		rc = map_curl_error(r);
+		k8s_http_response_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+long k8s_http_response_status(const k8s_http_response *r)
+{
+	return r->status;
+}
+
+const char *k8s_http_response_header_n(const k8s_http_response *r, const char *name, size_t n)
+{
+	size_t i;
+	for (i = 0; i + 1 < r->nrh; i += 2)
+		if (strcasecmp(r->rh[i], name) == 0 && n-- == 0)
+			return r->rh[i + 1];
+	return NULL;
+}
+
+const char *k8s_http_response_header(const k8s_http_response *r, const char *name)
+{
+	const char *last = NULL;
+	size_t i;
+	for (i = 0; i + 1 < r->nrh; i += 2)
+		if (strcasecmp(r->rh[i], name) == 0)
+			last = r->rh[i + 1];
+	return last;
+}
+
+int k8s_http_response_read(k8s_http_response *r, const char **data, size_t *len, double timeout)
+{
+	int rc;
+	k8s_buf_consume(&r->body, r->handed);
+	r->handed = 0;
+	*data = NULL;
+	*len = 0;
+	if (!have_body(r) && !r->done) {
+		rc = wait_for(r, have_body, timeout);
+		if (rc == K8S_ETIMEOUT)
+			return k8s__error(K8S_ETIMEOUT, "Timeout", "no data within %.3gs", timeout);
+		if (rc < 0)
+			return rc;
+	}
+	if (have_body(r)) {
+		*data = r->body.ptr;
+		*len = r->handed = r->body.len;
+		return 1;
+	}
+	if (r->result != CURLE_OK)
+		return map_curl_error(r);
+	return 0;
+}
+
+int k8s_http_response_read_all(k8s_http_response *r, k8s_buf *out)
+{
+	int rc;
+	k8s_buf_consume(&r->body, r->handed);
+	r->handed = 0;
+	while (!r->done) {
+		if ((rc = pump(r->t, 0)) < 0)
+			return rc;
+		if (!r->done && (rc = pump(r->t, 1000)) < 0)
+			return rc;
+	}
+	if (r->result != CURLE_OK)
+		return map_curl_error(r);
+	if (!out->ptr) {
+		*out = r->body;
+		memset(&r->body, 0, sizeof(r->body));
+		return 0;
+	}
+	return k8s_buf_put(out, r->body.ptr, r->body.len);
+}
+
+void k8s_http_response_free(k8s_http_response *r)
+{
+	if (!r)
+		return;
+	if (r->easy) {
+		curl_multi_remove_handle(r->t->multi, r->easy);
+		give_easy(r->t, r->easy);
+	}
+	curl_slist_free_all(r->hdrs);
+	headers_reset(r);
+	k8s_buf_free(&r->body);
+	free(r);
+}

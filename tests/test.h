@@ -1,0 +1,29 @@
+/* Minimal test harness for the C tests: each test file defines
+ * TEST(name) functions and lists them in a main() via RUN(name).
+ * Output ends with the plain line "N passed, N failed". */
+#ifndef K8S_TEST_H
+#define K8S_TEST_H
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+static int test_failed_ = 0, test_passed_ = 0, test_cur_failed_ = 0;
+
+#define TEST(name) static void test_##name(void)
+#define CHECK(cond) do { if (!(cond)) { \
+	fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+	test_cur_failed_ = 1; } } while (0)
+#define CHECK_INT(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
+	if (a_ != b_) { fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", \
+	__FILE__, __LINE__, #a, a_, b_); test_cur_failed_ = 1; } } while (0)
+#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); \
+	if (!a_ || !b_ || strcmp(a_, b_) != 0) { fprintf(stderr, \
+	"  %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a, \
+	a_ ? a_ : "(null)", b_ ? b_ : "(null)"); test_cur_failed_ = 1; } } while (0)
+#define RUN(name) do { test_cur_failed_ = 0; test_##name(); \
+	if (test_cur_failed_) { test_failed_++; fprintf(stderr, "FAIL %s\n", #name); } \
+	else { test_passed_++; fprintf(stderr, "ok   %s\n", #name); } } while (0)
+#define TEST_SUMMARY() (printf("%d passed, %d failed\n", test_passed_, test_failed_), \
+	test_failed_ ? 1 : 0)
+
+#endif

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make test`: build, start a private control plane, run the C tests, the
+# memory checks and the busted specs on Lua 5.4 and LuaJIT, then stop the
+# control plane (also when tests fail). Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+make -s all tests || { echo "build failed" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+STATE=$(mktemp -d /tmp/k8s-lua-test.XXXXXX)
+cleanup() { tools/control-plane.sh stop "$STATE" >/dev/null 2>&1 || true; }
+trap cleanup EXIT INT TERM
+t0=$(date +%s)
+if ! tools/control-plane.sh start "$STATE" >/dev/null; then
+  echo "control plane failed to start" >&2; echo "0 passed, 1 failed"; exit 1
+fi
+echo "control plane up in $(( $(date +%s) - t0 ))s" >&2
+set -a; . "$STATE/env"; set +a
+
+total_pass=0; total_fail=0
+count() { # parse "<label>: N passed, N failed" from a log file
+  local line p f
+  line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
+  if [ -z "$line" ]; then total_fail=$((total_fail+1)); return; fi
+  line=${line##*: }
+  p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+  total_pass=$((total_pass+p)); total_fail=$((total_fail+f))
+}
+run() { # run a step, tee its stderr summary into a log
+  local log; log=$(mktemp)
+  "$@" 2> >(tee "$log" >&2) || total_fail=$((total_fail + 0))
+  sleep 0.2
+  count "$log"; rm -f "$log"
+}
+
+run make -s test-c
+run tools/check-memory.sh
+run tools/run-specs.sh
+if [ -x tools/bench.sh ] && [ -f bench/run.lua ]; then
+  run tools/bench.sh --tiny
+fi
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
