@@ -8,6 +8,8 @@
  *  - k8s/config.h     rest.Config
  *  - k8s/rest.h       RESTClient, Request, Result, Stream, Watch
  *  - k8s/watch.h      watch stream framing
+ *  - k8s/clientset.h  Clientset, resource table, typed and dynamic requests
+ *  - k8s/clientcmd.h  kubeconfig loading, in-cluster config
  */
 #ifndef K8S_H
 #define K8S_H
@@ -17,5 +19,6 @@
 #include "k8s/watch.h"
 #include "k8s/config.h"
 #include "k8s/rest.h"
+#include "k8s/clientset.h"
 
 #endif

@@ -226,7 +226,7 @@ static int parse_host(k8s_rest_client *c, int default_tls, char **server_host, c
 	return 0;
 }
 
-static int client_new(k8s_rest_client **out, const k8s_config *src, int versioned)
+int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versioned, k8s_transport *shared)
 {
 	k8s_rest_client *c;
 	k8s_config *cfg;
@@ -340,7 +340,9 @@ static int client_new(k8s_rest_client **out, const k8s_config *src, int versione
 	to.proxy = cfg->f[F_PROXY].s;
 	to.disable_compression = cfg->f[F_DISABLECOMPRESSION].flag.value;
 	to.verbose = c->verbose;
-	if ((rc = k8s_transport_new(&c->transport, &to)) < 0)
+	if (shared)
+		c->transport = k8s_transport_ref(shared);
+	else if ((rc = k8s_transport_new(&c->transport, &to)) < 0)
 		goto fail;
 	free(shost);
 	free(sport);
@@ -357,12 +359,12 @@ fail:
 
 int k8s_rest_client_for(k8s_rest_client **out, const k8s_config *cfg)
 {
-	return client_new(out, cfg, 1);
+	return k8s__rest_client_new(out, cfg, 1, NULL);
 }
 
 int k8s_rest_client_unversioned(k8s_rest_client **out, const k8s_config *cfg)
 {
-	return client_new(out, cfg, cfg->f[F_GROUPVERSION].s && *cfg->f[F_GROUPVERSION].s);
+	return k8s__rest_client_new(out, cfg, cfg->f[F_GROUPVERSION].s && *cfg->f[F_GROUPVERSION].s, NULL);
 }
 
 int k8s_config_for_group_version(k8s_config **out, const k8s_config *cfg, const char *group, const char *version)
@@ -854,4 +856,9 @@ oom:
 	k8s_buf_free(&b);
 	k8s__error_oom();
 	return NULL;
+}
+
+k8s_transport *k8s__rest_client_transport(k8s_rest_client *c)
+{
+	return c->transport;
 }

@@ -58,6 +58,9 @@ struct k8s_result {
 int k8s__result_from_response(k8s_result **out, k8s_request *req, k8s_http_response *resp, k8s_buf *body, int rc);
 /* A result carrying only a transport error (the last error). */
 int k8s__result_from_error(k8s_result **out, int rc);
+/* Build a client; with `shared`, reuse that transport (clientset). */
+int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *cfg, int versioned, k8s_transport *shared);
+k8s_transport *k8s__rest_client_transport(k8s_rest_client *c);
 void k8s__debug(k8s_rest_client *c, int level, const char *fmt, ...) K8S_PRINTF(3, 4);
 
 #endif

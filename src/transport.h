@@ -33,6 +33,8 @@ typedef struct k8s_transport k8s_transport;
 typedef struct k8s_http_response k8s_http_response;
 
 int k8s_transport_new(k8s_transport **out, const k8s_transport_options *opts);
+/* Transports are reference-counted: a clientset's group clients share one. */
+k8s_transport *k8s_transport_ref(k8s_transport *t);
 void k8s_transport_free(k8s_transport *t);
 
 /* Send a request and wait until the response headers arrived (or failure).

@@ -9,6 +9,7 @@
 #include "transport.h"
 
 struct k8s_transport {
+	int refs;
 	CURLM *multi;
 	CURLSH *share;
 	k8s_transport_options o;
@@ -45,6 +46,7 @@ int k8s_transport_new(k8s_transport **out, const k8s_transport_options *opts)
 	*out = NULL;
 	if (!t)
 		return k8s__error_oom();
+	t->refs = 1;
 	t->o = *opts;
 	t->o.ca_file = dupopt(t, 0, opts->ca_file);
 	t->o.cert_file = dupopt(t, 1, opts->cert_file);
@@ -74,10 +76,17 @@ int k8s_transport_new(k8s_transport **out, const k8s_transport_options *opts)
 	return 0;
 }
 
+k8s_transport *k8s_transport_ref(k8s_transport *t)
+{
+	if (t)
+		t->refs++;
+	return t;
+}
+
 void k8s_transport_free(k8s_transport *t)
 {
 	size_t i;
-	if (!t)
+	if (!t || --t->refs > 0)
 		return;
 	for (i = 0; i < t->nidle; i++)
 		curl_easy_cleanup(t->idle[i]);

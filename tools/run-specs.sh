@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 pass=0; fail=0; status=0
 for interp in lua5.4 luajit; do
   echo "== busted on $interp" >&2
-  out=$("$interp" /usr/bin/busted --lpath="./lua/?.lua;./lua/?/init.lua" \
+  out=$("$interp" /usr/bin/busted --lpath="./?.lua;./lua/?.lua;./lua/?/init.lua" \
         --cpath="./build/$interp/?.so" -o TAP "$@" spec 2>&1); rc=$?
   echo "$out" | sed "s/^/[$interp] /"
   p=$(echo "$out" | grep -cE '^ok [0-9]+')

@@ -1,7 +1,837 @@
-/* Clientset, typed resource clients, dynamic client and discovery for Lua. */
+/* Clientset, group-version clients, typed and dynamic resource clients for
+ * Lua. The resource table and request building live in the C core
+ * (k8s/clientset.h); this file only maps Lua arguments onto it. */
+#include <stdlib.h>
+#include <string.h>
 #include "core.h"
+#include "json.h"
+
+#define MT_CLIENTSET "k8s.Clientset"
+#define MT_GV "k8s.GroupVersionClient"
+#define MT_RES "k8s.ResourceClient"
+#define MT_DYN "k8s.DynamicClient"
+
+typedef struct { k8s_clientset *cs; } l_clientset;
+typedef struct { k8s_rest_client *rc; const char *gv_method; } l_gv;
+typedef struct {
+	k8s_rest_client *rc;
+	const k8s_api_resource *res;  /* table row, or &dyn */
+	k8s_api_resource dyn;         /* dynamic: owned strings */
+	int dynamic;
+	char *ns;
+} l_res;
+
+/* ---- clientset ---- */
+
+static int l_new_clientset(lua_State *L)
+{
+	k8s_config **cfg = k8s_lua_guard_config(L, k8s_lua_check_config(L, 1));
+	const char *mt = lua_toboolean(L, 2) ? MT_DYN : MT_CLIENTSET;
+	k8s_clientset *cs;
+	l_clientset *u;
+	int rc = k8s_clientset_new(&cs, *cfg);
+	if (rc < 0) {
+		if (rc == K8S_EINVALID)
+			return luaL_error(L, "%s", k8s_error_last()->message);
+		return k8s_lua_fail_last(L);
+	}
+	u = lua_newuserdata(L, sizeof(*u));
+	u->cs = cs;
+	luaL_setmetatable(L, mt);
+	return 1;
+}
+
+static k8s_clientset *check_cs(lua_State *L, int i)
+{
+	l_clientset *u = luaL_testudata(L, i, MT_CLIENTSET);
+	if (!u)
+		u = luaL_checkudata(L, i, MT_DYN);
+	return u->cs;
+}
+
+static int cs_gc(lua_State *L)
+{
+	l_clientset *u = lua_touserdata(L, 1);
+	k8s_clientset_free(u->cs);
+	u->cs = NULL;
+	return 0;
+}
+
+static void push_gv(lua_State *L, k8s_rest_client *rc, const char *gv_method)
+{
+	l_gv *g = lua_newuserdata(L, sizeof(*g));
+	g->rc = k8s_rest_client_ref(rc);
+	g->gv_method = gv_method;
+	luaL_setmetatable(L, MT_GV);
+}
+
+/* cs:CoreV1() and friends: upvalue 1 is the method name (static storage in the table). */
+static int cs_gv_method(lua_State *L)
+{
+	k8s_clientset *cs = check_cs(L, 1);
+	const char *name = lua_touserdata(L, lua_upvalueindex(1));
+	k8s_rest_client *rc;
+	if (k8s_clientset_group_version(&rc, cs, name) < 0)
+		return k8s_lua_raise_last(L, name);
+	push_gv(L, rc, name);
+	return 1;
+}
+
+static int cs_discovery_client(lua_State *L)
+{
+	k8s_clientset *cs = check_cs(L, 1);
+	k8s_rest_client *rc;
+	if (k8s_clientset_discovery(&rc, cs) < 0)
+		return k8s_lua_raise_last(L, "Discovery");
+	k8s_lua_push_client(L, k8s_rest_client_ref(rc));
+	return 1;
+}
+
+/* cs:RESTClientFor(group, version): the clientset's client for any group-version. */
+static int cs_rest_client_for_gv(lua_State *L)
+{
+	k8s_clientset *cs = check_cs(L, 1);
+	const char *g = luaL_checkstring(L, 2), *v = luaL_checkstring(L, 3);
+	k8s_rest_client *rc;
+	if (k8s_clientset_for_group_version(&rc, cs, g, v) < 0)
+		return k8s_lua_raise_last(L, "RESTClientFor");
+	k8s_lua_push_client(L, k8s_rest_client_ref(rc));
+	return 1;
+}
+
+static int cs_index(lua_State *L)
+{
+	const char *key = luaL_checkstring(L, 2);
+	size_t i;
+	const k8s_api_resource *r;
+	/* methods table first */
+	lua_getmetatable(L, 1);
+	lua_getfield(L, -1, "__methods");
+	lua_getfield(L, -1, key);
+	if (!lua_isnil(L, -1))
+		return 1;
+	lua_pop(L, 3);
+	if (luaL_testudata(L, 1, MT_CLIENTSET)) {
+		for (i = 0; (r = k8s_api_resource_at(i)); i++) {
+			if (!strcmp(r->gv_method, key)) {
+				lua_pushlightuserdata(L, (void *)r->gv_method);
+				lua_pushcclosure(L, cs_gv_method, 1);
+				return 1;
+			}
+		}
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
+static int cs_group_versions(lua_State *L)
+{
+	size_t i, n = 0;
+	const k8s_api_resource *r;
+	const char *last = NULL;
+	lua_newtable(L);
+	for (i = 0; (r = k8s_api_resource_at(i)); i++) {
+		if (last && !strcmp(last, r->gv_method))
+			continue;
+		last = r->gv_method;
+		lua_pushstring(L, r->gv_method);
+		lua_rawseti(L, -2, (int)++n);
+	}
+	return 1;
+}
+
+/* ---- group-version client ---- */
+
+static l_gv *check_gv(lua_State *L, int i)
+{
+	return luaL_checkudata(L, i, MT_GV);
+}
+
+static int gv_gc(lua_State *L)
+{
+	l_gv *g = lua_touserdata(L, 1);
+	k8s_rest_client_free(g->rc);
+	g->rc = NULL;
+	return 0;
+}
+
+static void push_res(lua_State *L, k8s_rest_client *rc, const k8s_api_resource *res, const char *ns)
+{
+	l_res *u = lua_newuserdata(L, sizeof(*u));
+	memset(u, 0, sizeof(*u));
+	u->rc = k8s_rest_client_ref(rc);
+	u->res = res;
+	u->ns = ns ? strdup(ns) : NULL;
+	luaL_setmetatable(L, MT_RES);
+}
+
+/* gv:Pods(ns): upvalue 1 = resource row */
+static int gv_resource_method(lua_State *L)
+{
+	l_gv *g = check_gv(L, 1);
+	const k8s_api_resource *r = lua_touserdata(L, lua_upvalueindex(1));
+	const char *ns = NULL;
+	if (r->namespaced) {
+		ns = luaL_optstring(L, 2, "");
+	} else if (!lua_isnoneornil(L, 2)) {
+		return luaL_error(L, "%s is cluster-scoped: %s() takes no namespace", r->name, r->method);
+	}
+	push_res(L, g->rc, r, ns);
+	return 1;
+}
+
+static int gv_index(lua_State *L)
+{
+	l_gv *g = check_gv(L, 1);
+	const char *key = luaL_checkstring(L, 2);
+	const k8s_api_resource *r;
+	lua_getmetatable(L, 1);
+	lua_getfield(L, -1, "__methods");
+	lua_getfield(L, -1, key);
+	if (!lua_isnil(L, -1))
+		return 1;
+	lua_pop(L, 3);
+	if ((r = k8s_api_resource_lookup(g->gv_method, key))) {
+		lua_pushlightuserdata(L, (void *)r);
+		lua_pushcclosure(L, gv_resource_method, 1);
+		return 1;
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
+static int gv_rest_client(lua_State *L)
+{
+	l_gv *g = check_gv(L, 1);
+	k8s_lua_push_client(L, k8s_rest_client_ref(g->rc));
+	return 1;
+}
+
+static int gv_resources(lua_State *L)
+{
+	l_gv *g = check_gv(L, 1);
+	size_t i;
+	int n = 0;
+	const k8s_api_resource *r;
+	lua_newtable(L);
+	for (i = 0; (r = k8s_api_resource_at(i)); i++) {
+		if (strcmp(r->gv_method, g->gv_method))
+			continue;
+		lua_createtable(L, 0, 6);
+		lua_pushstring(L, r->name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, r->method);
+		lua_setfield(L, -2, "method");
+		lua_pushstring(L, r->kind);
+		lua_setfield(L, -2, "kind");
+		lua_pushboolean(L, r->namespaced);
+		lua_setfield(L, -2, "namespaced");
+		lua_pushstring(L, r->subresources);
+		lua_setfield(L, -2, "subresources");
+		lua_pushinteger(L, r->verbs);
+		lua_setfield(L, -2, "verbs");
+		lua_rawseti(L, -2, ++n);
+	}
+	return 1;
+}
+
+static int gv_tostring(lua_State *L)
+{
+	l_gv *g = check_gv(L, 1);
+	lua_pushfstring(L, "k8s.%s", g->gv_method);
+	return 1;
+}
+
+/* ---- resource client ---- */
+
+static l_res *check_res(lua_State *L, int i)
+{
+	return luaL_checkudata(L, i, MT_RES);
+}
+
+static int res_gc(lua_State *L)
+{
+	l_res *u = lua_touserdata(L, 1);
+	k8s_rest_client_free(u->rc);
+	u->rc = NULL;
+	free(u->ns);
+	u->ns = NULL;
+	if (u->dynamic) {
+		free((char *)u->dyn.group);
+		free((char *)u->dyn.version);
+		free((char *)u->dyn.name);
+		u->dynamic = 0;
+	}
+	return 0;
+}
+
+static int res_tostring(lua_State *L)
+{
+	l_res *u = check_res(L, 1);
+	lua_pushfstring(L, "k8s.ResourceClient(%s%s%s, namespace \"%s\")", u->res->name, *u->res->group ? "." : "",
+			u->res->group, u->ns ? u->ns : "");
+	return 1;
+}
+
+/* Start a request, raising on invalid use. The request is anchored in a
+ * userdata on the stack so that a later raise does not leak it. */
+typedef struct { k8s_request *r; } l_anchor;
+
+static int anchor_gc(lua_State *L)
+{
+	l_anchor *a = lua_touserdata(L, 1);
+	k8s_request_free(a->r);
+	a->r = NULL;
+	return 0;
+}
+
+static k8s_request *start(lua_State *L, l_res *u, k8s_verb verb, const char *name, const char *sub)
+{
+	k8s_request *r;
+	l_anchor *a;
+	if (k8s_resource_request(&r, u->rc, u->res, u->ns, verb, name, sub) < 0)
+		k8s_lua_raise_last(L, u->res->name);
+	a = lua_newuserdata(L, sizeof(*a));
+	a->r = r;
+	if (luaL_newmetatable(L, "k8s.RequestAnchor")) {
+		lua_pushcfunction(L, anchor_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+	return r;
+}
+
+/* Release the anchored request now (after execution). */
+static void finish(lua_State *L, int anchor_idx)
+{
+	l_anchor *a = lua_touserdata(L, anchor_idx);
+	k8s_request_free(a->r);
+	a->r = NULL;
+}
+
+static const char *object_name(lua_State *L, int idx, const char *what)
+{
+	const char *name = NULL;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lua_getfield(L, idx, "metadata");
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		lua_getfield(L, -1, "name");
+		if (lua_type(L, -1) == LUA_TSTRING)
+			name = lua_tostring(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	if (!name || !*name)
+		luaL_error(L, "%s: object has no metadata.name", what);
+	return name; /* still referenced by the table */
+}
+
+/* Body for typed clients: fill apiVersion/kind when the object lacks them
+ * (client-go's typed encoding always writes them). */
+static void set_object_body(lua_State *L, l_res *u, k8s_request *r, int idx, const char *kind)
+{
+	int need = 0;
+	if (!u->dynamic && lua_type(L, idx) == LUA_TTABLE) {
+		lua_getfield(L, idx, "apiVersion");
+		lua_getfield(L, idx, "kind");
+		need = lua_isnil(L, -1) || lua_isnil(L, -2);
+		lua_pop(L, 2);
+	}
+	if (!need) {
+		k8s_lua_set_body(L, r, idx);
+		return;
+	}
+	/* shallow copy with the type fields */
+	lua_newtable(L);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -4);
+	}
+	lua_getfield(L, -1, "apiVersion");
+	if (lua_isnil(L, -1)) {
+		if (*u->res->group)
+			lua_pushfstring(L, "%s/%s", u->res->group, u->res->version);
+		else
+			lua_pushstring(L, u->res->version);
+		lua_setfield(L, -3, "apiVersion");
+	}
+	lua_pop(L, 1);
+	lua_getfield(L, -1, "kind");
+	if (lua_isnil(L, -1)) {
+		lua_pushstring(L, kind ? kind : u->res->kind);
+		lua_setfield(L, -3, "kind");
+	}
+	lua_pop(L, 1);
+	k8s_lua_set_body(L, r, lua_gettop(L));
+	lua_pop(L, 1);
+}
+
+static int exec_decode(lua_State *L, k8s_request *r, int anchor, int want_body)
+{
+	int n = k8s_lua_do_decode(L, r, want_body), top = lua_gettop(L);
+	(void)top;
+	finish(L, anchor);
+	return n;
+}
+
+/* r:Get(name, opts) */
+static int res_get(lua_State *L)
+{
+	lua_settop(L, 3);
+	l_res *u = check_res(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	k8s_request *r = start(L, u, K8S_VERB_GET, name, NULL);
+	int a = lua_gettop(L);
+	k8s_lua_add_params(L, r, 3, "Get");
+	return exec_decode(L, r, a, 1);
+}
+
+/* r:List(opts) */
+static int res_list(lua_State *L)
+{
+	lua_settop(L, 2);
+	l_res *u = check_res(L, 1);
+	k8s_request *r = start(L, u, K8S_VERB_LIST, NULL, NULL);
+	int a = lua_gettop(L);
+	k8s_lua_add_params(L, r, 2, "List");
+	return exec_decode(L, r, a, 1);
+}
+
+/* r:Create(obj, opts) */
+static int res_create(lua_State *L)
+{
+	lua_settop(L, 3);
+	l_res *u = check_res(L, 1);
+	k8s_request *r;
+	int a;
+	luaL_checktype(L, 2, LUA_TTABLE);
+	r = start(L, u, K8S_VERB_CREATE, NULL, NULL);
+	a = lua_gettop(L);
+	k8s_lua_add_params(L, r, 3, "Create");
+	set_object_body(L, u, r, 2, NULL);
+	return exec_decode(L, r, a, 1);
+}
+
+static int update_common(lua_State *L, const char *sub, const char *what)
+{
+	lua_settop(L, 3);
+	l_res *u = check_res(L, 1);
+	const char *name = object_name(L, 2, what);
+	k8s_request *r = start(L, u, K8S_VERB_UPDATE, name, sub);
+	int a = lua_gettop(L);
+	k8s_lua_add_params(L, r, 3, what);
+	set_object_body(L, u, r, 2, NULL);
+	return exec_decode(L, r, a, 1);
+}
+
+static int res_update(lua_State *L) { return update_common(L, NULL, "Update"); }
+
+static int res_update_status(lua_State *L)
+{
+	l_res *u = check_res(L, 1);
+	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, "status"))
+		return luaL_error(L, "UpdateStatus: %s has no status subresource", u->res->name);
+	return update_common(L, "status", "UpdateStatus");
+}
+
+/* DeleteOptions go in the body, as client-go sends them. */
+static void delete_body(lua_State *L, k8s_request *r, int idx)
+{
+	if (lua_isnoneornil(L, idx))
+		return;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lua_pushnil(L);
+	if (!lua_next(L, idx))
+		return; /* empty */
+	lua_pop(L, 2);
+	k8s_lua_set_body(L, r, idx);
+}
+
+/* r:Delete(name, opts) */
+static int res_delete(lua_State *L)
+{
+	lua_settop(L, 3);
+	l_res *u = check_res(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	k8s_request *r = start(L, u, K8S_VERB_DELETE, name, NULL);
+	int a = lua_gettop(L);
+	delete_body(L, r, 3);
+	return exec_decode(L, r, a, 0);
+}
+
+/* r:DeleteCollection(opts, listOpts) */
+static int res_delete_collection(lua_State *L)
+{
+	lua_settop(L, 3);
+	l_res *u = check_res(L, 1);
+	k8s_request *r = start(L, u, K8S_VERB_DELETECOLLECTION, NULL, NULL);
+	int a = lua_gettop(L);
+	delete_body(L, r, 2);
+	k8s_lua_add_params(L, r, 3, "DeleteCollection");
+	return exec_decode(L, r, a, 0);
+}
+
+/* r:Patch(name, pt, data, opts, subresource...) */
+static int res_patch(lua_State *L)
+{
+	l_res *u = check_res(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	const char *pt = luaL_checkstring(L, 3);
+	const char *sub = NULL;
+	k8s_request *r;
+	int a, n;
+	if (lua_gettop(L) < 5)
+		lua_settop(L, 5);
+	n = lua_gettop(L);
+	if (strcmp(pt, K8S_JSON_PATCH) && strcmp(pt, K8S_MERGE_PATCH) && strcmp(pt, K8S_STRATEGIC_MERGE_PATCH) &&
+	    strcmp(pt, K8S_APPLY_PATCH))
+		return luaL_argerror(L, 3, "unknown patch type (use k8s.types.*PatchType)");
+	if (lua_type(L, 4) != LUA_TSTRING && lua_type(L, 4) != LUA_TTABLE)
+		return luaL_argerror(L, 4, "patch data must be a string or a table");
+	if (n >= 6) {
+		int i;
+		luaL_Buffer b;
+		luaL_buffinit(L, &b);
+		for (i = 6; i <= n; i++) {
+			luaL_checkstring(L, i);
+			if (i > 6)
+				luaL_addchar(&b, '/');
+			lua_pushvalue(L, i);
+			luaL_addvalue(&b);
+		}
+		luaL_pushresult(&b);
+		sub = lua_tostring(L, -1);
+	}
+	r = start(L, u, K8S_VERB_PATCH, name, sub);
+	a = lua_gettop(L);
+	if (k8s_request_set_header(r, "Content-Type", pt) < 0)
+		return k8s_lua_raise_last(L, "Patch");
+	k8s_lua_add_params(L, r, 5, "Patch");
+	k8s_lua_set_body(L, r, 4);
+	return exec_decode(L, r, a, 1);
+}
+
+static int apply_common(lua_State *L, const char *sub, const char *what)
+{
+	lua_settop(L, 3);
+	l_res *u = check_res(L, 1);
+	const char *name = object_name(L, 2, what);
+	k8s_request *r;
+	int a, force = 0;
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_getfield(L, 3, "fieldManager");
+	if (lua_type(L, -1) != LUA_TSTRING || !*lua_tostring(L, -1))
+		return luaL_error(L, "%s: opts.fieldManager is required for server-side apply", what);
+	lua_pop(L, 1);
+	lua_getfield(L, 3, "force");
+	force = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	r = start(L, u, K8S_VERB_PATCH, name, sub);
+	a = lua_gettop(L);
+	if (k8s_request_set_header(r, "Content-Type", K8S_APPLY_PATCH) < 0)
+		return k8s_lua_raise_last(L, what);
+	/* copy opts without force (added explicitly) */
+	lua_pushnil(L);
+	while (lua_next(L, 3)) {
+		if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "force") != 0 &&
+		    lua_type(L, -1) == LUA_TSTRING) {
+			if (k8s_request_param(r, lua_tostring(L, -2), lua_tostring(L, -1)) < 0)
+				return k8s_lua_raise_last(L, what);
+		} else if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "force") != 0 &&
+			   lua_type(L, -1) == LUA_TTABLE) {
+			int j, m = (int)K8S_LUA_RAWLEN(L, -1);
+			for (j = 1; j <= m; j++) {
+				lua_rawgeti(L, -1, j);
+				if (lua_type(L, -1) == LUA_TSTRING)
+					k8s_request_param(r, lua_tostring(L, -3), lua_tostring(L, -1));
+				lua_pop(L, 1);
+			}
+		}
+		lua_pop(L, 1);
+	}
+	if (force && k8s_request_param(r, "force", "true") < 0)
+		return k8s_lua_raise_last(L, what);
+	set_object_body(L, u, r, 2, NULL);
+	return exec_decode(L, r, a, 1);
+}
+
+/* r:Apply(obj, opts) — server-side apply */
+static int res_apply(lua_State *L) { return apply_common(L, NULL, "Apply"); }
+static int res_apply_status(lua_State *L) { return apply_common(L, "status", "ApplyStatus"); }
+
+/* r:Watch(opts) */
+static int res_watch(lua_State *L)
+{
+	lua_settop(L, 2);
+	l_res *u = check_res(L, 1);
+	k8s_request *r = start(L, u, K8S_VERB_WATCH, NULL, NULL);
+	int a = lua_gettop(L), n;
+	k8s_lua_add_params(L, r, 2, "Watch");
+	n = k8s_lua_start_watch(L, r);
+	finish(L, a);
+	return n;
+}
+
+/* A subresource call with an object body: verb = create (POST) or update (PUT). */
+static int sub_with_body(lua_State *L, k8s_verb verb, const char *name, const char *sub, int body_idx, int opts_idx,
+			 const char *kind, const char *what)
+{
+	l_res *u = check_res(L, 1);
+	k8s_request *r;
+	int a;
+	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, sub))
+		return luaL_error(L, "%s: %s has no %s subresource", what, u->res->name, sub);
+	if (verb == K8S_VERB_CREATE) {
+		/* POST to a named object's subresource */
+		if (k8s_rest_client_verb(&r, u->rc, "POST") < 0)
+			return k8s_lua_raise_last(L, what);
+		{
+			l_anchor *an = lua_newuserdata(L, sizeof(*an));
+			an->r = r;
+			luaL_getmetatable(L, "k8s.RequestAnchor");
+			if (lua_isnil(L, -1)) {
+				lua_pop(L, 1);
+				luaL_newmetatable(L, "k8s.RequestAnchor");
+				lua_pushcfunction(L, anchor_gc);
+				lua_setfield(L, -2, "__gc");
+			}
+			lua_setmetatable(L, -2);
+		}
+		if ((u->res->namespaced && u->ns && *u->ns && k8s_request_namespace(r, u->ns) < 0) ||
+		    k8s_request_resource(r, u->res->name) < 0 || k8s_request_name(r, name) < 0 ||
+		    k8s_request_subresource(r, sub) < 0)
+			return k8s_lua_raise_last(L, what);
+	} else {
+		r = start(L, u, verb, name, sub);
+	}
+	a = lua_gettop(L);
+	k8s_lua_add_params(L, r, opts_idx, what);
+	if (body_idx) {
+		luaL_checktype(L, body_idx, LUA_TTABLE);
+		set_object_body(L, u, r, body_idx, kind);
+	}
+	return exec_decode(L, r, a, 1);
+}
+
+/* Deployments(ns):GetScale(name, opts) */
+static int res_get_scale(lua_State *L)
+{
+	lua_settop(L, 3);
+	l_res *u = check_res(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	k8s_request *r;
+	int a;
+	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, "scale"))
+		return luaL_error(L, "GetScale: %s has no scale subresource", u->res->name);
+	r = start(L, u, K8S_VERB_GET, name, "scale");
+	a = lua_gettop(L);
+	k8s_lua_add_params(L, r, 3, "GetScale");
+	return exec_decode(L, r, a, 1);
+}
+
+/* UpdateScale(name, scale, opts): the Scale kind is autoscaling/v1 */
+static int res_update_scale(lua_State *L)
+{
+	lua_settop(L, 4);
+	const char *name = luaL_checkstring(L, 2);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_getfield(L, 3, "apiVersion");
+	if (lua_isnil(L, -1)) {
+		lua_pushstring(L, "autoscaling/v1");
+		lua_setfield(L, 3, "apiVersion");
+	}
+	lua_pop(L, 1);
+	return sub_with_body(L, K8S_VERB_UPDATE, name, "scale", 3, 4, "Scale", "UpdateScale");
+}
+
+/* Pods(ns):EvictV1(eviction) */
+static int res_evict(lua_State *L)
+{
+	lua_settop(L, 2);
+	const char *name = object_name(L, 2, "EvictV1");
+	lua_getfield(L, 2, "apiVersion");
+	if (lua_isnil(L, -1)) {
+		lua_pushstring(L, "policy/v1");
+		lua_setfield(L, 2, "apiVersion");
+	}
+	lua_pop(L, 1);
+	return sub_with_body(L, K8S_VERB_CREATE, name, "eviction", 2, 0, "Eviction", "EvictV1");
+}
+
+/* ServiceAccounts(ns):CreateToken(name, tokenRequest, opts) */
+static int res_create_token(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 2);
+	lua_settop(L, 4);
+	if (lua_isnil(L, 3)) {
+		lua_newtable(L);
+		lua_replace(L, 3);
+	}
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_getfield(L, 3, "apiVersion");
+	if (lua_isnil(L, -1)) {
+		lua_pushstring(L, "authentication.k8s.io/v1");
+		lua_setfield(L, 3, "apiVersion");
+	}
+	lua_pop(L, 1);
+	return sub_with_body(L, K8S_VERB_CREATE, name, "token", 3, 4, "TokenRequest", "CreateToken");
+}
+
+/* Pods(ns):GetLogs(name, opts) -> request (call :Stream() or :DoRaw()) */
+static int res_get_logs(lua_State *L)
+{
+	lua_settop(L, 3);
+	l_res *u = check_res(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	k8s_request *r;
+	l_anchor *a;
+	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, "log"))
+		return luaL_error(L, "GetLogs: %s has no log subresource", u->res->name);
+	if (k8s_resource_request(&r, u->rc, u->res, u->ns, K8S_VERB_GET, name, "log") < 0)
+		return k8s_lua_raise_last(L, "GetLogs");
+	/* hand the request to Lua as a k8s.Request */
+	a = lua_newuserdata(L, sizeof(*a));
+	a->r = r;
+	luaL_setmetatable(L, "k8s.Request");
+	k8s_lua_add_params(L, r, 3, "GetLogs");
+	return 1;
+}
+
+/* dynamic: r:Namespace(ns) -> a client for that namespace */
+static int res_namespace(lua_State *L)
+{
+	l_res *u = check_res(L, 1);
+	const char *ns = luaL_checkstring(L, 2);
+	l_res *n;
+	if (!u->dynamic)
+		return luaL_error(L, "Namespace: only dynamic resource clients take a namespace this way");
+	n = lua_newuserdata(L, sizeof(*n));
+	memset(n, 0, sizeof(*n));
+	n->rc = k8s_rest_client_ref(u->rc);
+	n->dynamic = 1;
+	n->dyn = u->dyn;
+	n->dyn.group = strdup(u->dyn.group);
+	n->dyn.version = strdup(u->dyn.version);
+	n->dyn.name = strdup(u->dyn.name);
+	n->dyn.namespaced = 1;
+	n->res = &n->dyn;
+	n->ns = strdup(ns);
+	luaL_setmetatable(L, MT_RES);
+	return 1;
+}
+
+static int res_info(lua_State *L)
+{
+	l_res *u = check_res(L, 1);
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, u->res->group);
+	lua_setfield(L, -2, "Group");
+	lua_pushstring(L, u->res->version);
+	lua_setfield(L, -2, "Version");
+	lua_pushstring(L, u->res->name);
+	lua_setfield(L, -2, "Resource");
+	if (u->res->kind) {
+		lua_pushstring(L, u->res->kind);
+		lua_setfield(L, -2, "Kind");
+	}
+	lua_pushboolean(L, u->res->namespaced);
+	lua_setfield(L, -2, "Namespaced");
+	lua_pushstring(L, u->ns ? u->ns : "");
+	lua_setfield(L, -2, "Namespace");
+	return 1;
+}
+
+/* dc:Resource{ Group=, Version=, Resource= } */
+static int dyn_resource(lua_State *L)
+{
+	k8s_clientset *cs = check_cs(L, 1);
+	const char *g, *v, *res;
+	k8s_rest_client *rc;
+	l_res *u;
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_getfield(L, 2, "Group");
+	lua_getfield(L, 2, "Version");
+	lua_getfield(L, 2, "Resource");
+	g = lua_isnil(L, -3) ? "" : lua_tostring(L, -3);
+	v = lua_tostring(L, -2);
+	res = lua_tostring(L, -1);
+	if (!g || lua_type(L, -3) == LUA_TTABLE)
+		return luaL_error(L, "Resource: Group must be a string");
+	if (!v || !*v)
+		return luaL_error(L, "Resource: Version is required");
+	if (!res || !*res)
+		return luaL_error(L, "Resource: Resource is required");
+	if (k8s_clientset_for_group_version(&rc, cs, g, v) < 0)
+		return k8s_lua_raise_last(L, "Resource");
+	u = lua_newuserdata(L, sizeof(*u));
+	memset(u, 0, sizeof(*u));
+	u->rc = k8s_rest_client_ref(rc);
+	u->dynamic = 1;
+	u->dyn.group = strdup(g);
+	u->dyn.version = strdup(v);
+	u->dyn.name = strdup(res);
+	u->dyn.gv_method = "";
+	u->dyn.method = "";
+	u->dyn.kind = NULL;
+	u->dyn.namespaced = 0;
+	u->dyn.verbs = K8S_VERB_ALL;
+	u->dyn.subresources = "*";
+	u->res = &u->dyn;
+	luaL_setmetatable(L, MT_RES);
+	return 1;
+}
+
+static const luaL_Reg cs_methods[] = {{"_discovery_client", cs_discovery_client},
+				      {"RESTClientForGroupVersion", cs_rest_client_for_gv},
+				      {"GroupVersions", cs_group_versions},
+				      {NULL, NULL}};
+static const luaL_Reg dyn_methods[] = {{"Resource", dyn_resource},
+				       {"_discovery_client", cs_discovery_client},
+				       {NULL, NULL}};
+static const luaL_Reg gv_methods[] = {
+	{"RESTClient", gv_rest_client}, {"Resources", gv_resources}, {NULL, NULL}};
+static const luaL_Reg res_methods[] = {
+	{"Get", res_get}, {"List", res_list}, {"Create", res_create}, {"Update", res_update},
+	{"UpdateStatus", res_update_status}, {"Delete", res_delete}, {"DeleteCollection", res_delete_collection},
+	{"Patch", res_patch}, {"Apply", res_apply}, {"ApplyStatus", res_apply_status}, {"Watch", res_watch},
+	{"GetScale", res_get_scale}, {"UpdateScale", res_update_scale}, {"EvictV1", res_evict},
+	{"CreateToken", res_create_token}, {"GetLogs", res_get_logs}, {"Namespace", res_namespace},
+	{"Info", res_info}, {NULL, NULL}};
+
+static void class_with_index(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction index,
+			     lua_CFunction gc, lua_CFunction tostr)
+{
+	luaL_newmetatable(L, name);
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "__name");
+	lua_newtable(L);
+	luaL_setfuncs(L, methods, 0);
+	if (index) {
+		lua_setfield(L, -2, "__methods");
+		lua_pushcfunction(L, index);
+	}
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, gc);
+	lua_setfield(L, -2, "__gc");
+	if (tostr) {
+		lua_pushcfunction(L, tostr);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_pop(L, 1);
+}
 
 void k8s_lua_register_extras(lua_State *L)
 {
-	(void)L;
+	class_with_index(L, MT_CLIENTSET, cs_methods, cs_index, cs_gc, NULL);
+	class_with_index(L, MT_DYN, dyn_methods, cs_index, cs_gc, NULL);
+	class_with_index(L, MT_GV, gv_methods, gv_index, gv_gc, gv_tostring);
+	class_with_index(L, MT_RES, res_methods, NULL, res_gc, res_tostring);
+	luaL_newmetatable(L, "k8s.RequestAnchor");
+	lua_pushcfunction(L, anchor_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	lua_pushcfunction(L, l_new_clientset);
+	lua_setfield(L, -2, "new_clientset");
 }

@@ -1,5 +1,5 @@
 /* The Lua binding: module "k8s.core". One source for Lua 5.4 and LuaJIT.
- * Userdata wrap the C core's objects; lua/k8s/*.lua builds the public API
+ * Userdata wrap the C core's objects; the Lua modules in lua/k8s build the public API
  * on top. Invalid arguments raise; network and server failures return
  * nil, err where err is a table with code, reason, message, status and
  * retryAfterSeconds. */
@@ -119,13 +119,6 @@ static void check_keys(lua_State *L, int idx, const char *prefix)
 		}
 	}
 	(void)top_extra;
-}
-
-static void set_or_raise(lua_State *L, int rc, const char *field)
-{
-	(void)field;
-	if (rc < 0)
-		luaL_error(L, "%s", k8s_error_last()->message);
 }
 
 static const char *tname(lua_State *L, int idx)

@@ -1,0 +1,35 @@
+--- kubernetes.NewForConfig: the Clientset.
+--   local cs = assert(k8s.NewForConfig(config))
+--   cs:CoreV1():Pods("default"):Get("name")
+-- Group-version methods (CoreV1, AppsV1, RbacV1, ...) and resource methods
+-- (Pods, ConfigMaps, NetworkPolicies, ...) come from the C core's generated
+-- resource table; see cs:GroupVersions() and gv:Resources().
+-- @module k8s.kubernetes
+local core = require "k8s.core"
+local rest = require "k8s.rest"
+local discovery = require "k8s.discovery"
+
+local M = {}
+
+local clientset_mt = debug.getregistry()["k8s.Clientset"]
+local methods = clientset_mt.__methods
+
+--- cs:Discovery(): the discovery client.
+function methods.Discovery(self)
+  return discovery.new(self:_discovery_client())
+end
+
+--- NewForConfig(config) -> clientset | nil, err. An invalid config raises.
+function M.NewForConfig(config)
+  config = rest._normalize(config)
+  return core.new_clientset(config, false)
+end
+
+--- NewForConfigOrDie: as NewForConfig, raising on any error.
+function M.NewForConfigOrDie(config)
+  local cs, err = M.NewForConfig(config)
+  if not cs then error(tostring(err), 2) end
+  return cs
+end
+
+return M

@@ -1,0 +1,81 @@
+-- Shared helpers for the specs: the control plane started by
+-- tools/run-tests.sh (its env file), configs for its identities, and
+-- unique names. Specs need that control plane: without it they fail.
+local H = {}
+
+local function read_env()
+  local state = os.getenv("K8S_LUA_STATE")
+  assert(state and state ~= "", "K8S_LUA_STATE is not set: run the specs through `make test`")
+  local env = {}
+  for line in io.lines(state .. "/env") do
+    local k, v = line:match("^([%w_]+)=(.*)$")
+    if k then env[k] = v end
+  end
+  return env
+end
+
+H.env = read_env()
+H.interpreter = (jit and "luajit") or _VERSION
+
+--- rest.Config tables for the control plane's identities.
+function H.config(who)
+  local e = H.env
+  local c = { Host = e.K8S_LUA_SERVER, TLSClientConfig = { CAFile = e.K8S_LUA_CA } }
+  who = who or "admin-token"
+  if who == "admin-cert" then
+    c.TLSClientConfig.CertFile = e.K8S_LUA_ADMIN_CERT
+    c.TLSClientConfig.KeyFile = e.K8S_LUA_ADMIN_KEY
+  elseif who == "admin-token" then
+    c.BearerToken = e.K8S_LUA_ADMIN_TOKEN
+  elseif who == "restricted" then
+    c.BearerToken = e.K8S_LUA_RESTRICTED_TOKEN
+  else
+    error("unknown identity " .. tostring(who))
+  end
+  return c
+end
+
+local counter = 0
+--- A DNS-1123 name unique to this run and interpreter.
+function H.name(prefix)
+  counter = counter + 1
+  local interp = jit and "jit" or "l54"
+  return string.format("%s-%s-%d-%d", prefix or "t", interp, os.time() % 100000, counter)
+end
+
+--- Read a whole file.
+function H.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+--- Poll fn until it returns a truthy value or timeout seconds pass.
+function H.eventually(fn, timeout, what)
+  local deadline = os.time() + (timeout or 30)
+  while os.time() <= deadline do
+    local v = fn()
+    if v then return v end
+    os.execute("sleep 0.2")
+  end
+  error("timed out waiting for " .. (what or "condition"), 2)
+end
+
+--- A fresh namespace; returns its name. Deleted by H.cleanup_namespaces().
+H.namespaces = {}
+function H.namespace(cs)
+  local name = H.name("ns")
+  assert(cs:CoreV1():Namespaces():Create({ metadata = { name = name } }))
+  H.namespaces[#H.namespaces + 1] = { cs = cs, name = name }
+  return name
+end
+
+function H.cleanup_namespaces()
+  for _, n in ipairs(H.namespaces) do
+    n.cs:CoreV1():Namespaces():Delete(n.name)
+  end
+  H.namespaces = {}
+end
+
+return H
