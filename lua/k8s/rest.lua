@@ -13,10 +13,79 @@ local function copy(t)
 end
 M.CopyConfig = copy
 
+-- Auth provider plugins, by name (rest.RegisterAuthProviderPlugin).
+local plugins = {}
+
+--- RegisterAuthProviderPlugin(name, factory): factory(clusterAddress, config, persister)
+-- returns a provider { Token = function(self) return token, expiresAtEpochSeconds end,
+-- Login = function(self) end (optional) }. Registering a name twice raises.
+function M.RegisterAuthProviderPlugin(name, factory)
+  if type(name) ~= "string" or name == "" then
+    error("RegisterAuthProviderPlugin: name must be a non-empty string", 2)
+  end
+  if type(factory) ~= "function" then
+    error("RegisterAuthProviderPlugin: factory must be a function", 2)
+  end
+  if plugins[name] then
+    error("RegisterAuthProviderPlugin: auth Provider Plugin \"" .. name .. "\" was registered twice", 2)
+  end
+  plugins[name] = factory
+end
+
+--- The persister handed to a plugin: Persist(tbl) writes tbl back as the
+-- auth-provider config of the kubeconfig user that named the plugin.
+local function new_persister(target)
+  return {
+    Persist = function(_, tbl)
+      if type(tbl) ~= "table" then error("Persist: config must be a table", 2) end
+      if not target or not target.File then
+        return nil, setmetatable({ code = 0, reason = "NoPersister",
+          message = "this config was not loaded from a kubeconfig file: nothing to persist to",
+          retryAfterSeconds = 0 }, core.error_mt)
+      end
+      return core.persist_auth_provider(target.File, target.User, tbl)
+    end,
+  }
+end
+
+-- Turn config.AuthProvider into a TokenSource the C core calls.
+local function resolve_auth_provider(config)
+  local ap = config.AuthProvider
+  if ap == nil or config.TokenSource ~= nil then return config end
+  if type(ap) ~= "table" or type(ap.Name) ~= "string" then
+    error("config.AuthProvider must be { Name = string, Config = table }", 4)
+  end
+  local factory = plugins[ap.Name]
+  if not factory then
+    error("config.AuthProvider: no Auth Provider found for name \"" .. ap.Name .. "\"", 4)
+  end
+  local cfgcopy = {}
+  for k, v in pairs(ap.Config or {}) do cfgcopy[k] = v end
+  local ok, provider = pcall(factory, config.Host or "", cfgcopy, new_persister(config.AuthConfigPersister))
+  if not ok then
+    error("config.AuthProvider: plugin \"" .. ap.Name .. "\" failed: " .. tostring(provider), 4)
+  end
+  if type(provider) ~= "table" or type(provider.Token) ~= "function" then
+    error("config.AuthProvider: plugin \"" .. ap.Name .. "\" must return a table with a Token method", 4)
+  end
+  config.TokenSource = function(invalidate)
+    local token, exp = provider:Token(invalidate)
+    if token == nil and type(provider.Login) == "function" then
+      provider:Login()
+      token, exp = provider:Token(invalidate)
+    end
+    return token, exp
+  end
+  return config
+end
+
 -- ContentConfig.GroupVersion may be "apps/v1" or { Group = "apps", Version = "v1" }.
 local function normalize(config)
   if type(config) ~= "table" then
     error("config must be a table, got " .. type(config), 3)
+  end
+  if config.AuthProvider ~= nil and config.TokenSource == nil then
+    config = resolve_auth_provider(copy(config))
   end
   local cc = config.ContentConfig
   if type(cc) == "table" and type(cc.GroupVersion) == "table" then
@@ -49,6 +118,13 @@ end
 --- rest.UnversionedRESTClientFor: a client without a group-version (AbsPath requests).
 function M.UnversionedRESTClientFor(config)
   return core.rest_client_for(normalize(config), false)
+end
+
+--- rest.InClusterConfig() -> config | nil, err. The service-account token
+-- is used as BearerTokenFile (re-read, so rotation is picked up); the
+-- directory can be redirected with K8S_LUA_SERVICEACCOUNT_DIR.
+function M.InClusterConfig()
+  return core.in_cluster_config()
 end
 
 --- flowcontrol.NewTokenBucketRateLimiter(qps, burst).

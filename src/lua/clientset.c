@@ -607,7 +607,8 @@ static int sub_with_body(lua_State *L, k8s_verb verb, const char *name, const ch
 		r = start(L, u, verb, name, sub);
 	}
 	a = lua_gettop(L);
-	k8s_lua_add_params(L, r, opts_idx, what);
+	if (opts_idx > 0)
+		k8s_lua_add_params(L, r, opts_idx, what);
 	if (body_idx) {
 		luaL_checktype(L, body_idx, LUA_TTABLE);
 		set_object_body(L, u, r, body_idx, kind);

@@ -113,6 +113,7 @@ static void check_keys(lua_State *L, int idx, const char *prefix)
 		if (!known_prefix(path, strlen(path))) {
 			/* these are handled by the Lua layer or carry no C meaning */
 			if (strcmp(path, "AuthConfigPersister") && strcmp(path, "AuthProvider.Plugin") &&
+			    strcmp(path, "TokenSource") && strcmp(path, "AuthProvider.Source") &&
 			    strcmp(path, "RateLimiter") && strcmp(path, "WarningHandler") &&
 			    strcmp(path, "ExecProvider.Config") && strcmp(path, "ExecProvider.Cluster"))
 				luaL_error(L, "config: unknown field %s", path);
@@ -316,6 +317,12 @@ bad_type:
 		k8s_config_set_rate_limiter(cfg, lim->rl);
 	}
 	lua_pop(L, 1);
+	if (k8s_lua_config_hook(L, idx, cfg) < 0) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", k8s_error_last()->message);
+		k8s_config_free(cfg);
+		luaL_error(L, "%s", msg);
+	}
 	lua_settop(L, t);
 	return cfg;
 }
@@ -1165,5 +1172,6 @@ K8S_LUA_EXPORT int luaopen_k8s_core(lua_State *L)
 	luaL_getmetatable(L, "k8s.Error");
 	lua_setfield(L, -2, "error_mt");
 	k8s_lua_register_extras(L);
+	k8s_lua_register_auth(L);
 	return 1;
 }

@@ -24,5 +24,11 @@ int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body);
 int k8s_lua_start_watch(lua_State *L, k8s_request *r);
 /* Registers functions defined in other binding files into the module table at -1. */
 void k8s_lua_register_extras(lua_State *L);
+/* auth.c: clientcmd/in-cluster bindings and Lua credential callbacks. */
+void k8s_lua_register_auth(lua_State *L);
+/* Called at the end of k8s_lua_check_config: installs config.TokenSource
+ * (a Lua function) as the config's credential callback. 0 or < 0 with the
+ * last error set. */
+int k8s_lua_config_hook(lua_State *L, int idx, k8s_config *cfg);
 
 #endif

@@ -114,9 +114,7 @@ static inline const char *scan_plain(const char *p, const char *end)
 /* --------------------------------------------------------------- decoder */
 
 /* Entries kept on the Lua stack before a container's table is created. */
-#ifndef PEND_MAX
 #define PEND_MAX 64
-#endif
 /* Stack slots (above the decoder's base) that pending entries may use;
  * beyond this, containers fill their table directly (3 slots per level), so
  * that MAX_DEPTH levels stay below LuaJIT's 8000-slot C stack limit. */
@@ -440,7 +438,7 @@ static int parse_value(decoder *d, int depth);
 static int parse_array(decoder *d, int depth)
 {
     lua_State *L = d->L;
-    int first, tbl = 0, n = 0;
+    int slot, direct = 0, n = 0, i;
 
     if (depth >= K8S_LUA_JSON_MAX_DEPTH)
         return dec_fail(d, d->p, "nesting too deep");
@@ -452,21 +450,22 @@ static int parse_array(decoder *d, int depth)
         lua_createtable(L, 0, 0);
         goto done;
     }
-    first = lua_gettop(L) + 1;
+    /* slot holds the table once created; pending elements follow it */
+    lua_pushnil(L);
+    slot = lua_gettop(L);
     for (;;) {
         if (!parse_value(d, depth + 1))
             return 0;
         n++;
-        if (tbl) {
-            lua_rawseti(L, tbl, n);
-        } else if (n >= PEND_MAX || lua_gettop(L) - d->base > PEND_BUDGET ||
+        if (direct) {
+            lua_rawseti(L, slot, n);
+        } else if (n >= PEND_MAX || slot - d->base > PEND_BUDGET ||
                    !lua_checkstack(L, 8)) {
-            int i;
             lua_createtable(L, n * 2, 0);
-            lua_insert(L, first);
-            tbl = first;
+            lua_replace(L, slot);
             for (i = n; i >= 1; i--)
-                lua_rawseti(L, tbl, i);
+                lua_rawseti(L, slot, i);
+            direct = 1;
         }
         d->p = skip_ws(d->p, d->end);
         if (d->p >= d->end)
@@ -481,12 +480,11 @@ static int parse_array(decoder *d, int depth)
         }
         return dec_fail(d, d->p, "expected ',' or ']'");
     }
-    if (!tbl) {
-        int i;
+    if (!direct) {
         lua_createtable(L, n, 0);
-        lua_insert(L, first);
+        lua_replace(L, slot);
         for (i = n; i >= 1; i--)
-            lua_rawseti(L, first, i);
+            lua_rawseti(L, slot, i);
     }
 done:
     lua_pushvalue(L, d->mt);
@@ -497,7 +495,7 @@ done:
 static int parse_object(decoder *d, int depth)
 {
     lua_State *L = d->L;
-    int first, tbl = 0, n = 0;
+    int slot, direct = 0, n = 0, i;
 
     if (depth >= K8S_LUA_JSON_MAX_DEPTH)
         return dec_fail(d, d->p, "nesting too deep");
@@ -509,7 +507,9 @@ static int parse_object(decoder *d, int depth)
         lua_createtable(L, 0, 0);
         return 1;
     }
-    first = lua_gettop(L) + 1;
+    /* slot holds the table once created; pending key/value pairs follow */
+    lua_pushnil(L);
+    slot = lua_gettop(L);
     for (;;) {
         if (d->p >= d->end || *d->p != '"')
             return dec_fail(d, d->p, "expected string key");
@@ -523,21 +523,20 @@ static int parse_object(decoder *d, int depth)
         if (!parse_value(d, depth + 1))
             return 0;
         n++;
-        if (tbl) {
-            lua_rawset(L, tbl);
-        } else if (n >= PEND_MAX || lua_gettop(L) - d->base > PEND_BUDGET ||
+        if (direct) {
+            lua_rawset(L, slot);
+        } else if (n >= PEND_MAX || slot - d->base > PEND_BUDGET ||
                    !lua_checkstack(L, 8)) {
-            int i;
             lua_createtable(L, 0, n * 2);
-            lua_insert(L, first);
-            tbl = first;
+            lua_replace(L, slot);
             /* in document order, so that the last duplicate key wins */
             for (i = 0; i < n; i++) {
-                lua_pushvalue(L, first + 1 + 2 * i);
-                lua_pushvalue(L, first + 2 + 2 * i);
-                lua_rawset(L, tbl);
+                lua_pushvalue(L, slot + 1 + 2 * i);
+                lua_pushvalue(L, slot + 2 + 2 * i);
+                lua_rawset(L, slot);
             }
-            lua_settop(L, tbl);
+            lua_settop(L, slot);
+            direct = 1;
         }
         d->p = skip_ws(d->p, d->end);
         if (d->p >= d->end)
@@ -552,16 +551,15 @@ static int parse_object(decoder *d, int depth)
         }
         return dec_fail(d, d->p, "expected ',' or '}'");
     }
-    if (!tbl) {
-        int i;
+    if (!direct) {
         lua_createtable(L, 0, n);
-        lua_insert(L, first);
+        lua_replace(L, slot);
         for (i = 0; i < n; i++) {
-            lua_pushvalue(L, first + 1 + 2 * i);
-            lua_pushvalue(L, first + 2 + 2 * i);
-            lua_rawset(L, first);
+            lua_pushvalue(L, slot + 1 + 2 * i);
+            lua_pushvalue(L, slot + 2 + 2 * i);
+            lua_rawset(L, slot);
         }
-        lua_settop(L, first);
+        lua_settop(L, slot);
     }
     return 1;
 }

@@ -1,0 +1,51 @@
+rockspec_format = "3.0"
+package = "k8s-lua"
+version = "scm-1"
+source = {
+   url = "git+https://example.invalid/k8s-lua.git",
+}
+description = {
+   summary = "Kubernetes client for Lua with a C core, modelled on client-go",
+   detailed = [[
+      Config, RESTClient and Clientset implemented in C (libcurl, OpenSSL,
+      libyaml, jansson), with a thin Lua binding:
+      clientset:CoreV1():Pods("ns"):Get("name").
+   ]],
+   license = "Apache-2.0",
+   labels = { "kubernetes", "k8s", "client" },
+}
+dependencies = {
+   "lua >= 5.1",
+}
+external_dependencies = {
+   CURL = { header = "curl/curl.h", library = "curl" },
+   OPENSSL = { header = "openssl/ssl.h", library = "ssl" },
+   YAML = { header = "yaml.h", library = "yaml" },
+   JANSSON = { header = "jansson.h", library = "jansson" },
+}
+build = {
+   type = "builtin",
+   modules = {
+      ["k8s.core"] = {
+         sources = {
+            "src/buf.c", "src/clientcmd.c", "src/clientset.c", "src/config.c", "src/error.c",
+            "src/exec.c", "src/global.c", "src/jsonscan.c", "src/kubeconfig.c", "src/ratelimit.c",
+            "src/reason.c", "src/resources_gen.c", "src/rest.c", "src/rest_exec.c", "src/result.c",
+            "src/transport_curl.c", "src/watch.c", "src/yamlnode.c",
+            "src/lua/core.c", "src/lua/clientset.c", "src/lua/json.c",
+         },
+         defines = { "_GNU_SOURCE" },
+         incdirs = { "include", "src", "src/lua", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)", "$(YAML_INCDIR)", "$(JANSSON_INCDIR)" },
+         libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)", "$(YAML_LIBDIR)", "$(JANSSON_LIBDIR)" },
+         libraries = { "curl", "jansson", "yaml", "ssl", "crypto", "pthread" },
+      },
+      ["k8s"] = "lua/k8s/init.lua",
+      ["k8s.errors"] = "lua/k8s/errors.lua",
+      ["k8s.rest"] = "lua/k8s/rest.lua",
+      ["k8s.kubernetes"] = "lua/k8s/kubernetes.lua",
+      ["k8s.dynamic"] = "lua/k8s/dynamic.lua",
+      ["k8s.discovery"] = "lua/k8s/discovery.lua",
+      ["k8s.pager"] = "lua/k8s/pager.lua",
+      ["k8s.clientcmd"] = "lua/k8s/clientcmd.lua",
+   },
+}
