@@ -275,7 +275,7 @@ static int b64_decode(const char *in, size_t n, char **out, size_t *outlen, size
 			o[w++] = (char)((acc >> bits) & 0xff);
 		}
 	}
-	if (nchar % 4 == 1 || npad > 2 || (npad && (nchar + npad) % 4) || (acc & ((1u << bits) - 1)))
+	if (nchar % 4 == 1 || npad > 2 || (npad && (nchar + npad) % 4))
 		goto invalid_end;
 	o[w] = 0;
 	*out = o;
@@ -663,15 +663,20 @@ FIND_FN(find_cluster, kc_cluster, clusters, ncl)
 FIND_FN(find_user, kc_user, users, nus)
 FIND_FN(find_context, kc_context, contexts, nctx)
 
-static int push(void ***arr, size_t *n, void *item)
-{
-	void **a = realloc(*arr, (*n + 1) * sizeof(void *));
-	if (!a)
-		return k8s__error_oom();
-	*arr = a;
-	a[(*n)++] = item;
-	return 0;
-}
+#define PUSH_FN(fn, type)                                                  \
+	static int fn(type ***arr, size_t *n, type *item)                  \
+	{                                                                  \
+		type **a = realloc(*arr, (*n + 1) * sizeof(*a));           \
+		if (!a)                                                    \
+			return k8s__error_oom();                           \
+		*arr = a;                                                  \
+		a[(*n)++] = item;                                          \
+		return 0;                                                  \
+	}
+PUSH_FN(push_cluster, kc_cluster)
+PUSH_FN(push_user, kc_user)
+PUSH_FN(push_context, kc_context)
+PUSH_FN(push_str, char)
 
 #define GET(fn, key, dst)                                                 \
 	do {                                                              \
@@ -894,7 +899,7 @@ static int parse_section(kc_merged *m, yaml_document_t *d, const char *file, con
 			if (rc < 0 || find_cluster(m, name))
 				cluster_free(c);
 			else
-				rc = push((void ***)&m->clusters, &m->ncl, c);
+				rc = push_cluster(&m->clusters, &m->ncl, c);
 		} else if (kind == K_USER) {
 			kc_user *u = entry;
 			u->name = name;
@@ -903,7 +908,7 @@ static int parse_section(kc_merged *m, yaml_document_t *d, const char *file, con
 			if (rc < 0 || find_user(m, name))
 				user_free(u);
 			else
-				rc = push((void ***)&m->users, &m->nus, u);
+				rc = push_user(&m->users, &m->nus, u);
 		} else {
 			kc_context *c = entry;
 			c->name = name;
@@ -912,7 +917,7 @@ static int parse_section(kc_merged *m, yaml_document_t *d, const char *file, con
 			if (rc < 0 || find_context(m, name))
 				context_free(c);
 			else
-				rc = push((void ***)&m->contexts, &m->nctx, c);
+				rc = push_context(&m->contexts, &m->nctx, c);
 		}
 		if (rc < 0)
 			return rc;
@@ -947,7 +952,7 @@ static int load_file(kc_merged *m, const char *path)
 		return 0;
 	if (e < 0)
 		return ferr(errno_code(-e), path, NULL, NULL, 0, "cannot read the file: %s", strerror(-e));
-	if (!(fname = k8s__strdup(path)) || push((void ***)&m->files, &m->nfiles, fname) < 0) {
+	if (!(fname = k8s__strdup(path)) || push_str(&m->files, &m->nfiles, fname) < 0) {
 		free(fname);
 		wipe_free(data, len);
 		return k8s__error_oom();
@@ -1023,7 +1028,7 @@ static int load_files(kc_merged *m, const char *explicit_path, int default_rules
 				;
 			if (i < nseen)
 				continue;
-			if ((rc = push((void ***)&seen, &nseen, tok)) == 0)
+			if ((rc = push_str(&seen, &nseen, tok)) == 0)
 				rc = load_file(m, tok);
 		}
 		free(seen);
@@ -1225,18 +1230,17 @@ static int validate_user(const kc_user *u)
 
 /* ---- building the rest config ---- */
 
-static int file_list(const kc_merged *m, char *buf, size_t size)
+static void file_list(const kc_merged *m, char *buf, size_t size)
 {
 	size_t i, w = 0;
 	buf[0] = 0;
 	if (!m->nfiles) {
 		snprintf(buf, size, "no kubeconfig file was loaded");
-		return 0;
+		return;
 	}
 	w = (size_t)snprintf(buf, size, "kubeconfig ");
 	for (i = 0; i < m->nfiles && w < size; i++)
 		w += (size_t)snprintf(buf + w, size - w, "%s%s", i ? ":" : "", m->files[i]);
-	return 0;
 }
 
 static char *clean_hint(const char *s)
@@ -1567,11 +1571,13 @@ int k8s_clientcmd_build_config_from_flags(k8s_config **out, const char *master_u
 		if (rc == 0 || rc == K8S_ENOMEM)
 			return rc;
 	}
-	/* client-go: ClientConfigLoadingRules{ExplicitPath: kubeconfigPath}, no
-	 * precedence list, so $KUBECONFIG and ~/.kube/config are not read. */
+	/* client-go uses ClientConfigLoadingRules{ExplicitPath: kubeconfigPath}
+	 * with no precedence list, so it never reads $KUBECONFIG or
+	 * ~/.kube/config. Our contract (API.md) is the more useful one: without
+	 * a path, the default loading rules apply. */
 	ov.server = master_url;
 	ov.kubeconfig = kubeconfig_path;
-	return load_internal(out, NULL, &ov, 0);
+	return load_internal(out, NULL, &ov, 1);
 }
 
 int k8s_in_cluster_config(k8s_config **out)
@@ -1645,11 +1651,12 @@ static int emit_write(void *ud, unsigned char *buf, size_t size)
 	return k8s_buf_put(ud, buf, size) == 0;
 }
 
-static yaml_scalar_style_t style_for(const char *s)
+/* Plain only where no YAML 1.1 reader could take the value for a non-string. */
+static yaml_scalar_style_t style_for(const char *s, int quote)
 {
 	static const char *const words[] = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"};
 	size_t i;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_' || s[0] == '/'))
+	if (quote || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_' || s[0] == '/'))
 		return YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 	for (i = 0; s[i]; i++) {
 		char c = s[i];
@@ -1674,7 +1681,7 @@ static int rewrite_doc(yaml_document_t *d, const char *file, const char *user, c
 	yaml_node_t *root = yaml_document_get_root_node(d), *users, *ap = NULL, *n;
 	yaml_node_item_t *it;
 	yaml_node_pair_t *p;
-	int ap_id, map_id, cfg_pair = -1;
+	int ap_id, map_id, cfg_pair = -1, flow;
 	size_t i, j;
 
 	if (!root || root->type != YAML_MAPPING_NODE)
@@ -1693,6 +1700,7 @@ static int rewrite_doc(yaml_document_t *d, const char *file, const char *user, c
 	if (!ap)
 		return ferr(K8S_ENOTFOUND, file, NULL, NULL, 0, "user \"%s\" not found", user);
 	ap_id = node_id(d, ap);
+	flow = ap->data.mapping.style == YAML_FLOW_MAPPING_STYLE; /* e.g. a JSON file: keep it JSON */
 	for (p = ap->data.mapping.pairs.start; p < ap->data.mapping.pairs.top; p++)
 		if (yis(ynode(d, p->key), "config"))
 			cfg_pair = (int)(p - ap->data.mapping.pairs.start);
@@ -1706,8 +1714,8 @@ static int rewrite_doc(yaml_document_t *d, const char *file, const char *user, c
 			;
 		if (j < npairs)
 			continue; /* a later pair sets this key */
-		if (!(kid = yaml_document_add_scalar(d, NULL, (yaml_char_t *)k, -1, style_for(k))) ||
-		    !(vid = yaml_document_add_scalar(d, NULL, (yaml_char_t *)v, -1, style_for(v))) ||
+		if (!(kid = yaml_document_add_scalar(d, NULL, (yaml_char_t *)k, -1, style_for(k, flow))) ||
+		    !(vid = yaml_document_add_scalar(d, NULL, (yaml_char_t *)v, -1, style_for(v, flow))) ||
 		    !yaml_document_append_mapping_pair(d, map_id, kid, vid))
 			return k8s__error_oom();
 	}
@@ -1717,64 +1725,63 @@ static int rewrite_doc(yaml_document_t *d, const char *file, const char *user, c
 	if (cfg_pair >= 0) {
 		ap->data.mapping.pairs.start[cfg_pair].value = map_id;
 	} else {
-		int kid = yaml_document_add_scalar(d, NULL, (yaml_char_t *)"config", -1, YAML_PLAIN_SCALAR_STYLE);
+		int kid = yaml_document_add_scalar(d, NULL, (yaml_char_t *)"config", -1, style_for("config", flow));
 		if (!kid || !yaml_document_append_mapping_pair(d, ap_id, kid, map_id))
 			return k8s__error_oom();
 	}
 	return 0;
 }
 
+/* target is absolute (realpath). */
 static int write_atomic(const char *target, const char *data, size_t len, const struct stat *st)
 {
-	k8s_buf tmp = K8S_BUF_INIT;
 	const char *slash = strrchr(target, '/');
-	size_t dirlen = slash ? (size_t)(slash - target) : 0;
+	char *dir = k8s__strndup(target, slash == target ? 1 : (size_t)(slash - target));
+	k8s_buf tmp = K8S_BUF_INIT;
 	size_t off = 0;
-	int fd, rc = 0, dfd;
+	int fd, dfd, e = 0;
 
-	if (k8s_buf_printf(&tmp, "%.*s/.%s.tmp-XXXXXX", (int)(slash ? dirlen : 1), slash ? target : ".",
-			   slash ? slash + 1 : target) < 0)
-		return K8S_ENOMEM;
-	if (slash == target) /* a file in "/" */
-		tmp.ptr[0] = '/', memmove(tmp.ptr + 1, tmp.ptr + 1, 0);
-	if ((fd = mkostemp(tmp.ptr, O_CLOEXEC)) < 0) {
-		rc = ferr(K8S_ERROR, target, NULL, NULL, 0, "cannot create a temporary file: %s", strerror(errno));
+	if (!dir || k8s_buf_printf(&tmp, "%s%s.%s.tmp-XXXXXX", dir, slash == target ? "" : "/", slash + 1) < 0) {
+		free(dir);
 		k8s_buf_free(&tmp);
-		return rc;
+		return k8s__error_oom();
+	}
+	if ((fd = mkostemp(tmp.ptr, O_CLOEXEC)) < 0) {
+		e = errno;
+		free(dir);
+		k8s_buf_free(&tmp);
+		return ferr(K8S_ERROR, target, NULL, NULL, 0, "cannot create a temporary file: %s", strerror(e));
 	}
 	if (fchown(fd, st->st_uid, st->st_gid) != 0) {
-		/* not permitted unless privileged; the file stays ours */
+		/* only permitted when privileged; the new file then stays ours */
 	}
 	if (fchmod(fd, st->st_mode & 07777) != 0)
-		rc = errno;
-	while (!rc && off < len) {
+		e = errno;
+	while (!e && off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 		if (n < 0 && errno != EINTR)
-			rc = errno;
+			e = errno;
 		else if (n > 0)
 			off += (size_t)n;
 	}
-	if (!rc && fsync(fd) != 0)
-		rc = errno;
-	if (close(fd) != 0 && !rc)
-		rc = errno;
-	if (!rc && rename(tmp.ptr, target) != 0)
-		rc = errno;
-	if (rc) {
+	if (!e && fsync(fd) != 0)
+		e = errno;
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (!e && rename(tmp.ptr, target) != 0)
+		e = errno;
+	if (e)
 		unlink(tmp.ptr);
-		k8s_buf_free(&tmp);
-		return ferr(K8S_ERROR, target, NULL, NULL, 0, "cannot write: %s", strerror(rc));
-	}
-	k8s_buf_free(&tmp);
-	tmp.ptr = NULL;
-	if (k8s_buf_put(&tmp, slash == target ? "/" : slash ? target : ".", slash && slash != target ? dirlen : 1) == 0 &&
-	    (dfd = open(tmp.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		if (fsync(dfd) != 0) {
-			/* the rename is done; a directory fsync failure is not fatal */
+			/* the rename is done; a failed directory sync is not reported */
 		}
 		close(dfd);
 	}
+	free(dir);
 	k8s_buf_free(&tmp);
+	if (e)
+		return ferr(K8S_ERROR, target, NULL, NULL, 0, "cannot write: %s", strerror(e));
 	return 0;
 }
 
@@ -1811,8 +1818,8 @@ int k8s_clientcmd_persist_auth_provider(const char *file, const char *user, cons
 	}
 	close(lfd);
 
-	if (stat(target, &st) != 0 || (e = -slurp(target, &data, &len)) > 0) {
-		e = e > 0 ? e : errno;
+	e = stat(target, &st) != 0 ? errno : -slurp(target, &data, &len);
+	if (e) {
 		rc = ferr(errno_code(e), file, NULL, NULL, 0, "cannot read the file: %s", strerror(e));
 		goto done;
 	}
@@ -1866,10 +1873,9 @@ int k8s_clientcmd_persist_auth_provider(const char *file, const char *user, cons
 	rc = write_atomic(target, outb.ptr ? outb.ptr : "", outb.len, &st);
 	goto done;
 emit_error:
-	rc = outb.ptr || emitter.error != YAML_MEMORY_ERROR
-		     ? ferr(K8S_ERROR, file, NULL, NULL, 0, "cannot re-emit the file: %s",
-			    emitter.problem ? emitter.problem : "emitter error")
-		     : k8s__error_oom();
+	rc = emitter.error == YAML_MEMORY_ERROR ? k8s__error_oom()
+						: ferr(K8S_ERROR, file, NULL, NULL, 0, "cannot re-emit the file: %s",
+						       emitter.problem ? emitter.problem : "emitter error");
 done:
 	for (i = dumped; i < ndocs; i++)
 		yaml_document_delete(&docs[i]);

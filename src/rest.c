@@ -254,6 +254,13 @@ int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versi
 	c->cfg = cfg;
 	v = getenv("K8S_LUA_V");
 	c->verbose = v ? atoi(v) : 0;
+	c->file_token_period = TOKEN_FILE_PERIOD;
+	if ((v = getenv("K8S_LUA_TOKEN_FILE_PERIOD")) && *v) {
+		char *end;
+		double p = strtod(v, &end);
+		if (!*end && p > 0 && p <= TOKEN_FILE_PERIOD)
+			c->file_token_period = p;
+	}
 
 	default_tls = has(cfg, F_TLS_CAFILE) || has(cfg, F_TLS_CADATA) || has(cfg, F_TLS_CERTFILE) ||
 		      has(cfg, F_TLS_CERTDATA) || cfg->f[F_TLS_INSECURE].flag.value || has(cfg, F_TLS_SERVERNAME);
@@ -833,6 +840,8 @@ char *k8s_request_url(k8s_request *r)
 			for (i = 0; i + 1 < r->params.n; i += 2) {
 				if (strcmp(keys[j], r->params.items[i]))
 					continue;
+				if (r->timeout > 0 && strcmp(keys[j], "timeout") == 0)
+					continue; /* client-go: query.Set("timeout", ...) replaces it */
 				found = 1;
 				if (k8s_buf_puts(&b, first ? "?" : "&") < 0 || escape_into(&b, keys[j], 1) < 0 ||
 				    k8s_buf_puts(&b, "=") < 0 || escape_into(&b, r->params.items[i + 1], 1) < 0)

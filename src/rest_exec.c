@@ -9,8 +9,6 @@
 #include <time.h>
 #include "rest_internal.h"
 
-#define TOKEN_FILE_PERIOD 50.0 /* one minute less 10s of leeway */
-
 static double wall_now(void)
 {
 	struct timespec ts;
@@ -92,7 +90,7 @@ static int current_token(k8s_rest_client *c, const char **tok)
 	}
 	if (cfg->f[F_TOKENFILE].s && *cfg->f[F_TOKENFILE].s) {
 		double now = k8s__now();
-		if (!c->file_token || now - c->file_token_at >= TOKEN_FILE_PERIOD) {
+		if (!c->file_token || now - c->file_token_at >= c->file_token_period) {
 			char *t = read_token_file(cfg->f[F_TOKENFILE].s);
 			if (t) {
 				wipe_free(c->file_token);

@@ -19,6 +19,7 @@ struct k8s_rest_client {
 	/* credentials */
 	char *file_token;        /* last good BearerTokenFile contents */
 	double file_token_at;    /* when it was read (monotonic) */
+	double file_token_period;/* re-read after this many seconds (50, or K8S_LUA_TOKEN_FILE_PERIOD) */
 	char *cb_token;          /* token from the credential callback */
 	double cb_expiry;        /* Unix seconds, 0 = none */
 	int verbose;

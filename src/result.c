@@ -1,6 +1,7 @@
 /* Turning a response into a Result: success, a decoded metav1.Status, or a
  * Status built from the code table (client-go's transformResponse and
  * errors.NewGenericServerResponse). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,40 +12,162 @@
 
 #define MAX_UNSTRUCTURED_BYTES 2048
 
-static const char *generic_message(int code, const char *method, const char *server_msg, char *buf, size_t n)
+/* apimachinery's NewGenericServerResponse messages. server_msg is what
+ * client-go passes: the trimmed text body (at most 2048 bytes), or
+ * "unknown" when the body is not text. */
+static int generic_message(k8s_buf *out, int code, const char *server_msg)
 {
 	switch (code) {
-	case 409:
-		return strcmp(method, "POST") == 0 ? "the server reported a conflict (already exists)"
-						   : "the server reported a conflict";
-	case 404: return "the server could not find the requested resource";
-	case 400: return "the server rejected our request for an unknown reason";
-	case 401: return "the server has asked for the client to provide credentials";
-	case 403: return server_msg && *server_msg ? server_msg : "the server does not allow access to the requested resource";
-	case 405: return "the server does not allow this method on the requested resource";
+	case 409: return k8s_buf_puts(out, "the server reported a conflict");
+	case 404: return k8s_buf_puts(out, "the server could not find the requested resource");
+	case 400: return k8s_buf_puts(out, "the server rejected our request for an unknown reason");
+	case 401: return k8s_buf_puts(out, "the server has asked for the client to provide credentials");
+	/* 403 and 415 keep the server's message; an empty body gets a readable
+	 * line instead of client-go's empty message */
+	case 403:
+		return k8s_buf_puts(out, *server_msg ? server_msg
+						     : "the server does not allow access to the requested resource");
+	case 405: return k8s_buf_puts(out, "the server does not allow this method on the requested resource");
 	case 406:
-		return server_msg && *server_msg ? server_msg
-						 : "the server was unable to respond with a content type that the client supports";
-	case 410: return "the server has removed the requested resource (gone)";
-	case 415: return server_msg && *server_msg ? server_msg : "the server does not support the media type of the request";
-	case 422: return "the server rejected our request due to an error in our request";
-	case 429: return "the server has received too many requests and has asked us to try again later";
-	case 503: return "the server is currently unable to handle the request";
+		return k8s_buf_puts(out, *server_msg && strcmp(server_msg, "unknown") != 0
+						 ? server_msg
+						 : "the server was unable to respond with a content type that the client supports");
+	case 415:
+		return k8s_buf_puts(out, *server_msg ? server_msg
+						     : "the server does not support the media type of the request");
+	case 422: return k8s_buf_puts(out, "the server rejected our request due to an error in our request");
+	case 429:
+		return k8s_buf_puts(out, "the server has received too many requests and has asked us to try again later");
+	case 503: return k8s_buf_puts(out, "the server is currently unable to handle the request");
 	case 504:
-		return "the server was unable to return a response in the time allotted, but may still be processing the request";
+		return k8s_buf_puts(out, "the server was unable to return a response in the time allotted, "
+					 "but may still be processing the request");
 	default:
-		if (code >= 500)
-			snprintf(buf, n, "an error on the server (\"%s\") has prevented the request from succeeding",
-				 server_msg ? server_msg : "");
-		else
-			snprintf(buf, n, "the server responded with the status code %d but did not return more information", code);
-		return buf;
+		if (code >= 500) {
+			/* fmt.Sprintf("an error on the server (%q) has prevented ...") */
+			static const char hex[] = "0123456789abcdef";
+			const unsigned char *p;
+			int rc = k8s_buf_puts(out, "an error on the server (\"");
+			for (p = (const unsigned char *)server_msg; rc == 0 && *p; p++) {
+				switch (*p) {
+				case '"': rc = k8s_buf_puts(out, "\\\""); break;
+				case '\\': rc = k8s_buf_puts(out, "\\\\"); break;
+				case '\n': rc = k8s_buf_puts(out, "\\n"); break;
+				case '\r': rc = k8s_buf_puts(out, "\\r"); break;
+				case '\t': rc = k8s_buf_puts(out, "\\t"); break;
+				case '\a': rc = k8s_buf_puts(out, "\\a"); break;
+				case '\b': rc = k8s_buf_puts(out, "\\b"); break;
+				case '\f': rc = k8s_buf_puts(out, "\\f"); break;
+				case '\v': rc = k8s_buf_puts(out, "\\v"); break;
+				default:
+					if (*p < 0x20 || *p == 0x7f) {
+						char e[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
+						rc = k8s_buf_put(out, e, 4);
+					} else {
+						rc = k8s_buf_put(out, p, 1);
+					}
+				}
+			}
+			return rc < 0 ? rc : k8s_buf_puts(out, "\") has prevented the request from succeeding");
+		}
+		return k8s_buf_printf(out, "the server responded with the status code %d but did not return more information",
+				      code);
 	}
 }
 
+/* client-go's isTextResponse: no Content-Type, or a text/ media type. */
 static int is_text(const char *ctype)
 {
-	return ctype && strncasecmp(ctype, "text/", 5) == 0;
+	if (!ctype)
+		return 1;
+	while (*ctype == ' ' || *ctype == '\t')
+		ctype++;
+	return !*ctype || strncasecmp(ctype, "text/", 5) == 0;
+}
+
+/* strconv.Atoi of a Retry-After value: an optional sign and digits only. */
+static int parse_retry_after(const char *v, int *out)
+{
+	const char *p = v;
+	long n = 0;
+	int neg = 0;
+	if (!v || !*v)
+		return 0;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (!*p)
+		return 0;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		n = n * 10 + (*p - '0');
+		if (n > 1000000000L)
+			return 0;
+	}
+	*out = (int)(neg ? -n : n);
+	return 1;
+}
+
+/* Parse one Warning header value (RFC 7234 5.5, as client-go's
+ * net.ParseWarningHeaders): comma-separated `code agent "text" [date]`
+ * entries; the texts (unescaped) are appended to list. Malformed entries
+ * end the parse, keeping what came before. */
+static void parse_warnings(k8s_strlist *list, const char *h)
+{
+	const char *p = h;
+	for (;;) {
+		k8s_buf text = K8S_BUF_INIT;
+		int i;
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (!*p)
+			return;
+		for (i = 0; i < 3; i++)
+			if (p[i] < '0' || p[i] > '9')
+				return;
+		p += 3;
+		if (*p != ' ')
+			return;
+		p++;
+		if (!*p || *p == ' ' || *p == '"')
+			return;
+		while (*p && *p != ' ')
+			p++; /* agent */
+		if (*p != ' ' || p[1] != '"')
+			return;
+		p += 2;
+		while (*p && *p != '"') {
+			if (*p == '\\' && p[1])
+				p++;
+			if (k8s_buf_put(&text, p, 1) < 0) {
+				k8s_buf_free(&text);
+				return;
+			}
+			p++;
+		}
+		if (*p != '"') {
+			k8s_buf_free(&text);
+			return;
+		}
+		p++;
+		if (k8s_buf_put(&text, "", 0) == 0)
+			k8s__strlist_add(list, text.ptr);
+		k8s_buf_free(&text);
+		/* optional quoted warn-date */
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '"') {
+			p++;
+			while (*p && *p != '"')
+				p++;
+			if (*p == '"')
+				p++;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && *p != ',')
+			return;
+	}
 }
 
 static void result_free_status(k8s_result *res)
@@ -56,13 +179,17 @@ static void result_free_status(k8s_result *res)
 	res->st_reason = res->st_message = res->st_json = res->st_details = NULL;
 }
 
-/* If body is a metav1.Status whose status is not Success, fill res->st from it. */
+/* If body is a metav1.Status that reports a failure, fill res->st from it.
+ * As client-go: on a 2xx any status other than "Success" is an error
+ * (Result.Into/Get); on an error code the Status wins only when its status
+ * is "Failure" (Result.Error), else the generic error is built. */
 static int decode_status(k8s_result *res, const char *body, size_t len)
 {
 	json_t *root, *v;
 	json_error_t jerr;
 	const char *kind, *status;
 	size_t i = 0;
+	int success_code = (res->code >= 200 && res->code <= 206) || res->code == 101;
 	while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
 		i++;
 	if (i >= len || body[i] != '{')
@@ -72,7 +199,8 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 		return 0;
 	kind = json_string_value(json_object_get(root, "kind"));
 	status = json_string_value(json_object_get(root, "status"));
-	if (!kind || strcmp(kind, "Status") != 0 || (status && strcmp(status, "Success") == 0)) {
+	if (!kind || strcmp(kind, "Status") != 0 || (status && strcmp(status, "Success") == 0) ||
+	    (!success_code && (!status || strcmp(status, "Failure") != 0))) {
 		json_decref(root);
 		return 0;
 	}
@@ -126,55 +254,58 @@ int k8s__result_from_response(k8s_result **out, k8s_request *req, k8s_http_respo
 		const char *w = k8s_http_response_header_n(resp, "Warning", i);
 		if (!w)
 			break;
-		/* 299 - "text" */
-		{
-			const char *q = strchr(w, '"');
-			const char *e = q ? strrchr(w, '"') : NULL;
-			char *text = (q && e > q) ? k8s__strndup(q + 1, (size_t)(e - q - 1)) : k8s__strdup(w);
-			if (text) {
-				k8s__strlist_add(&res->warnings, text);
-				k8s__debug(req->c, 1, "Warning: %s", text);
-				free(text);
-			}
-		}
+		parse_warnings(&res->warnings, w);
 	}
+	for (i = 0; i < res->warnings.n; i++)
+		k8s__debug(req->c, 1, "Warning: %s", res->warnings.items[i]);
 	ra = k8s_http_response_header(resp, "Retry-After");
-	if (ra)
-		res->st.retry_after_seconds = atoi(ra) > 0 ? atoi(ra) : 0;
+	{
+		int secs = 0;
+		if (ra && parse_retry_after(ra, &secs) && secs > 0)
+			res->st.retry_after_seconds = secs;
+	}
 
 	if (decode_status(res, res->body.ptr, res->body.len)) {
 		res->rc = K8S_ESTATUS;
 	} else if ((res->code >= 200 && res->code <= 206) || res->code == 101) {
 		res->rc = 0;
 	} else {
-		char buf[2600], msgbuf[256];
-		const char *server_msg = NULL, *m;
-		k8s_buf full = K8S_BUF_INIT;
-		if (is_text(res->content_type) && res->body.len <= MAX_UNSTRUCTURED_BYTES) {
-			server_msg = res->body.ptr;
-		} else if (is_text(res->content_type)) {
-			snprintf(msgbuf, sizeof(msgbuf), "%.200s...", res->body.ptr);
-			server_msg = msgbuf;
+		/* client-go's newUnstructuredResponseError: at most 2048 bytes of
+		 * a text body, trimmed; "unknown" for anything else */
+		k8s_buf server_msg = K8S_BUF_INIT, m = K8S_BUF_INIT, full = K8S_BUF_INIT;
+		char verb[32];
+		int oom = 0;
+		size_t j;
+		if (is_text(res->content_type)) {
+			size_t s = 0, e = res->body.len < MAX_UNSTRUCTURED_BYTES ? res->body.len : MAX_UNSTRUCTURED_BYTES;
+			while (s < e && isspace((unsigned char)res->body.ptr[s]))
+				s++;
+			while (e > s && isspace((unsigned char)res->body.ptr[e - 1]))
+				e--;
+			oom |= k8s_buf_put(&server_msg, res->body.ptr + s, e - s) < 0;
+		} else {
+			oom |= k8s_buf_puts(&server_msg, "unknown") < 0;
 		}
-		m = generic_message(res->code, req->verb, server_msg, buf, sizeof(buf));
+		oom |= !server_msg.ptr || generic_message(&m, res->code, server_msg.ptr) < 0;
+		for (j = 0; req->verb[j] && j + 1 < sizeof(verb); j++)
+			verb[j] = (char)tolower((unsigned char)req->verb[j]);
+		verb[j] = 0;
 		res->st.code = res->code;
 		res->st_reason = k8s__strdup(k8s__reason_for_code(res->code, req->verb));
-		if (req->resource && *req->resource) {
+		if (!oom && req->resource && *req->resource) {
 			const char *g = req->c->group;
 			if (req->name)
-				k8s_buf_printf(&full, "%s (%s %s%s%s %s)", m, req->verb, req->resource, *g ? "." : "", g, req->name);
+				oom |= k8s_buf_printf(&full, "%s (%s %s%s%s %s)", m.ptr, verb, req->resource, *g ? "." : "", g,
+						      req->name) < 0;
 			else
-				k8s_buf_printf(&full, "%s (%s %s%s%s)", m, req->verb, req->resource, *g ? "." : "", g);
-			/* lower-case the verb as client-go does */
-			if (full.ptr) {
-				char *p = strstr(full.ptr, req->verb);
-				for (; p && *p && *p != ' '; p++)
-					*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-			}
+				oom |= k8s_buf_printf(&full, "%s (%s %s%s%s)", m.ptr, verb, req->resource, *g ? "." : "", g) < 0;
 			res->st_message = k8s_buf_detach(&full);
-		} else {
-			res->st_message = k8s__strdup(m);
+		} else if (!oom) {
+			res->st_message = k8s_buf_detach(&m);
 		}
+		k8s_buf_free(&server_msg);
+		k8s_buf_free(&m);
+		k8s_buf_free(&full);
 		res->rc = K8S_ESTATUS;
 		res->has_status = 1;
 	}

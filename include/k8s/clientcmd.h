@@ -100,11 +100,12 @@ K8S_EXTERN(int) k8s_clientcmd_load_ex(k8s_config **out, k8s_clientcmd_info *info
 /**
  * client-go's clientcmd.BuildConfigFromFlags. When both arguments are NULL or
  * empty the in-cluster config is tried first and returned if it succeeds.
- * Otherwise (as in client-go) only the explicit kubeconfig_path is loaded —
- * $KUBECONFIG and ~/.kube/config are NOT consulted — and master_url, when
- * given, overrides the server. With neither and no in-cluster environment this
- * fails with K8S_EINVALID "invalid configuration: no configuration has been
- * provided". Use k8s_clientcmd_load() for the $KUBECONFIG / ~/.kube/config rules.
+ * Otherwise kubeconfig_path is loaded alone when given, else the default
+ * loading rules apply ($KUBECONFIG list, then ~/.kube/config) — unlike
+ * client-go, whose BuildConfigFromFlags reads neither; this follows the
+ * project's API contract. master_url, when given, overrides the server. With
+ * nothing to load this fails with K8S_EINVALID "invalid configuration: no
+ * configuration has been provided".
  *
  * @param[out] out the new config
  * @param master_url API server URL, or NULL

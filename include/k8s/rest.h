@@ -14,6 +14,15 @@
  *
  * Threading: a client and everything made from it is used by one thread at a
  * time. Different clients may run on different threads.
+ *
+ * Environment, read when a client is built:
+ * - K8S_LUA_V: debug log level on stderr (6: method, URL, status, timing;
+ *   7: request headers, Authorization always "<masked>"; 8: selected
+ *   response headers; 9: libcurl's connection messages).
+ * - K8S_LUA_TOKEN_FILE_PERIOD: test-only. Seconds after which
+ *   BearerTokenFile is re-read (default and maximum 50, client-go's one
+ *   minute less 10 s of leeway). A 401 response always drops the cached
+ *   token so that the next request re-reads the file.
  */
 #ifndef K8S_REST_H
 #define K8S_REST_H

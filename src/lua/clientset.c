@@ -172,6 +172,8 @@ static int gv_resource_method(lua_State *L)
 	const k8s_api_resource *r = lua_touserdata(L, lua_upvalueindex(1));
 	const char *ns = NULL;
 	if (r->namespaced) {
+		if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TSTRING)
+			return luaL_error(L, "%s: namespace must be a string, got %s", r->method, luaL_typename(L, 2));
 		ns = luaL_optstring(L, 2, "");
 	} else if (!lua_isnoneornil(L, 2)) {
 		return luaL_error(L, "%s is cluster-scoped: %s() takes no namespace", r->name, r->method);
@@ -285,12 +287,13 @@ static int anchor_gc(lua_State *L)
 	return 0;
 }
 
-static k8s_request *start(lua_State *L, l_res *u, k8s_verb verb, const char *name, const char *sub)
+static k8s_request *start(lua_State *L, l_res *u, k8s_verb verb, const char *name, const char *sub,
+			  const char *what)
 {
 	k8s_request *r;
 	l_anchor *a;
 	if (k8s_resource_request(&r, u->rc, u->res, u->ns, verb, name, sub) < 0)
-		k8s_lua_raise_last(L, u->res->name);
+		k8s_lua_raise_last(L, what);
 	a = lua_newuserdata(L, sizeof(*a));
 	a->r = r;
 	if (luaL_newmetatable(L, "k8s.RequestAnchor")) {
@@ -309,10 +312,34 @@ static void finish(lua_State *L, int anchor_idx)
 	a->r = NULL;
 }
 
+/* The name argument: a non-empty string (numbers are not names). */
+static const char *check_name(lua_State *L, int idx, const char *what)
+{
+	if (lua_type(L, idx) != LUA_TSTRING)
+		luaL_error(L, "%s: name must be a string, got %s", what, luaL_typename(L, idx));
+	if (!*lua_tostring(L, idx))
+		luaL_error(L, "%s: name must not be empty", what);
+	return lua_tostring(L, idx);
+}
+
+/* A table argument (object, options), named in the message. */
+static void check_table(lua_State *L, int idx, const char *what, const char *arg)
+{
+	if (lua_type(L, idx) != LUA_TTABLE)
+		luaL_error(L, "%s: %s must be a table, got %s", what, arg, luaL_typename(L, idx));
+}
+
+/* An optional options table. */
+static void opt_table(lua_State *L, int idx, const char *what, const char *arg)
+{
+	if (!lua_isnoneornil(L, idx))
+		check_table(L, idx, what, arg);
+}
+
 static const char *object_name(lua_State *L, int idx, const char *what)
 {
 	const char *name = NULL;
-	luaL_checktype(L, idx, LUA_TTABLE);
+	check_table(L, idx, what, "object");
 	lua_getfield(L, idx, "metadata");
 	if (lua_type(L, -1) == LUA_TTABLE) {
 		lua_getfield(L, -1, "name");
@@ -381,9 +408,12 @@ static int res_get(lua_State *L)
 {
 	lua_settop(L, 3);
 	l_res *u = check_res(L, 1);
-	const char *name = luaL_checkstring(L, 2);
-	k8s_request *r = start(L, u, K8S_VERB_GET, name, NULL);
-	int a = lua_gettop(L);
+	const char *name = check_name(L, 2, "Get");
+	k8s_request *r;
+	int a;
+	opt_table(L, 3, "Get", "opts");
+	r = start(L, u, K8S_VERB_GET, name, NULL, "Get");
+	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 3, "Get");
 	return exec_decode(L, r, a, 1);
 }
@@ -393,8 +423,11 @@ static int res_list(lua_State *L)
 {
 	lua_settop(L, 2);
 	l_res *u = check_res(L, 1);
-	k8s_request *r = start(L, u, K8S_VERB_LIST, NULL, NULL);
-	int a = lua_gettop(L);
+	k8s_request *r;
+	int a;
+	opt_table(L, 2, "List", "opts");
+	r = start(L, u, K8S_VERB_LIST, NULL, NULL, "List");
+	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 2, "List");
 	return exec_decode(L, r, a, 1);
 }
@@ -406,8 +439,9 @@ static int res_create(lua_State *L)
 	l_res *u = check_res(L, 1);
 	k8s_request *r;
 	int a;
-	luaL_checktype(L, 2, LUA_TTABLE);
-	r = start(L, u, K8S_VERB_CREATE, NULL, NULL);
+	check_table(L, 2, "Create", "object");
+	opt_table(L, 3, "Create", "opts");
+	r = start(L, u, K8S_VERB_CREATE, NULL, NULL, "Create");
 	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 3, "Create");
 	set_object_body(L, u, r, 2, NULL);
@@ -419,8 +453,11 @@ static int update_common(lua_State *L, const char *sub, const char *what)
 	lua_settop(L, 3);
 	l_res *u = check_res(L, 1);
 	const char *name = object_name(L, 2, what);
-	k8s_request *r = start(L, u, K8S_VERB_UPDATE, name, sub);
-	int a = lua_gettop(L);
+	k8s_request *r;
+	int a;
+	opt_table(L, 3, what, "opts");
+	r = start(L, u, K8S_VERB_UPDATE, name, sub, what);
+	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 3, what);
 	set_object_body(L, u, r, 2, NULL);
 	return exec_decode(L, r, a, 1);
@@ -454,9 +491,12 @@ static int res_delete(lua_State *L)
 {
 	lua_settop(L, 3);
 	l_res *u = check_res(L, 1);
-	const char *name = luaL_checkstring(L, 2);
-	k8s_request *r = start(L, u, K8S_VERB_DELETE, name, NULL);
-	int a = lua_gettop(L);
+	const char *name = check_name(L, 2, "Delete");
+	k8s_request *r;
+	int a;
+	opt_table(L, 3, "Delete", "opts");
+	r = start(L, u, K8S_VERB_DELETE, name, NULL, "Delete");
+	a = lua_gettop(L);
 	delete_body(L, r, 3);
 	return exec_decode(L, r, a, 0);
 }
@@ -466,8 +506,12 @@ static int res_delete_collection(lua_State *L)
 {
 	lua_settop(L, 3);
 	l_res *u = check_res(L, 1);
-	k8s_request *r = start(L, u, K8S_VERB_DELETECOLLECTION, NULL, NULL);
-	int a = lua_gettop(L);
+	k8s_request *r;
+	int a;
+	opt_table(L, 2, "DeleteCollection", "opts");
+	opt_table(L, 3, "DeleteCollection", "listOpts");
+	r = start(L, u, K8S_VERB_DELETECOLLECTION, NULL, NULL, "DeleteCollection");
+	a = lua_gettop(L);
 	delete_body(L, r, 2);
 	k8s_lua_add_params(L, r, 3, "DeleteCollection");
 	return exec_decode(L, r, a, 0);
@@ -477,8 +521,12 @@ static int res_delete_collection(lua_State *L)
 static int res_patch(lua_State *L)
 {
 	l_res *u = check_res(L, 1);
-	const char *name = luaL_checkstring(L, 2);
-	const char *pt = luaL_checkstring(L, 3);
+	const char *name = check_name(L, 2, "Patch");
+	const char *pt;
+	if (lua_type(L, 3) != LUA_TSTRING)
+		return luaL_error(L, "Patch: patch type must be a string (k8s.types.*PatchType), got %s",
+				  luaL_typename(L, 3));
+	pt = lua_tostring(L, 3);
 	const char *sub = NULL;
 	k8s_request *r;
 	int a, n;
@@ -487,9 +535,10 @@ static int res_patch(lua_State *L)
 	n = lua_gettop(L);
 	if (strcmp(pt, K8S_JSON_PATCH) && strcmp(pt, K8S_MERGE_PATCH) && strcmp(pt, K8S_STRATEGIC_MERGE_PATCH) &&
 	    strcmp(pt, K8S_APPLY_PATCH))
-		return luaL_argerror(L, 3, "unknown patch type (use k8s.types.*PatchType)");
+		return luaL_error(L, "Patch: unknown patch type \"%s\" (use k8s.types.*PatchType)", pt);
 	if (lua_type(L, 4) != LUA_TSTRING && lua_type(L, 4) != LUA_TTABLE)
-		return luaL_argerror(L, 4, "patch data must be a string or a table");
+		return luaL_error(L, "Patch: data must be a string or a table, got %s", luaL_typename(L, 4));
+	opt_table(L, 5, "Patch", "opts");
 	if (n >= 6) {
 		int i;
 		luaL_Buffer b;
@@ -504,7 +553,7 @@ static int res_patch(lua_State *L)
 		luaL_pushresult(&b);
 		sub = lua_tostring(L, -1);
 	}
-	r = start(L, u, K8S_VERB_PATCH, name, sub);
+	r = start(L, u, K8S_VERB_PATCH, name, sub, "Patch");
 	a = lua_gettop(L);
 	if (k8s_request_set_header(r, "Content-Type", pt) < 0)
 		return k8s_lua_raise_last(L, "Patch");
@@ -520,7 +569,7 @@ static int apply_common(lua_State *L, const char *sub, const char *what)
 	const char *name = object_name(L, 2, what);
 	k8s_request *r;
 	int a, force = 0;
-	luaL_checktype(L, 3, LUA_TTABLE);
+	check_table(L, 3, what, "opts");
 	lua_getfield(L, 3, "fieldManager");
 	if (lua_type(L, -1) != LUA_TSTRING || !*lua_tostring(L, -1))
 		return luaL_error(L, "%s: opts.fieldManager is required for server-side apply", what);
@@ -528,7 +577,7 @@ static int apply_common(lua_State *L, const char *sub, const char *what)
 	lua_getfield(L, 3, "force");
 	force = lua_toboolean(L, -1);
 	lua_pop(L, 1);
-	r = start(L, u, K8S_VERB_PATCH, name, sub);
+	r = start(L, u, K8S_VERB_PATCH, name, sub, what);
 	a = lua_gettop(L);
 	if (k8s_request_set_header(r, "Content-Type", K8S_APPLY_PATCH) < 0)
 		return k8s_lua_raise_last(L, what);
@@ -566,8 +615,11 @@ static int res_watch(lua_State *L)
 {
 	lua_settop(L, 2);
 	l_res *u = check_res(L, 1);
-	k8s_request *r = start(L, u, K8S_VERB_WATCH, NULL, NULL);
-	int a = lua_gettop(L), n;
+	k8s_request *r;
+	int a, n;
+	opt_table(L, 2, "Watch", "opts");
+	r = start(L, u, K8S_VERB_WATCH, NULL, NULL, "Watch");
+	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 2, "Watch");
 	n = k8s_lua_start_watch(L, r);
 	finish(L, a);
@@ -604,7 +656,7 @@ static int sub_with_body(lua_State *L, k8s_verb verb, const char *name, const ch
 		    k8s_request_subresource(r, sub) < 0)
 			return k8s_lua_raise_last(L, what);
 	} else {
-		r = start(L, u, verb, name, sub);
+		r = start(L, u, verb, name, sub, what);
 	}
 	a = lua_gettop(L);
 	if (opts_idx > 0)
@@ -621,12 +673,13 @@ static int res_get_scale(lua_State *L)
 {
 	lua_settop(L, 3);
 	l_res *u = check_res(L, 1);
-	const char *name = luaL_checkstring(L, 2);
+	const char *name = check_name(L, 2, "GetScale");
 	k8s_request *r;
 	int a;
 	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, "scale"))
 		return luaL_error(L, "GetScale: %s has no scale subresource", u->res->name);
-	r = start(L, u, K8S_VERB_GET, name, "scale");
+	opt_table(L, 3, "GetScale", "opts");
+	r = start(L, u, K8S_VERB_GET, name, "scale", "GetScale");
 	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 3, "GetScale");
 	return exec_decode(L, r, a, 1);
@@ -636,8 +689,9 @@ static int res_get_scale(lua_State *L)
 static int res_update_scale(lua_State *L)
 {
 	lua_settop(L, 4);
-	const char *name = luaL_checkstring(L, 2);
-	luaL_checktype(L, 3, LUA_TTABLE);
+	const char *name = check_name(L, 2, "UpdateScale");
+	check_table(L, 3, "UpdateScale", "scale");
+	opt_table(L, 4, "UpdateScale", "opts");
 	lua_getfield(L, 3, "apiVersion");
 	if (lua_isnil(L, -1)) {
 		lua_pushstring(L, "autoscaling/v1");
@@ -664,13 +718,14 @@ static int res_evict(lua_State *L)
 /* ServiceAccounts(ns):CreateToken(name, tokenRequest, opts) */
 static int res_create_token(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 2);
+	const char *name = check_name(L, 2, "CreateToken");
 	lua_settop(L, 4);
 	if (lua_isnil(L, 3)) {
 		lua_newtable(L);
 		lua_replace(L, 3);
 	}
-	luaL_checktype(L, 3, LUA_TTABLE);
+	check_table(L, 3, "CreateToken", "tokenRequest");
+	opt_table(L, 4, "CreateToken", "opts");
 	lua_getfield(L, 3, "apiVersion");
 	if (lua_isnil(L, -1)) {
 		lua_pushstring(L, "authentication.k8s.io/v1");
@@ -685,9 +740,10 @@ static int res_get_logs(lua_State *L)
 {
 	lua_settop(L, 3);
 	l_res *u = check_res(L, 1);
-	const char *name = luaL_checkstring(L, 2);
+	const char *name = check_name(L, 2, "GetLogs");
 	k8s_request *r;
 	l_anchor *a;
+	opt_table(L, 3, "GetLogs", "opts");
 	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, "log"))
 		return luaL_error(L, "GetLogs: %s has no log subresource", u->res->name);
 	if (k8s_resource_request(&r, u->rc, u->res, u->ns, K8S_VERB_GET, name, "log") < 0)
@@ -704,10 +760,13 @@ static int res_get_logs(lua_State *L)
 static int res_namespace(lua_State *L)
 {
 	l_res *u = check_res(L, 1);
-	const char *ns = luaL_checkstring(L, 2);
+	const char *ns;
 	l_res *n;
 	if (!u->dynamic)
 		return luaL_error(L, "Namespace: only dynamic resource clients take a namespace this way");
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return luaL_error(L, "Namespace: namespace must be a string, got %s", luaL_typename(L, 2));
+	ns = lua_tostring(L, 2);
 	n = lua_newuserdata(L, sizeof(*n));
 	memset(n, 0, sizeof(*n));
 	n->rc = k8s_rest_client_ref(u->rc);

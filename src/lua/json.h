@@ -54,7 +54,9 @@ int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
  * terminated, caller frees) in *out and its length (without the NUL) in
  * *outlen and returns 1.  On failure returns 0, *out = NULL and a message
  * such as "cannot encode function at .metadata.labels.app" is written to err.
- * Leaves the Lua stack unchanged. */
+ * Leaves the Lua stack unchanged.  Calls no Lua code; the only Lua API call
+ * that could raise (LuaJIT's lua_checkstack, on memory exhaustion) would
+ * leak the partial buffer. */
 int k8s_lua_json_encode(lua_State *L, int idx, char **out, size_t *outlen,
                         char *err, size_t errlen);
 

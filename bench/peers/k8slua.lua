@@ -1,0 +1,160 @@
+--- This library's benchmark peer (Lua 5.4 or LuaJIT), driven by bench/run.lua.
+--   lua5.4 bench/peers/k8slua.lua get|list|pager|watch   -- one measurement, JSON on stdout
+--   lua5.4 bench/peers/k8slua.lua write                  -- the watch workload's writer
+--   lua5.4 bench/peers/k8slua.lua seed FROM TO           -- create ConfigMaps bench-FROM..TO
+-- Environment: see bench/run.lua (BENCH_SERVER, BENCH_CA, BENCH_TOKEN, ...).
+-- CPU and RSS come from getrusage/proc via the small C helper bench/c/benchutil.c.
+local k8s = require "k8s"
+local u = require "benchutil"
+
+local STAMP = "bench.k8s-lua.io/t"
+local function env(k, d) local v = os.getenv(k); if v == nil or v == "" then return d end; return v end
+local function envn(k, d) return tonumber(env(k, d)) end
+
+local function emit(t) io.write(k8s.json.encode(t), "\n"); io.flush() end
+local function fail(msg)
+  io.stderr:write("k8slua peer: ", tostring(msg), "\n")
+  emit { ok = false, error = tostring(msg) }
+  os.exit(1)
+end
+
+local config = {
+  Host = env("BENCH_SERVER"),
+  BearerToken = env("BENCH_TOKEN"),
+  TLSClientConfig = { CAFile = env("BENCH_CA"), CertFile = env("BENCH_CERT"), KeyFile = env("BENCH_KEY") },
+  QPS = -1, -- no client-side rate limit (client-go gets the same)
+}
+local cs, err = k8s.NewForConfig(config)
+if not cs then fail(err) end
+local ns = env("BENCH_NS", "default")
+local cms = cs:CoreV1():ConfigMaps(ns)
+
+local workload = arg[1]
+local out = { ok = true }
+
+if workload == "get" then
+  local name = env("BENCH_NAME")
+  local n = envn("BENCH_N", 1000)
+  for _ = 1, envn("BENCH_WARMUP", 20) do
+    local cm, e = cms:Get(name)
+    if not cm then fail(e) end
+  end
+  local u0, s0 = u.rusage()
+  local t0 = u.now()
+  for _ = 1, n do
+    local cm, e = cms:Get(name)
+    if not cm then fail(e) end
+    if cm.metadata.name ~= name then fail("wrong object " .. tostring(cm.metadata.name)) end
+  end
+  local t1 = u.now()
+  local u1, s1 = u.rusage()
+  out.n, out.wall, out.user, out.sys = n, t1 - t0, u1 - u0, s1 - s0
+
+elseif workload == "list" or workload == "pager" then
+  local warm, e = cms:List { limit = 1 } -- warm the connection: only the LIST is timed
+  if not warm then fail(e) end
+  warm = nil
+  collectgarbage()
+  local rss0 = u.vmrss()
+  local u0, s0 = u.rusage()
+  local t0 = u.now()
+  local list
+  if workload == "list" then
+    list, e = cms:List()
+  else
+    list, e = k8s.pager.List(cms, { limit = envn("BENCH_PAGE", 500) })
+  end
+  local t1 = u.now()
+  local u1, s1 = u.rusage()
+  if not list then fail(e) end
+  if #list.items > 0 and not list.items[1].metadata.name then fail("empty object") end
+  local _, _, maxrss = u.rusage()
+  out.n, out.items, out.wall, out.user, out.sys = 1, #list.items, t1 - t0, u1 - u0, s1 - s0
+  out.rss0_kb, out.maxrss_kb = rss0, maxrss
+
+elseif workload == "watch" then
+  local want_added = envn("BENCH_WATCH_ADDED", 0)
+  local want_mod = envn("BENCH_WATCH_MODIFIED", 0)
+  local ready = env("BENCH_READY_FILE")
+  local warm, e = cms:List { limit = 1 }
+  if not warm then fail(e) end
+  local u0, s0 = u.rusage()
+  local t0 = u.now()
+  local w, werr = cms:Watch {} -- no resourceVersion: synthetic ADDED for every object, then changes
+  if not w then fail(werr) end
+  local added, mod, events, delays = 0, 0, 0, {}
+  while added < want_added or mod < want_mod do
+    local ev, e2 = w:Next(120)
+    if not ev then fail("watch ended early: " .. tostring(e2) .. " after " .. added .. " ADDED, " .. mod .. " MODIFIED") end
+    local now_us = u.unix_us()
+    events = events + 1
+    if ev.type == "ADDED" then
+      added = added + 1
+      if added == want_added then
+        out.added_wall = u.now() - t0
+        local au, as = u.rusage()
+        out.added_user, out.added_sys = au - u0, as - s0
+        if ready then u.touch(ready) end
+      end
+    elseif ev.type == "MODIFIED" and added >= want_added then
+      local a = ev.object.metadata.annotations
+      local st = a and a[STAMP]
+      if st then
+        mod = mod + 1
+        delays[mod] = (now_us - tonumber(st)) / 1e6
+      end
+    elseif ev.type == "ERROR" then
+      fail("ERROR event: " .. tostring(ev.object and ev.object.message))
+    end
+  end
+  local t1 = u.now()
+  local u1, s1 = u.rusage()
+  w:Stop()
+  out.n, out.events, out.wall, out.user, out.sys = events, events, t1 - t0, u1 - u0, s1 - s0
+  out.delays = setmetatable(delays, k8s.array_mt)
+
+elseif workload == "write" then
+  -- wait for the watcher's "ready" file, then stamp BENCH_WATCH_MODIFIED objects
+  -- one after the other with the write's wall-clock time (microseconds)
+  local ready = env("BENCH_READY_FILE")
+  local n = envn("BENCH_WATCH_MODIFIED", 0)
+  local names = envn("BENCH_OBJECTS", 1)
+  local deadline = u.now() + envn("BENCH_READY_TIMEOUT", 300)
+  while not u.exists(ready) do
+    if u.now() > deadline then fail("writer: the watcher never got ready") end
+    u.sleep(0.005)
+  end
+  for i = 1, n do
+    local name = string.format("bench-%05d", (i - 1) % names)
+    local body = string.format('{"metadata":{"annotations":{"%s":"%.0f"}}}', STAMP, u.unix_us())
+    local _, e = cms:Patch(name, k8s.types.MergePatchType, body)
+    if e then fail(e) end
+    u.sleep(tonumber(env("BENCH_WRITE_GAP", "0.002")))
+  end
+  out.n = n
+
+elseif workload == "seed" then
+  -- ConfigMaps of about 1 KiB as served (data + metadata + managedFields)
+  local from, to = tonumber(arg[2]), tonumber(arg[3])
+  local filler = {}
+  for i = 1, 40 do filler[i] = string.format("%02d", i) end
+  for i = from, to do
+    local name = string.format("bench-%05d", i)
+    local obj = {
+      apiVersion = "v1", kind = "ConfigMap",
+      metadata = { name = name, labels = { app = "k8s-lua-bench", shard = tostring(i % 10) } },
+      data = {
+        index = tostring(i),
+        ["config.yaml"] = string.rep("key-" .. i .. ": value " .. table.concat(filler, "", 1, 8) .. "\n", 14),
+        ["mode"] = (i % 2 == 0) and "even" or "odd",
+      },
+    }
+    local _, e = cms:Create(obj)
+    if e and not k8s.errors.IsAlreadyExists(e) then fail(e) end
+  end
+  out.n = to - from + 1
+
+else
+  fail("usage: k8slua.lua get|list|pager|watch|write|seed")
+end
+emit(out)

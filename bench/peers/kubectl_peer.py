@@ -1,0 +1,132 @@
+"""kubectl as automation scripts use it: one kubectl process per operation.
+
+    python3 bench/peers/kubectl_peer.py get|list|pager|watch
+
+Standard library only (Debian's python3). Environment as the other peers plus
+BENCH_KUBECTL (the binary) and BENCH_KUBECONFIG. Every figure is kubectl's
+own: wall time from spawn to exit, CPU (user+sys) and peak RSS from
+os.wait4() of that kubectl process. Output is -o json, read from a pipe; the
+driver's own parsing is not counted. kubectl's discovery cache (--cache-dir,
+private to the run) is warmed before timing, as on a workstation or CI runner
+that has run kubectl before.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+STAMP = "bench.k8s-lua.io/t"
+
+
+def env(k, d=None):
+    v = os.environ.get(k)
+    return v if v else d
+
+
+def fail(msg):
+    sys.stderr.write("kubectl peer: %s\n" % msg)
+    print(json.dumps({"ok": False, "error": str(msg)}))
+    sys.exit(1)
+
+
+KUBECTL = env("BENCH_KUBECTL", "kubectl")
+BASE = [KUBECTL, "--kubeconfig", env("BENCH_KUBECONFIG", ""), "--cache-dir", env("BENCH_KUBECTL_CACHE", "/tmp/k8s-lua-bench-kubectl-cache"),
+        "-n", env("BENCH_NS", "default")]
+
+
+def run(args):
+    """Run one kubectl; return (stdout bytes, wall, user, sys, maxrss_kb)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(BASE + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = p.communicate()  # reads both pipes until EOF; the process has exited or is about to
+    _, status, ru = os.wait4(p.pid, 0)
+    t1 = time.monotonic()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        fail("kubectl %s: exit %d: %s" % (" ".join(args), p.returncode, err.decode(errors="replace").strip()))
+    return out, t1 - t0, ru.ru_utime, ru.ru_stime, ru.ru_maxrss
+
+
+def main():
+    wl = sys.argv[1] if len(sys.argv) > 1 else ""
+    out = {"ok": True}
+    if wl == "get":
+        name = env("BENCH_NAME")
+        n = int(env("BENCH_KUBECTL_N", env("BENCH_N", "100")))
+        get = ["get", "configmap", name, "-o", "json"]
+        for _ in range(2):  # warm the discovery cache
+            run(get)
+        wall = user = sys_ = 0.0
+        for _ in range(n):
+            body, w, u, s, _ = run(get)
+            wall += w; user += u; sys_ += s
+            if json.loads(body)["metadata"]["name"] != name:
+                fail("wrong object")
+        out.update(n=n, wall=wall, user=user, sys=sys_)
+    elif wl in ("list", "pager"):
+        run(["get", "configmaps", "--chunk-size=1", "-o", "name"])  # warm the discovery cache (cheap)
+        chunk = "0" if wl == "list" else env("BENCH_PAGE", "500")
+        body, w, u, s, rss = run(["get", "configmaps", "--chunk-size=" + chunk, "-o", "json"])
+        items = json.loads(body)["items"]
+        out.update(n=1, items=len(items), wall=w, user=u, sys=s, maxrss_kb=rss)
+    elif wl == "watch":
+        want_added = int(env("BENCH_WATCH_ADDED", "0"))
+        want_mod = int(env("BENCH_WATCH_MODIFIED", "0"))
+        ready = env("BENCH_READY_FILE")
+        run(["get", "configmaps", "--chunk-size=1", "-o", "name"])
+        # kubectl get -w lists (in chunks of 500) and prints the items as ADDED events, then watches
+        t0 = time.monotonic()
+        p = subprocess.Popen(BASE + ["get", "configmaps", "--watch", "--output-watch-events", "-o", "json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        dec = json.JSONDecoder()
+        buf = ""
+        added = mod = events = 0
+        delays = []
+        fd = p.stdout.fileno()
+        while added < want_added or mod < want_mod:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            now_us = time.time_ns() // 1000
+            buf += chunk.decode()
+            while True:
+                s = buf.lstrip()
+                if not s:
+                    buf = ""
+                    break
+                try:
+                    ev, end = dec.raw_decode(s)
+                except ValueError:
+                    buf = s
+                    break
+                buf = s[end:]
+                events += 1
+                t = ev.get("type")
+                if t == "ADDED":
+                    added += 1
+                    if added == want_added:
+                        out.update(added_wall=time.monotonic() - t0)
+                        if ready:
+                            open(ready, "w").close()
+                elif t == "MODIFIED" and added >= want_added:
+                    a = ev["object"]["metadata"].get("annotations") or {}
+                    if STAMP in a:
+                        mod += 1
+                        delays.append((now_us - int(a[STAMP])) / 1e6)
+        t1 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        _, _, ru = os.wait4(p.pid, 0)
+        p.returncode = 0
+        if added < want_added or mod < want_mod:
+            fail("watch ended early: %d ADDED, %d MODIFIED" % (added, mod))
+        # CPU includes kubectl's start-up and its initial LIST: that is what a script pays
+        out.update(n=events, events=events, wall=t1 - t0, user=ru.ru_utime, sys=ru.ru_stime, delays=delays)
+    else:
+        fail("usage: kubectl_peer.py get|list|pager|watch")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+---@meta k8s
+-- lua-language-server definitions for `require "k8s"`. Add this directory to
+-- your workspace.library (e.g. .luarc.json: {"workspace.library": ["lua/types"]}).
+
+---@class k8s.Error
+---@field code integer HTTP status, 0 below HTTP
+---@field reason string StatusReason ("NotFound", ...) or a transport class ("ConnectionRefused", "TLSVerifyFailed", "Timeout")
+---@field message string
+---@field status table|nil the decoded metav1.Status
+---@field retryAfterSeconds integer
+
+---@class k8s.Config rest.Config as a table
+---@field Host string|nil
+---@field APIPath string|nil
+---@field ContentConfig {GroupVersion: string|{Group:string,Version:string}, AcceptContentTypes: string, ContentType: string}|nil
+---@field Username string|nil
+---@field Password string|nil
+---@field BearerToken string|nil
+---@field BearerTokenFile string|nil
+---@field Impersonate {UserName: string, UID: string, Groups: string[], Extra: table<string, string[]>}|nil
+---@field AuthProvider {Name: string, Config: table<string,string>}|nil
+---@field ExecProvider {Command: string, Args: string[], Env: {Name:string,Value:string}[], APIVersion: string, InteractiveMode: string, InstallHint: string, ProvideClusterInfo: boolean}|nil
+---@field TLSClientConfig {Insecure: boolean, ServerName: string, CAFile: string, CAData: string, CertFile: string, KeyFile: string, CertData: string, KeyData: string}|nil
+---@field UserAgent string|nil
+---@field DisableCompression boolean|nil
+---@field QPS number|nil 0 = 5; negative = no limit
+---@field Burst number|nil 0 = 10
+---@field RateLimiter k8s.RateLimiter|nil
+---@field Timeout number|nil seconds
+---@field Proxy string|nil
+---@field Namespace string|nil the namespace a kubeconfig context or pod names
+
+---@class k8s.RateLimiter
+local RateLimiter = {}
+---@return boolean
+function RateLimiter:TryAccept() end
+---@return number seconds waited
+function RateLimiter:Accept() end
+---@return number
+function RateLimiter:QPS() end
+
+---@class k8s.Event
+---@field type "ADDED"|"MODIFIED"|"DELETED"|"BOOKMARK"|"ERROR"
+---@field object table
+
+---@class k8s.Watcher
+local Watcher = {}
+---@return fun(): k8s.Event|nil
+function Watcher:ResultChan() end
+---@param timeout number|nil seconds
+---@return k8s.Event|nil, k8s.Error|nil
+function Watcher:Next(timeout) end
+function Watcher:Stop() end
+
+---@class k8s.Stream
+local Stream = {}
+---@param timeout number|nil
+---@return string|nil chunk, k8s.Error|nil
+function Stream:read(timeout) end
+function Stream:close() end
+
+---@class k8s.Result
+local Result = {}
+---@return table|nil, k8s.Error|nil
+function Result:Get() end
+---@return string
+function Result:Raw() end
+---@return integer
+function Result:StatusCode() end
+---@return k8s.Error|nil
+function Result:Error() end
+---@return string|nil
+function Result:ContentType() end
+---@return string[]
+function Result:Warnings() end
+
+---@class k8s.Request
+local Request = {}
+---@return k8s.Request
+function Request:Namespace(ns) end
+---@return k8s.Request
+function Request:Resource(resource) end
+---@return k8s.Request
+function Request:Name(name) end
+---@return k8s.Request
+function Request:SubResource(...) end
+---@return k8s.Request
+function Request:Prefix(...) end
+---@return k8s.Request
+function Request:Suffix(...) end
+---@return k8s.Request
+function Request:AbsPath(path) end
+---@return k8s.Request
+function Request:Param(key, value) end
+---@return k8s.Request
+function Request:VersionedParams(opts) end
+---@return k8s.Request
+function Request:SetHeader(key, value) end
+---@param body table|string
+---@return k8s.Request
+function Request:Body(body) end
+---@return k8s.Request
+function Request:Timeout(seconds) end
+---@return k8s.Request
+function Request:MaxRetries(n) end
+---@return string
+function Request:URL() end
+---@return k8s.Result|nil, k8s.Error|nil
+function Request:Do() end
+---@return string|nil, k8s.Error|nil
+function Request:DoRaw() end
+---@return k8s.Stream|nil, k8s.Error|nil
+function Request:Stream() end
+---@return k8s.Watcher|nil, k8s.Error|nil
+function Request:Watch() end
+
+---@class k8s.RESTClient
+local RESTClient = {}
+---@return k8s.Request
+function RESTClient:Get() end
+---@return k8s.Request
+function RESTClient:Post() end
+---@return k8s.Request
+function RESTClient:Put() end
+---@return k8s.Request
+function RESTClient:Patch(pt) end
+---@return k8s.Request
+function RESTClient:Delete() end
+---@return k8s.Request
+function RESTClient:Verb(verb) end
+---@return {Group: string, Version: string}
+function RESTClient:APIVersion() end
+---@return k8s.RateLimiter|nil
+function RESTClient:GetRateLimiter() end
+
+---@class k8s.ResourceClient
+local ResourceClient = {}
+---@return table|nil, k8s.Error|nil
+function ResourceClient:Get(name, opts) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:List(opts) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:Create(obj, opts) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:Update(obj, opts) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:UpdateStatus(obj, opts) end
+---@return true|nil, k8s.Error|nil
+function ResourceClient:Delete(name, opts) end
+---@return true|nil, k8s.Error|nil
+function ResourceClient:DeleteCollection(opts, listOpts) end
+---@param pt string a k8s.types.*PatchType
+---@param data table|string
+---@return table|nil, k8s.Error|nil
+function ResourceClient:Patch(name, pt, data, opts, ...) end
+---@param opts {fieldManager: string, force: boolean|nil, dryRun: string[]|nil}
+---@return table|nil, k8s.Error|nil
+function ResourceClient:Apply(obj, opts) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:ApplyStatus(obj, opts) end
+---@return k8s.Watcher|nil, k8s.Error|nil
+function ResourceClient:Watch(opts) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:GetScale(name, opts) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:UpdateScale(name, scale, opts) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:EvictV1(eviction) end
+---@return table|nil, k8s.Error|nil
+function ResourceClient:CreateToken(name, tokenRequest, opts) end
+---@return k8s.Request call :Stream() or :DoRaw()
+function ResourceClient:GetLogs(name, opts) end
+---Dynamic clients only: the same resource in a namespace.
+---@return k8s.ResourceClient
+function ResourceClient:Namespace(ns) end
+
+---@class k8s.GroupVersionClient
+---@field Pods fun(self, namespace: string): k8s.ResourceClient
+---@field ConfigMaps fun(self, namespace: string): k8s.ResourceClient
+---@field Secrets fun(self, namespace: string): k8s.ResourceClient
+---@field Services fun(self, namespace: string): k8s.ResourceClient
+---@field ServiceAccounts fun(self, namespace: string): k8s.ResourceClient
+---@field Endpoints fun(self, namespace: string): k8s.ResourceClient
+---@field Events fun(self, namespace: string): k8s.ResourceClient
+---@field Namespaces fun(self): k8s.ResourceClient
+---@field Nodes fun(self): k8s.ResourceClient
+---@field PersistentVolumes fun(self): k8s.ResourceClient
+---@field PersistentVolumeClaims fun(self, namespace: string): k8s.ResourceClient
+---@field Deployments fun(self, namespace: string): k8s.ResourceClient
+---@field StatefulSets fun(self, namespace: string): k8s.ResourceClient
+---@field DaemonSets fun(self, namespace: string): k8s.ResourceClient
+---@field ReplicaSets fun(self, namespace: string): k8s.ResourceClient
+---@field Jobs fun(self, namespace: string): k8s.ResourceClient
+---@field CronJobs fun(self, namespace: string): k8s.ResourceClient
+---@field Ingresses fun(self, namespace: string): k8s.ResourceClient
+---@field NetworkPolicies fun(self, namespace: string): k8s.ResourceClient
+---@field Roles fun(self, namespace: string): k8s.ResourceClient
+---@field RoleBindings fun(self, namespace: string): k8s.ResourceClient
+---@field ClusterRoles fun(self): k8s.ResourceClient
+---@field ClusterRoleBindings fun(self): k8s.ResourceClient
+---@field Leases fun(self, namespace: string): k8s.ResourceClient
+---@field CustomResourceDefinitions fun(self): k8s.ResourceClient
+local GroupVersionClient = {}
+---@return k8s.RESTClient
+function GroupVersionClient:RESTClient() end
+---@return table[] the resource table rows of this group-version
+function GroupVersionClient:Resources() end
+
+---@class k8s.DiscoveryClient
+local DiscoveryClient = {}
+---@return table|nil, k8s.Error|nil
+function DiscoveryClient:ServerVersion() end
+---@return table|nil, k8s.Error|nil
+function DiscoveryClient:ServerGroups() end
+---@return table|nil, k8s.Error|nil
+function DiscoveryClient:ServerResourcesForGroupVersion(gv) end
+---@return table[]|nil, k8s.Error|nil
+function DiscoveryClient:ServerPreferredResources() end
+
+---@class k8s.Clientset
+local Clientset = {}
+---@return k8s.DiscoveryClient
+function Clientset:Discovery() end
+---@return string[] the group-version method names
+function Clientset:GroupVersions() end
+---@return k8s.GroupVersionClient
+function Clientset:CoreV1() end
+---@return k8s.GroupVersionClient
+function Clientset:AppsV1() end
+---@return k8s.GroupVersionClient
+function Clientset:BatchV1() end
+---@return k8s.GroupVersionClient
+function Clientset:AutoscalingV1() end
+---@return k8s.GroupVersionClient
+function Clientset:AutoscalingV2() end
+---@return k8s.GroupVersionClient
+function Clientset:NetworkingV1() end
+---@return k8s.GroupVersionClient
+function Clientset:RbacV1() end
+---@return k8s.GroupVersionClient
+function Clientset:PolicyV1() end
+---@return k8s.GroupVersionClient
+function Clientset:StorageV1() end
+---@return k8s.GroupVersionClient
+function Clientset:CoordinationV1() end
+---@return k8s.GroupVersionClient
+function Clientset:DiscoveryV1() end
+---@return k8s.GroupVersionClient
+function Clientset:EventsV1() end
+---@return k8s.GroupVersionClient
+function Clientset:AdmissionregistrationV1() end
+---@return k8s.GroupVersionClient
+function Clientset:CertificatesV1() end
+---@return k8s.GroupVersionClient
+function Clientset:SchedulingV1() end
+---@return k8s.GroupVersionClient
+function Clientset:NodeV1() end
+---@return k8s.GroupVersionClient
+function Clientset:FlowcontrolV1() end
+---@return k8s.GroupVersionClient
+function Clientset:ApiextensionsV1() end
+---@return k8s.GroupVersionClient
+function Clientset:ApiregistrationV1() end
+---@return k8s.GroupVersionClient
+function Clientset:AuthenticationV1() end
+---@return k8s.GroupVersionClient
+function Clientset:AuthorizationV1() end
+---@return k8s.GroupVersionClient
+function Clientset:ResourceV1() end
+
+---@class k8s.DynamicClient
+local DynamicClient = {}
+---@param gvr {Group: string, Version: string, Resource: string}
+---@return k8s.ResourceClient
+function DynamicClient:Resource(gvr) end
+
+---@class k8s
+---@field null lightuserdata JSON null (== cjson.null)
+---@field array_mt table metatable marking a table as a JSON array
+local k8s = {}
+---@param config k8s.Config
+---@return k8s.Clientset|nil, k8s.Error|nil
+function k8s.NewForConfig(config) end
+k8s.rest = {}
+---@return k8s.RESTClient|nil, k8s.Error|nil
+function k8s.rest.RESTClientFor(config) end
+---@return k8s.RESTClient|nil, k8s.Error|nil
+function k8s.rest.UnversionedRESTClientFor(config) end
+---@return k8s.Config|nil, k8s.Error|nil
+function k8s.rest.InClusterConfig() end
+---@param factory fun(clusterAddress: string, config: table, persister: {Persist: fun(self, tbl: table)}): {Token: fun(self): string, number}
+function k8s.rest.RegisterAuthProviderPlugin(name, factory) end
+k8s.clientcmd = {}
+---@return k8s.Config|nil, k8s.Error|nil
+function k8s.clientcmd.BuildConfigFromFlags(masterUrl, kubeconfigPath) end
+---@param overrides {CurrentContext: string, ClusterName: string, AuthInfoName: string, Namespace: string, Server: string, ExplicitPath: string}|nil
+---@return k8s.Config|nil, table|k8s.Error
+function k8s.clientcmd.LoadConfig(overrides) end
+---@return k8s.Config|nil, table|k8s.Error
+function k8s.clientcmd.ConfigForContext(context, kubeconfigPath) end
+k8s.dynamic = {}
+---@return k8s.DynamicClient|nil, k8s.Error|nil
+function k8s.dynamic.NewForConfig(config) end
+k8s.pager = {}
+function k8s.pager.Pages(client, opts) end
+function k8s.pager.Items(client, opts) end
+function k8s.pager.List(client, opts) end
+k8s.types = {
+  JSONPatchType = "application/json-patch+json",
+  MergePatchType = "application/merge-patch+json",
+  StrategicMergePatchType = "application/strategic-merge-patch+json",
+  ApplyPatchType = "application/apply-patch+yaml",
+}
+k8s.errors = {}
+function k8s.errors.IsNotFound(err) end
+function k8s.errors.IsAlreadyExists(err) end
+function k8s.errors.IsConflict(err) end
+function k8s.errors.IsInvalid(err) end
+function k8s.errors.IsBadRequest(err) end
+function k8s.errors.IsUnauthorized(err) end
+function k8s.errors.IsForbidden(err) end
+function k8s.errors.IsGone(err) end
+function k8s.errors.IsResourceExpired(err) end
+function k8s.errors.IsTooManyRequests(err) end
+function k8s.errors.IsTimeout(err) end
+function k8s.errors.IsServerTimeout(err) end
+function k8s.errors.IsInternalError(err) end
+function k8s.errors.IsServiceUnavailable(err) end
+function k8s.errors.IsMethodNotSupported(err) end
+
+return k8s
