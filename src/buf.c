@@ -120,3 +120,18 @@ void k8s__sleep(double seconds)
 	while (nanosleep(&ts, &ts) != 0)
 		;
 }
+
+int k8s__base64_encode(k8s_buf *b, const void *data, size_t n)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = data;
+	size_t i;
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
+		char o[4] = {tbl[v >> 18 & 63], tbl[v >> 12 & 63], i + 1 < n ? tbl[v >> 6 & 63] : '=',
+			     i + 2 < n ? tbl[v & 63] : '='};
+		if (k8s_buf_put(b, o, 4) < 0)
+			return K8S_ENOMEM;
+	}
+	return 0;
+}

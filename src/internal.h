@@ -33,6 +33,7 @@ void k8s_buf_consume(k8s_buf *b, size_t n); /* drop n bytes from the front */
 char *k8s_buf_detach(k8s_buf *b);           /* caller frees; buffer reset */
 void k8s_buf_free(k8s_buf *b);
 
+int k8s__base64_encode(k8s_buf *b, const void *data, size_t n); /* appends */
 char *k8s__strdup(const char *s);  /* NULL-safe */
 char *k8s__strndup(const char *s, size_t n);
 double k8s__now(void);             /* monotonic seconds */

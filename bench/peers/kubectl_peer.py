@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 STAMP = "bench.k8s-lua.io/t"
@@ -38,14 +39,17 @@ BASE = [KUBECTL, "--kubeconfig", env("BENCH_KUBECONFIG", ""), "--cache-dir", env
 
 def run(args):
     """Run one kubectl; return (stdout bytes, wall, user, sys, maxrss_kb)."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(BASE + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = p.communicate()  # reads both pipes until EOF; the process has exited or is about to
-    _, status, ru = os.wait4(p.pid, 0)
-    t1 = time.monotonic()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        fail("kubectl %s: exit %d: %s" % (" ".join(args), p.returncode, err.decode(errors="replace").strip()))
+    with tempfile.TemporaryFile() as errf:
+        t0 = time.monotonic()
+        p = subprocess.Popen(BASE + args, stdout=subprocess.PIPE, stderr=errf)
+        out = p.stdout.read()  # until kubectl closes stdout (exits)
+        _, status, ru = os.wait4(p.pid, 0)  # this kubectl's own rusage
+        t1 = time.monotonic()
+        p.stdout.close()
+        p.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            errf.seek(0)
+            fail("kubectl %s: exit %d: %s" % (" ".join(args), code, errf.read().decode(errors="replace").strip()))
     return out, t1 - t0, ru.ru_utime, ru.ru_stime, ru.ru_maxrss
 
 

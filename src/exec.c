@@ -1,0 +1,425 @@
+/* Exec credential plugins: run the configured command with the
+ * ExecCredential request in KUBERNETES_EXEC_INFO, parse its stdout
+ * (client.authentication.k8s.io/v1 or v1beta1), cache the credential until
+ * its expirationTimestamp, and run it again after a 401. stderr passes
+ * through; stdin is attached only for interactive runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "exec.h"
+
+extern char **environ;
+
+#define DEFAULT_TIMEOUT 60.0
+
+struct k8s_exec_provider {
+	char *command, *api_version, *interactive, *install_hint;
+	k8s_strlist args, env; /* env: name, value, ... */
+	int cluster_info;
+	char *exec_info;       /* KUBERNETES_EXEC_INFO JSON */
+	int interactive_run;
+	k8s_credential cred;
+	int have;
+	double timeout;
+};
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
+void k8s__credential_clear(k8s_credential *c)
+{
+	wipe_free(c->token);
+	wipe_free(c->cert_pem);
+	wipe_free(c->key_pem);
+	memset(c, 0, sizeof(*c));
+}
+
+void k8s__exec_provider_free(void *ptr)
+{
+	k8s_exec_provider *p = ptr;
+	if (!p)
+		return;
+	free(p->command);
+	free(p->api_version);
+	free(p->interactive);
+	free(p->install_hint);
+	k8s__strlist_free(&p->args);
+	k8s__strlist_free(&p->env);
+	free(p->exec_info);
+	k8s__credential_clear(&p->cred);
+	free(p);
+}
+
+static int read_file(const char *path, k8s_buf *out)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[4096];
+	size_t n;
+	if (!f)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (k8s_buf_put(out, chunk, n) < 0) {
+			fclose(f);
+			return -1;
+		}
+	fclose(f);
+	return 0;
+}
+
+/* ExecCredential request: {"apiVersion","kind","spec":{"interactive", "cluster"?}} */
+static char *exec_info_json(const k8s_config *cfg, const char *api_version, int interactive, int cluster_info)
+{
+	json_t *root = json_object(), *spec = json_object();
+	char *out;
+	json_object_set_new(root, "apiVersion", json_string(api_version));
+	json_object_set_new(root, "kind", json_string("ExecCredential"));
+	json_object_set_new(spec, "interactive", json_boolean(interactive));
+	if (cluster_info) {
+		json_t *cl = json_object();
+		const char *s;
+		size_t len = 0;
+		const void *ca;
+		k8s_buf b = K8S_BUF_INIT;
+		if ((s = k8s_config_get_string(cfg, "Host")))
+			json_object_set_new(cl, "server", json_string(s));
+		if ((s = k8s_config_get_string(cfg, "TLSClientConfig.ServerName")))
+			json_object_set_new(cl, "tls-server-name", json_string(s));
+		if (k8s_config_get_bool(cfg, "TLSClientConfig.Insecure"))
+			json_object_set_new(cl, "insecure-skip-tls-verify", json_true());
+		if ((ca = k8s_config_get_bytes(cfg, "TLSClientConfig.CAData", &len))) {
+			k8s__base64_encode(&b, ca, len);
+		} else if ((s = k8s_config_get_string(cfg, "TLSClientConfig.CAFile"))) {
+			k8s_buf raw = K8S_BUF_INIT;
+			if (read_file(s, &raw) == 0)
+				k8s__base64_encode(&b, raw.ptr ? raw.ptr : "", raw.len);
+			k8s_buf_free(&raw);
+		}
+		if (b.ptr)
+			json_object_set_new(cl, "certificate-authority-data", json_string(b.ptr));
+		k8s_buf_free(&b);
+		if ((s = k8s_config_get_string(cfg, "Proxy")))
+			json_object_set_new(cl, "proxy-url", json_string(s));
+		if (k8s_config_get_bool(cfg, "DisableCompression"))
+			json_object_set_new(cl, "disable-compression", json_true());
+		json_object_set_new(spec, "cluster", cl);
+	}
+	json_object_set_new(root, "spec", spec);
+	out = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return out;
+}
+
+int k8s__exec_provider_new(k8s_exec_provider **out, const k8s_config *cfg)
+{
+	k8s_exec_provider *p;
+	size_t i, n;
+	const char *mode, *t;
+	*out = NULL;
+	if (!(p = calloc(1, sizeof(*p))))
+		return k8s__error_oom();
+	p->command = k8s__strdup(k8s_config_get_string(cfg, "ExecProvider.Command"));
+	p->api_version = k8s__strdup(k8s_config_get_string(cfg, "ExecProvider.APIVersion"));
+	mode = k8s_config_get_string(cfg, "ExecProvider.InteractiveMode");
+	p->interactive = k8s__strdup(mode ? mode : "IfAvailable");
+	p->install_hint = k8s__strdup(k8s_config_get_string(cfg, "ExecProvider.InstallHint"));
+	p->cluster_info = k8s_config_get_bool(cfg, "ExecProvider.ProvideClusterInfo");
+	n = k8s_config_count(cfg, "ExecProvider.Args");
+	for (i = 0; i < n; i++)
+		k8s__strlist_add(&p->args, k8s_config_get_item(cfg, "ExecProvider.Args", i));
+	n = k8s_config_count(cfg, "ExecProvider.Env");
+	for (i = 0; i < n; i++) {
+		const char *k, *v;
+		k8s_config_get_pair(cfg, "ExecProvider.Env", i, &k, &v);
+		k8s__strlist_add(&p->env, k);
+		k8s__strlist_add(&p->env, v);
+	}
+	if (!p->command || !p->api_version || !p->interactive) {
+		k8s__exec_provider_free(p);
+		return k8s__error(K8S_EINVALID, "Invalid", "config: ExecProvider.Command and ExecProvider.APIVersion are required");
+	}
+	/* interactive: Never -> no; IfAvailable -> when stdin is a terminal; Always -> must be */
+	p->interactive_run = strcmp(p->interactive, "Never") != 0 && isatty(0);
+	if (!strcmp(p->interactive, "Always") && !isatty(0)) {
+		k8s__exec_provider_free(p);
+		return k8s__error(K8S_EAUTH, "ExecPluginError",
+				  "exec plugin: interactiveMode must be IfAvailable or Never when running without a terminal "
+				  "(ExecProvider.InteractiveMode is Always)");
+	}
+	p->exec_info = exec_info_json(cfg, p->api_version, p->interactive_run, p->cluster_info);
+	t = getenv("K8S_LUA_EXEC_TIMEOUT");
+	p->timeout = t && atof(t) > 0 ? atof(t) : DEFAULT_TIMEOUT;
+	if (!p->exec_info || (p->args.n != k8s_config_count(cfg, "ExecProvider.Args"))) {
+		k8s__exec_provider_free(p);
+		return k8s__error_oom();
+	}
+	*out = p;
+	return 0;
+}
+
+/* RFC 3339 UTC or with offset -> Unix seconds; 0 on failure. */
+static double parse_time(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+	double frac = 0;
+	long off = 0;
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return 0;
+	if (*rest == '.') {
+		char *end;
+		frac = strtod(rest, &end);
+		rest = end;
+	}
+	if (*rest == '+' || *rest == '-') {
+		int hh = 0, mm = 0;
+		if (sscanf(rest + 1, "%d:%d", &hh, &mm) != 2)
+			return 0;
+		off = (hh * 3600L + mm * 60L) * (*rest == '-' ? -1 : 1);
+	} else if (*rest != 'Z' && *rest != 'z') {
+		return 0;
+	}
+	return (double)timegm(&tm) - (double)off + frac;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Run the plugin; fill out with its stdout. */
+static int run_plugin(k8s_exec_provider *p, k8s_buf *out)
+{
+	int outp[2], errp[2], status = 0;
+	pid_t pid;
+	size_t i, nenv = 0;
+	char **argv, **envp, **e;
+	k8s_buf info = K8S_BUF_INIT;
+	double deadline;
+	int rc = 0, exec_errno = 0;
+
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: pipe: %s", p->command, strerror(errno));
+	argv = calloc(p->args.n + 2, sizeof(char *));
+	for (e = environ; e && *e; e++)
+		nenv++;
+	envp = calloc(nenv + p->env.n / 2 + 2, sizeof(char *));
+	if (!argv || !envp) {
+		free(argv);
+		free(envp);
+		close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
+		return k8s__error_oom();
+	}
+	argv[0] = p->command;
+	for (i = 0; i < p->args.n; i++)
+		argv[i + 1] = p->args.items[i];
+	/* parent environment, configured entries (override), KUBERNETES_EXEC_INFO */
+	{
+		size_t k = 0, j;
+		k8s_strlist owned = {NULL, 0};
+		for (e = environ; e && *e; e++) {
+			int overridden = !strncmp(*e, "KUBERNETES_EXEC_INFO=", 21);
+			for (j = 0; j + 1 < p->env.n && !overridden; j += 2) {
+				size_t l = strlen(p->env.items[j]);
+				if (!strncmp(*e, p->env.items[j], l) && (*e)[l] == '=')
+					overridden = 1;
+			}
+			if (!overridden)
+				envp[k++] = *e;
+		}
+		for (j = 0; j + 1 < p->env.n; j += 2) {
+			k8s_buf kv = K8S_BUF_INIT;
+			k8s_buf_printf(&kv, "%s=%s", p->env.items[j], p->env.items[j + 1]);
+			k8s__strlist_add(&owned, kv.ptr ? kv.ptr : "");
+			k8s_buf_free(&kv);
+		}
+		k8s_buf_printf(&info, "KUBERNETES_EXEC_INFO=%s", p->exec_info);
+		for (j = 0; j < owned.n; j++)
+			envp[k++] = owned.items[j];
+		envp[k++] = info.ptr;
+		envp[k] = NULL;
+
+		pid = fork();
+		if (pid == 0) {
+			int fd;
+			dup2(outp[1], 1);
+			if (!p->interactive_run && (fd = open("/dev/null", O_RDONLY)) >= 0) {
+				dup2(fd, 0);
+				close(fd);
+			}
+			signal(SIGPIPE, SIG_DFL);
+			execvpe(p->command, argv, envp);
+			fd = errno;
+			if (write(errp[1], &fd, sizeof(fd)) < 0)
+				_exit(127);
+			_exit(127);
+		}
+		k8s__strlist_free(&owned);
+	}
+	k8s_buf_free(&info);
+	free(argv);
+	free(envp);
+	close(outp[1]);
+	close(errp[1]);
+	if (pid < 0) {
+		close(outp[0]);
+		close(errp[0]);
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: fork: %s", p->command, strerror(errno));
+	}
+	if (read(errp[0], &exec_errno, sizeof(exec_errno)) != (ssize_t)sizeof(exec_errno))
+		exec_errno = 0;
+	close(errp[0]);
+	deadline = k8s__now() + p->timeout;
+	for (;;) {
+		struct pollfd pfd = {outp[0], POLLIN, 0};
+		double left = deadline - k8s__now();
+		char chunk[4096];
+		ssize_t n;
+		if (exec_errno)
+			break;
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			rc = k8s__error(K8S_ETIMEOUT, "ExecPluginError", "exec plugin %s: timed out after %.0fs", p->command,
+					p->timeout);
+			break;
+		}
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		n = read(outp[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (k8s_buf_put(out, chunk, (size_t)n) < 0) {
+			kill(pid, SIGKILL);
+			rc = K8S_ENOMEM;
+			break;
+		}
+	}
+	close(outp[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc < 0)
+		return rc;
+	if (exec_errno == ENOENT || exec_errno == EACCES) {
+		if (p->install_hint && *p->install_hint)
+			return k8s__error(K8S_EAUTH, "ExecPluginNotFound",
+					  "exec plugin: executable %s not found: %s. It looks like you are trying to use a "
+					  "client-go credential plugin that is not installed. %s",
+					  p->command, strerror(exec_errno), p->install_hint);
+		return k8s__error(K8S_EAUTH, "ExecPluginNotFound", "exec plugin: executable %s not found: %s", p->command,
+				  strerror(exec_errno));
+	}
+	if (exec_errno)
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: %s", p->command, strerror(exec_errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s failed: %s %d", p->command,
+				  WIFEXITED(status) ? "exit status" : "signal",
+				  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return 0;
+}
+
+static int parse_credential(k8s_exec_provider *p, const char *data, size_t len, k8s_credential *c)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(data, len, 0, &jerr), *st;
+	const char *av, *kind, *tok, *cert, *key, *exp;
+	int rc = 0;
+	memset(c, 0, sizeof(*c));
+	if (!root)
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: output is not JSON (line %d: %s)", p->command,
+				  jerr.line, jerr.text);
+	av = json_string_value(json_object_get(root, "apiVersion"));
+	kind = json_string_value(json_object_get(root, "kind"));
+	st = json_object_get(root, "status");
+	if (!av || strcmp(av, p->api_version)) {
+		rc = k8s__error(K8S_EAUTH, "ExecPluginError",
+				"exec plugin %s is configured to use API version %s, plugin returned version %s", p->command,
+				p->api_version, av ? av : "(none)");
+		goto done;
+	}
+	if (!kind || strcmp(kind, "ExecCredential")) {
+		rc = k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: output kind is %s, want ExecCredential",
+				p->command, kind ? kind : "(none)");
+		goto done;
+	}
+	if (!json_is_object(st)) {
+		rc = k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s didn't return a status field", p->command);
+		goto done;
+	}
+	tok = json_string_value(json_object_get(st, "token"));
+	cert = json_string_value(json_object_get(st, "clientCertificateData"));
+	key = json_string_value(json_object_get(st, "clientKeyData"));
+	exp = json_string_value(json_object_get(st, "expirationTimestamp"));
+	if ((cert && *cert) != (key && *key)) {
+		rc = k8s__error(K8S_EAUTH, "ExecPluginError",
+				"exec plugin %s: clientKeyData and clientCertificateData must both be set or both be empty",
+				p->command);
+		goto done;
+	}
+	if (!(tok && *tok) && !(cert && *cert)) {
+		rc = k8s__error(K8S_EAUTH, "ExecPluginError",
+				"exec plugin %s didn't return a token or cert/key pair", p->command);
+		goto done;
+	}
+	if (tok && *tok)
+		c->token = k8s__strdup(tok);
+	if (cert && *cert) {
+		c->cert_pem = k8s__strdup(cert);
+		c->key_pem = k8s__strdup(key);
+	}
+	if (exp && *exp && (c->expiry = parse_time(exp)) == 0) {
+		rc = k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: invalid expirationTimestamp %s", p->command, exp);
+		goto done;
+	}
+done:
+	if (rc < 0)
+		k8s__credential_clear(c);
+	json_decref(root);
+	return rc;
+}
+
+int k8s__exec_provider_get(k8s_exec_provider *p, int invalidate, const k8s_credential **out)
+{
+	k8s_buf buf = K8S_BUF_INIT;
+	k8s_credential c;
+	int rc;
+	*out = NULL;
+	if (p->have && !invalidate && (p->cred.expiry == 0 || wall_now() < p->cred.expiry)) {
+		*out = &p->cred;
+		return 0;
+	}
+	rc = run_plugin(p, &buf);
+	if (rc == 0)
+		rc = parse_credential(p, buf.ptr ? buf.ptr : "", buf.len, &c);
+	if (buf.ptr)
+		memset(buf.ptr, 0, buf.len);
+	k8s_buf_free(&buf);
+	if (rc < 0)
+		return rc;
+	k8s__credential_clear(&p->cred);
+	p->cred = c;
+	p->have = 1;
+	*out = &p->cred;
+	return 0;
+}
