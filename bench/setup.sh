@@ -16,7 +16,7 @@
 #   client-go peer    bench/clientgo/main.go built against client-go
 #                     v0.<minor>.<patch> of K8S_VERSION in
 #                     $CACHE/bench/clientgo/<version>/ (generated go.mod)
-#   Python peer       virtualenv $CACHE/bench-venv/<version> with the
+#   Python peer       virtualenv $CACHE/bench-venv with the
 #                     `kubernetes` client whose major matches the Kubernetes minor
 #   C helpers         build/bench/: curlpeer-lua5.4, curlpeer-luajit (libcurl +
 #                     lua-cjson lower bound), lua5.4/luajit benchutil.so
@@ -136,13 +136,13 @@ clientgo_build() {
 
 # ------------------------------------------------------- Python peer ----
 venv_setup() {
-  local V="$CACHE/bench-venv/${PY_REQ//[^A-Za-z0-9.]/_}"
-  if [ -x "$V/bin/python" ] && [ -f "$V/.ok" ]; then echo "$V"; return 0; fi
-  log "creating the Python virtualenv ($PY_REQ)"
+  local V="$CACHE/bench-venv"
+  if [ -x "$V/bin/python" ] && [ "$(cat "$V/.requirement" 2>/dev/null)" = "$PY_REQ" ]; then echo "$V"; return 0; fi
+  log "creating the Python virtualenv $V ($PY_REQ)"
   rm -rf "$V"
   /usr/bin/python3 -m venv "$V" >&2
   "$V/bin/pip" install -q --disable-pip-version-check "$PY_REQ" >&2
-  touch "$V/.ok"
+  echo "$PY_REQ" > "$V/.requirement"
   echo "$V"
 }
 

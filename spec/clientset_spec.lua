@@ -7,6 +7,15 @@
 -- subresource helpers (CreateToken, GetLogs, EvictV1).
 local H = require "spec.helper"
 local k8s = require "k8s"
+
+-- H.namespace names restart with each spec file (busted reloads the helper),
+-- so two files within one second would collide: use a per-file prefix.
+local function namespace(cs)
+  local name = H.name("ns-cs")
+  assert(cs:CoreV1():Namespaces():Create({ metadata = { name = name } }))
+  H.namespaces[#H.namespaces + 1] = { cs = cs, name = name }
+  return name
+end
 local errors = k8s.errors
 
 local is54 = _VERSION == "Lua 5.4" and not jit
@@ -74,7 +83,7 @@ describe("clientset (" .. H.interpreter .. ")", function()
     local cfg = H.config("admin-cert")
     cfg.QPS, cfg.Burst = 200, 400 -- client-go's 5/10 would throttle the suite
     cs = assert(k8s.NewForConfig(cfg))
-    ns = H.namespace(cs)
+    ns = namespace(cs)
   end)
 
   teardown(function()
@@ -535,10 +544,12 @@ describe("clientset (" .. H.interpreter .. ")", function()
     -- every group-version of the clientset is served, with the same resources
     local gvs = cs:GroupVersions()
     assert.is_true(#gvs >= 15)
+    local mine = {}
     for _, m in ipairs(gvs) do
       local gvc = cs[m](cs)
       local api = gvc:RESTClient():APIVersion()
       local gvstr = api.Group == "" and api.Version or (api.Group .. "/" .. api.Version)
+      mine[gvstr] = m
       assert.is_true(served[gvstr], m .. " (" .. gvstr .. ") is served")
       local list = assert(d:ServerResourcesForGroupVersion(gvstr))
       local byname = {}
@@ -550,6 +561,21 @@ describe("clientset (" .. H.interpreter .. ")", function()
         assert.equal(dr.kind, r.kind, r.name)
       end
     end
+
+    -- and every built-in group-version served (not from a CRD) has its method
+    local crd_groups = {}
+    for _, crd in ipairs(assert(cs:ApiextensionsV1():CustomResourceDefinitions():List()).items) do
+      crd_groups[crd.spec.group] = true
+    end
+    for _, g in ipairs(groups.groups) do
+      if not crd_groups[g.name] then
+        for _, ver in ipairs(g.versions) do
+          assert.is_string(mine[ver.groupVersion], ver.groupVersion .. " has a clientset method")
+        end
+      end
+    end
+    assert.equal("AppsV1", mine["apps/v1"])
+    assert.equal("RbacV1", mine["rbac.authorization.k8s.io/v1"])
 
     local apps = assert(d:ServerResourcesForGroupVersion("apps/v1"))
     assert.equal("apps/v1", apps.groupVersion)

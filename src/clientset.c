@@ -4,6 +4,7 @@
 #include <string.h>
 #include "clientset_internal.h"
 #include "rest_internal.h"
+#include "exec.h"
 
 typedef struct {
 	char *group, *version;
@@ -77,6 +78,11 @@ int k8s_clientset_new(k8s_clientset **out, const k8s_config *cfg)
 		return k8s__error_oom();
 	if ((rc = k8s_config_copy(&cs->cfg, cfg)) < 0) {
 		free(cs);
+		return rc;
+	}
+	/* one exec plugin (and its credential cache) for all group clients */
+	if ((rc = k8s__exec_attach(cs->cfg)) < 0) {
+		k8s_clientset_free(cs);
 		return rc;
 	}
 	if (!k8s_config_get_rate_limiter(cfg) && qps > 0) {

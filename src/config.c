@@ -165,6 +165,7 @@ void k8s_config_free(k8s_config *cfg)
 		field_free(cfg, i);
 	k8s_rate_limiter_free(cfg->rate_limiter);
 	k8s__payload_unref(cfg->token_payload);
+	k8s__payload_unref(cfg->exec_payload);
 	k8s__payload_unref(cfg->hook_payload);
 	free(cfg);
 }
@@ -207,6 +208,7 @@ int k8s_config_copy(k8s_config **out, const k8s_config *src)
 		cfg->rate_limiter = k8s_rate_limiter_ref(src->rate_limiter);
 	cfg->token_cb = src->token_cb;
 	cfg->token_payload = k8s__payload_ref(src->token_payload);
+	cfg->exec_payload = k8s__payload_ref(src->exec_payload);
 	cfg->req_hook = src->req_hook;
 	cfg->resp_hook = src->resp_hook;
 	cfg->hook_payload = k8s__payload_ref(src->hook_payload);

@@ -62,6 +62,7 @@ struct k8s_config {
 	k8s_rate_limiter *rate_limiter;
 	k8s_token_cb token_cb;
 	k8s_payload *token_payload;
+	k8s_payload *exec_payload; /* k8s_exec_provider, shared by copies */
 	k8s_request_hook req_hook;
 	k8s_response_hook resp_hook;
 	k8s_payload *hook_payload;

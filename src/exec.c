@@ -423,3 +423,24 @@ int k8s__exec_provider_get(k8s_exec_provider *p, int invalidate, const k8s_crede
 	*out = &p->cred;
 	return 0;
 }
+
+int k8s__exec_attach(k8s_config *cfg)
+{
+	k8s_exec_provider *p;
+	int rc;
+	const char *cmd = k8s_config_get_string(cfg, "ExecProvider.Command");
+	if (!cmd || !*cmd || cfg->exec_payload || cfg->token_cb)
+		return 0;
+	/* client-go skips the plugin when static credentials are configured */
+	if (k8s_config_is_set(cfg, "BearerToken") || k8s_config_is_set(cfg, "BearerTokenFile") ||
+	    k8s_config_is_set(cfg, "Username") || k8s_config_is_set(cfg, "TLSClientConfig.CertFile") ||
+	    k8s_config_is_set(cfg, "TLSClientConfig.CertData"))
+		return 0;
+	if ((rc = k8s__exec_provider_new(&p, cfg)) < 0)
+		return rc;
+	if (!(cfg->exec_payload = k8s__payload_new(p, k8s__exec_provider_free))) {
+		k8s__exec_provider_free(p);
+		return k8s__error_oom();
+	}
+	return 0;
+}

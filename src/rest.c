@@ -8,6 +8,7 @@
 #include <time.h>
 #include "rest_internal.h"
 #include "reason.h"
+#include "exec.h"
 
 #define DEFAULT_QPS 5.0
 #define DEFAULT_BURST 10
@@ -252,6 +253,8 @@ int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versi
 	}
 	c->refs = 1;
 	c->cfg = cfg;
+	if ((rc = k8s__exec_attach(cfg)) < 0)
+		goto fail;
 	v = getenv("K8S_LUA_V");
 	c->verbose = v ? atoi(v) : 0;
 	c->file_token_period = TOKEN_FILE_PERIOD;

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 #include "rest_internal.h"
+#include "exec.h"
 
 static double wall_now(void)
 {
@@ -68,6 +69,18 @@ static int current_token(k8s_rest_client *c, const char **tok)
 {
 	k8s_config *cfg = c->cfg;
 	*tok = NULL;
+	if (cfg->exec_payload) {
+		const k8s_credential *cred;
+		int rc = k8s__exec_provider_get(cfg->exec_payload->ptr, 0, &cred);
+		if (rc < 0)
+			return rc;
+		if (cred->cert_pem && (rc = k8s_transport_set_client_cert(c->transport, cred->cert_pem, cred->key_pem)) < 0)
+			return rc;
+		if (cred->token && *cred->token) {
+			*tok = cred->token;
+			return 0;
+		}
+	}
 	if (cfg->token_cb) {
 		if (!c->cb_token || (c->cb_expiry > 0 && wall_now() >= c->cb_expiry)) {
 			char *t = NULL;
@@ -116,6 +129,12 @@ static int current_token(k8s_rest_client *c, const char **tok)
 static int drop_credentials(k8s_rest_client *c)
 {
 	int retry = 0;
+	if (c->cfg->exec_payload) {
+		/* run the plugin again once; the request is retried with the new credential */
+		const k8s_credential *cred;
+		if (k8s__exec_provider_get(c->cfg->exec_payload->ptr, 1, &cred) == 0)
+			retry = 1;
+	}
 	if (c->cfg->token_cb) {
 		char *t = NULL;
 		double exp = 0;
@@ -135,20 +154,6 @@ static int drop_credentials(k8s_rest_client *c)
 	return retry;
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int put_base64(k8s_buf *b, const unsigned char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
-		char o[4] = {b64[v >> 18 & 63], b64[v >> 12 & 63], i + 1 < n ? b64[v >> 6 & 63] : '=',
-			     i + 2 < n ? b64[v & 63] : '='};
-		if (k8s_buf_put(b, o, 4) < 0)
-			return K8S_ENOMEM;
-	}
-	return 0;
-}
 
 typedef struct {
 	k8s_strlist lines; /* "Name: value" */
@@ -247,7 +252,7 @@ static int build_headers(k8s_request *r, const char *url, header_set *h)
 			k8s_buf up = K8S_BUF_INIT, b = K8S_BUF_INIT;
 			if (k8s_buf_printf(&up, "%s:%s", cfg->f[F_USERNAME].s ? cfg->f[F_USERNAME].s : "",
 					   cfg->f[F_PASSWORD].s ? cfg->f[F_PASSWORD].s : "") < 0 ||
-			    k8s_buf_puts(&b, "Basic ") < 0 || put_base64(&b, (unsigned char *)up.ptr, up.len) < 0) {
+			    k8s_buf_puts(&b, "Basic ") < 0 || k8s__base64_encode(&b, up.ptr, up.len) < 0) {
 				k8s_buf_free(&up);
 				k8s_buf_free(&b);
 				return K8S_ENOMEM;
@@ -311,6 +316,24 @@ static int retry_after(k8s_http_response *resp)
 	if (*end || n < 0 || n > 86400)
 		return -1;
 	return (int)n;
+}
+
+/* Read and discard what is left of a small body before a retry, so the
+ * connection can be reused (client-go's readAndCloseResponseBody); give up
+ * after 64 KiB or a second and let the connection close instead. */
+static void drain_and_free(k8s_http_response *resp)
+{
+	double deadline = k8s__now() + 1.0;
+	size_t total = 0;
+	for (;;) {
+		const char *d;
+		size_t n;
+		double left = deadline - k8s__now();
+		if (left <= 0 || total > 65536 || k8s_http_response_read(resp, &d, &n, left) != 1)
+			break;
+		total += n;
+	}
+	k8s_http_response_free(resp);
 }
 
 typedef enum { MODE_DO, MODE_STREAM, MODE_WATCH } exec_mode;
@@ -386,14 +409,14 @@ static int send_with_retries(k8s_request *r, const char *url, exec_mode mode, k8
 					  k8s__now() - t0);
 		if (status == 401 && !auth_retried && drop_credentials(c)) {
 			auth_retried = 1;
-			k8s_http_response_free(resp);
+			drain_and_free(resp);
 			continue;
 		}
 		ra = retry_after(resp);
 		if ((status == 429 || status >= 500) && ra >= 0 && attempt < r->max_retries) {
 			attempt++;
 			k8s__debug(c, 4, "Got a Retry-After %ds response for attempt %d to %s", ra, attempt, url);
-			k8s_http_response_free(resp);
+			drain_and_free(resp);
 			k8s__sleep(ra);
 			continue;
 		}

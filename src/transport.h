@@ -35,6 +35,9 @@ typedef struct k8s_http_response k8s_http_response;
 int k8s_transport_new(k8s_transport **out, const k8s_transport_options *opts);
 /* Transports are reference-counted: a clientset's group clients share one. */
 k8s_transport *k8s_transport_ref(k8s_transport *t);
+/* Use a new client certificate (PEM) from now on: pooled connections and TLS
+ * sessions made with the old one are not reused. */
+int k8s_transport_set_client_cert(k8s_transport *t, const char *cert_pem, const char *key_pem);
 void k8s_transport_free(k8s_transport *t);
 
 /* Send a request and wait until the response headers arrived (or failure).

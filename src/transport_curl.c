@@ -17,9 +17,12 @@ struct k8s_transport {
 	struct curl_slist *connect_to;
 	CURL **idle;        /* easy handles to reuse */
 	size_t nidle;
+	int active;         /* transfers in the multi handle */
+	int stale;          /* client cert changed while transfers were active */
 };
 
 struct k8s_http_response {
+	int added;          /* counted in t->active */
 	k8s_transport *t;
 	CURL *easy;
 	struct curl_slist *hdrs;
@@ -33,6 +36,9 @@ struct k8s_http_response {
 	char **rh;          /* response headers: name, value, name, value... */
 	size_t nrh;
 };
+
+static void multi_setup(k8s_transport *t);
+static void reset_connections(k8s_transport *t);
 
 static char *dupopt(k8s_transport *t, int slot, const char *s)
 {
@@ -68,11 +74,68 @@ int k8s_transport_new(k8s_transport **out, const k8s_transport_options *opts)
 		k8s_transport_free(t);
 		return k8s__error_oom();
 	}
+	multi_setup(t);
+	*out = t;
+	return 0;
+}
+
+static void multi_setup(k8s_transport *t)
+{
 	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, 25L);
-	*out = t;
+}
+
+/* Drop every pooled connection and TLS session (no transfer is active). */
+static void reset_connections(k8s_transport *t)
+{
+	CURLM *m = curl_multi_init();
+	CURLSH *sh = curl_share_init();
+	if (!m || !sh) {
+		if (m)
+			curl_multi_cleanup(m);
+		if (sh)
+			curl_share_cleanup(sh);
+		return; /* keep the stale flag: fresh connections per transfer */
+	}
+	curl_multi_cleanup(t->multi);
+	curl_share_cleanup(t->share);
+	t->multi = m;
+	t->share = sh;
+	multi_setup(t);
+	t->stale = 0;
+}
+
+int k8s_transport_set_client_cert(k8s_transport *t, const char *cert_pem, const char *key_pem)
+{
+	char *c, *k;
+	if (t->strs[5] && t->strs[6] && !strcmp(t->strs[5], cert_pem) && !strcmp(t->strs[6], key_pem))
+		return 0;
+	c = k8s__strdup(cert_pem);
+	k = k8s__strdup(key_pem);
+	if (!c || !k) {
+		free(c);
+		free(k);
+		return k8s__error_oom();
+	}
+	if (t->strs[5]) {
+		memset(t->strs[5], 0, strlen(t->strs[5]));
+		free(t->strs[5]);
+	}
+	if (t->strs[6]) {
+		memset(t->strs[6], 0, strlen(t->strs[6]));
+		free(t->strs[6]);
+	}
+	t->strs[5] = c;
+	t->strs[6] = k;
+	t->o.cert_data = c;
+	t->o.key_data = k;
+	t->o.cert_file = NULL;
+	t->o.key_file = NULL;
+	t->stale = 1;
+	if (t->active == 0)
+		reset_connections(t);
 	return 0;
 }
 
@@ -233,8 +296,9 @@ static int map_curl_error(k8s_http_response *r)
 	}
 }
 
-/* Drive the multi handle once, waiting up to wait_ms for activity. */
-static int pump(k8s_transport *t, int wait_ms)
+/* Drive the multi handle once: run what is ready and note finished
+ * transfers. Never blocks. */
+static int perform(k8s_transport *t)
 {
 	int running = 0, left;
 	CURLMsg *m;
@@ -251,11 +315,17 @@ static int pump(k8s_transport *t, int wait_ms)
 			}
 		}
 	}
-	if (wait_ms > 0) {
-		mc = curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
-		if (mc != CURLM_OK)
-			return k8s__error(K8S_ETRANSPORT, "TransportError", "curl: %s", curl_multi_strerror(mc));
-	}
+	return 0;
+}
+
+/* Wait up to wait_ms for socket activity or one of libcurl's timers.
+ * Callers check their condition after perform() and before waiting, so a
+ * transfer that finished inside perform() costs no wait. */
+static int wait_activity(k8s_transport *t, int wait_ms)
+{
+	CURLMcode mc = curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
+	if (mc != CURLM_OK)
+		return k8s__error(K8S_ETRANSPORT, "TransportError", "curl: %s", curl_multi_strerror(mc));
 	return 0;
 }
 
@@ -266,7 +336,7 @@ static int wait_for(k8s_http_response *r, int (*cond)(k8s_http_response *), doub
 	int rc;
 	for (;;) {
 		int wait_ms = 1000;
-		if ((rc = pump(r->t, 0)) < 0)
+		if ((rc = perform(r->t)) < 0)
 			return rc;
 		if (cond(r) || r->done)
 			return 0;
@@ -277,10 +347,8 @@ static int wait_for(k8s_http_response *r, int (*cond)(k8s_http_response *), doub
 			if (left * 1000 < wait_ms)
 				wait_ms = (int)(left * 1000) + 1;
 		}
-		if ((rc = pump(r->t, wait_ms)) < 0)
+		if ((rc = wait_activity(r->t, wait_ms)) < 0)
 			return rc;
-		if (cond(r) || r->done)
-			return 0;
 	}
 }
 
@@ -367,10 +435,17 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 			curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		}
 	}
+	if (t->stale) {
+		/* the client certificate changed: no old connection or TLS session */
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	}
 	if (curl_multi_add_handle(t->multi, e) != CURLM_OK) {
 		k8s_http_response_free(r);
 		return k8s__error(K8S_ETRANSPORT, "TransportError", "cannot start the transfer");
 	}
+	t->active++;
+	r->added = 1;
 	rc = wait_for(r, have_headers, -1);
 	if (rc < 0) {
 		k8s_http_response_free(r);
@@ -438,10 +513,12 @@ int k8s_http_response_read_all(k8s_http_response *r, k8s_buf *out)
 	int rc;
 	k8s_buf_consume(&r->body, r->handed);
 	r->handed = 0;
-	while (!r->done) {
-		if ((rc = pump(r->t, 0)) < 0)
+	for (;;) {
+		if ((rc = perform(r->t)) < 0)
 			return rc;
-		if (!r->done && (rc = pump(r->t, 1000)) < 0)
+		if (r->done)
+			break;
+		if ((rc = wait_activity(r->t, 1000)) < 0)
 			return rc;
 	}
 	if (r->result != CURLE_OK)
@@ -460,6 +537,8 @@ void k8s_http_response_free(k8s_http_response *r)
 		return;
 	if (r->easy) {
 		curl_multi_remove_handle(r->t->multi, r->easy);
+		if (r->added && --r->t->active == 0 && r->t->stale)
+			reset_connections(r->t);
 		give_easy(r->t, r->easy);
 	}
 	curl_slist_free_all(r->hdrs);

@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -306,8 +307,14 @@ static int fs_answer(fs_conn *c, const fs_resp *r)
 		     r->ctype ? "\r\n" : "", r->extra ? r->extra : "", r->action == FS_CLOSE ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		abort();
-	fs_write_all(c->fd, head, (size_t)n);
-	fs_write_all(c->fd, r->body, sent);
+	{
+		/* one write: no Nagle / delayed-ACK stalls between head and body */
+		char *all = fs_xmalloc((size_t)n + sent);
+		memcpy(all, head, (size_t)n);
+		memcpy(all + n, r->body, sent);
+		fs_write_all(c->fd, all, (size_t)n + sent);
+		free(all);
+	}
 	switch (r->action) {
 	case FS_CLOSE:
 	case FS_TRUNCATE:
@@ -339,7 +346,6 @@ static void fs_serve_buffer(fakeserver *fs, fs_conn *c)
 		size_t head_len, clen = 0, total;
 		fs_request q;
 		fs_resp r;
-		int owned = 0;
 		if (c->fd < 0 || !c->buf)
 			return;
 		end = fs_memmem(c->buf, c->len, "\r\n\r\n");
@@ -396,6 +402,7 @@ static void fs_serve_buffer(fakeserver *fs, fs_conn *c)
 		q.conn = c->id;
 		memmove(c->buf, c->buf + total, c->len - total);
 		c->len -= total;
+		c->buf[c->len] = 0;
 		/* record, then pick the response */
 		pthread_mutex_lock(&fs->mu);
 		{
@@ -415,11 +422,9 @@ static void fs_serve_buffer(fakeserver *fs, fs_conn *c)
 		} else {
 			r = fs_make(200, "application/json", NULL, "{}", 2, FS_OK);
 		}
-		owned = 1;
 		pthread_mutex_unlock(&fs->mu);
 		fs_answer(c, &r);
-		if (owned)
-			fs_resp_free(&r);
+		fs_resp_free(&r);
 	}
 }
 
@@ -459,6 +464,8 @@ static void *fs_thread(void *arg)
 				if (i == FS_MAX_CONN) {
 					close(cfd);
 				} else {
+					int one = 1;
+					setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 					fs->conns[i].fd = cfd;
 					fs->conns[i].len = 0;
 					fs->conns[i].id = fs->nconns_total++;

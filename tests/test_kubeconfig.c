@@ -832,11 +832,19 @@ TEST(in_cluster_fallback_and_build_from_flags)
 	CHECK_STR(k8s_config_get_string(cfg, "BearerToken"), "sa-token");
 	k8s_config_free(cfg);
 
-	/* ... then ExplicitPath "" only: $KUBECONFIG is not read (client-go) */
+	/* ... then the default loading rules ($KUBECONFIG): the project's API
+	 * contract (client-go would read neither $KUBECONFIG nor ~/.kube/config) */
 	unsetenv("KUBERNETES_SERVICE_HOST");
+	CHECK_INT(k8s_clientcmd_build_config_from_flags(&cfg, "", NULL), 0);
+	CHECK_STR(cfg ? k8s_config_get_string(cfg, "Host") : NULL, "https://kc.example");
+	k8s_config_free(cfg);
+	cfg = NULL;
+	setenv("KUBECONFIG", pathf("%s/nothing/here", root), 1);
 	CHECK_INT(k8s_clientcmd_build_config_from_flags(&cfg, "", NULL), K8S_EINVALID);
 	CHECK_STR(msg(), "invalid configuration: no configuration has been provided");
 	CHECK(cfg == NULL);
+	k8s_config_free(cfg);
+	cfg = NULL;
 
 	CHECK_INT(k8s_clientcmd_build_config_from_flags(&cfg, "https://master.example:6443", NULL), 0);
 	CHECK_STR(k8s_config_get_string(cfg, "Host"), "https://master.example:6443");

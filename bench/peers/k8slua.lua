@@ -145,7 +145,7 @@ elseif workload == "seed" then
       metadata = { name = name, labels = { app = "k8s-lua-bench", shard = tostring(i % 10) } },
       data = {
         index = tostring(i),
-        ["config.yaml"] = string.rep("key-" .. i .. ": value " .. table.concat(filler, "", 1, 8) .. "\n", 14),
+        ["config.yaml"] = string.rep("key-" .. i .. ": value " .. table.concat(filler, "", 1, 8) .. "\n", 10),
         ["mode"] = (i % 2 == 0) and "even" or "odd",
       },
     }

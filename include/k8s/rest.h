@@ -159,7 +159,9 @@ K8S_EXTERN(int) k8s_result_error_code(const k8s_result *res);
 typedef struct {
 	int code;                  /**< HTTP status, 0 below HTTP */
 	const char *reason;        /**< StatusReason, or a transport class ("ConnectionRefused", "TLSVerifyFailed", "Timeout", ...) */
-	const char *message;       /**< one line, no secrets */
+	const char *message;       /**< the Status's message; else built from the code table as
+	                                client-go does, quoting at most 2048 bytes of a text body
+	                                (403/406/415 use that text; 5xx codes other than 503/504 quote it) */
 	const char *status_json;   /**< the Status object as JSON when the server sent one, else NULL */
 	const char *details_json;  /**< Status.details as JSON, else NULL */
 	int retry_after_seconds;   /**< Retry-After header or details.retryAfterSeconds, 0 if none */

@@ -7,6 +7,17 @@ local core = require "k8s.core"
 
 local M = {}
 
+-- A config whose user names an auth-provider carries AuthConfigPersister =
+-- { File = <the kubeconfig file that defined the user>, User = <its name> },
+-- so that the plugin's persister:Persist(tbl) writes back to that entry
+-- (clientcmd's PersisterForUser).
+local function attach_persister(config, info)
+  if config and info and type(config.AuthProvider) == "table" and info.UserFile and info.User then
+    config.AuthConfigPersister = { File = info.UserFile, User = info.User }
+  end
+  return config, info
+end
+
 --- BuildConfigFromFlags(masterUrl, kubeconfigPath) -> config | nil, err.
 -- Both empty: in-cluster config when available, else the default loading
 -- rules. masterUrl overrides the server of the loaded config.
@@ -17,7 +28,16 @@ function M.BuildConfigFromFlags(masterUrl, kubeconfigPath)
   if kubeconfigPath ~= nil and type(kubeconfigPath) ~= "string" then
     error("BuildConfigFromFlags: kubeconfigPath must be a string", 2)
   end
-  return core.build_config_from_flags(masterUrl or "", kubeconfigPath or "")
+  masterUrl, kubeconfigPath = masterUrl or "", kubeconfigPath or ""
+  -- As k8s_clientcmd_build_config_from_flags, but through the loader that
+  -- reports which file defined the user (for the auth-provider persister).
+  if masterUrl == "" and kubeconfigPath == "" then
+    local config = core.in_cluster_config()
+    if config then return config end
+  end
+  local config, info = core.clientcmd_load({ ExplicitPath = kubeconfigPath, Server = masterUrl })
+  if not config then return nil, info end
+  return (attach_persister(config, info))
 end
 
 --- NewNonInteractiveDeferredLoadingClientConfig(loadingRules, overrides):ClientConfig()
@@ -29,7 +49,9 @@ function M.LoadConfig(overrides)
   if overrides ~= nil and type(overrides) ~= "table" then
     error("LoadConfig: overrides must be a table", 2)
   end
-  return core.clientcmd_load(overrides)
+  local config, info = core.clientcmd_load(overrides)
+  if not config then return nil, info end
+  return attach_persister(config, info)
 end
 
 --- ClientConfig for a named context of the default loading rules (or an explicit file).
@@ -39,7 +61,9 @@ function M.ConfigForContext(context, kubeconfigPath)
   end
   local ov = { CurrentContext = context }
   if kubeconfigPath and kubeconfigPath ~= "" then ov.ExplicitPath = kubeconfigPath end
-  return core.clientcmd_load(ov)
+  local config, info = core.clientcmd_load(ov)
+  if not config then return nil, info end
+  return attach_persister(config, info)
 end
 
 return M

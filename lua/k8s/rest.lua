@@ -34,7 +34,13 @@ end
 
 --- The persister handed to a plugin: Persist(tbl) writes tbl back as the
 -- auth-provider config of the kubeconfig user that named the plugin.
+-- config.AuthConfigPersister is either such a target ({ File, User }, set by
+-- k8s.clientcmd for kubeconfig users) or, as in client-go, an object of your
+-- own with a Persist(self, tbl) method, which is then handed over as is.
 local function new_persister(target)
+  if type(target) == "table" and type(target.Persist) == "function" then
+    return target
+  end
   return {
     Persist = function(_, tbl)
       if type(tbl) ~= "table" then error("Persist: config must be a table", 2) end

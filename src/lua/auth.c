@@ -247,6 +247,7 @@ static int l_persist_auth_provider(lua_State *L)
 typedef struct {
 	lua_State *T; /* a thread of its own, anchored in the registry */
 	int thread_ref, fn_ref;
+	int busy; /* a Token call is running on T */
 	char *name;
 } l_tokensrc;
 
@@ -259,6 +260,39 @@ static void tokensrc_free(void *p)
 	free(ts);
 }
 
+static int call_tostring(lua_State *T)
+{
+	luaL_checkany(T, 1);
+	lua_getglobal(T, "tostring");
+	lua_insert(T, 1);
+	lua_call(T, 1, 1);
+	return 1;
+}
+
+/* A readable message for the error value at idx (left on T's stack, which
+ * the caller clears): a string or number as is; a table's `message` field
+ * (a k8s error, or { message = ... }); else __tostring, called protected. */
+static const char *error_message(lua_State *T, int idx)
+{
+	int t = lua_type(T, idx);
+	if (t == LUA_TSTRING || t == LUA_TNUMBER)
+		return lua_tostring(T, idx);
+	if (t == LUA_TTABLE) {
+		lua_getfield(T, idx, "message");
+		if (lua_type(T, -1) == LUA_TSTRING)
+			return lua_tostring(T, -1);
+		lua_pop(T, 1);
+	}
+	if (t != LUA_TNIL && luaL_getmetafield(T, idx, "__tostring")) {
+		lua_pop(T, 1);
+		lua_pushcfunction(T, call_tostring);
+		lua_pushvalue(T, idx);
+		if (lua_pcall(T, 1, 1, 0) == 0 && lua_type(T, -1) == LUA_TSTRING)
+			return lua_tostring(T, -1);
+	}
+	return NULL;
+}
+
 static int tokensrc_call(void *payload, int invalidate, char **token, double *expiry)
 {
 	l_tokensrc *ts = payload;
@@ -266,11 +300,17 @@ static int tokensrc_call(void *payload, int invalidate, char **token, double *ex
 	int rc = 0;
 	*token = NULL;
 	*expiry = 0;
+	if (ts->busy) /* the callback made a request needing its own token */
+		return k8s__error(K8S_EAUTH, "AuthProviderError", "%s: Token was called again while it was running",
+				  ts->name);
 	lua_settop(T, 0);
 	lua_rawgeti(T, LUA_REGISTRYINDEX, ts->fn_ref);
 	lua_pushboolean(T, invalidate);
-	if (lua_pcall(T, 1, 2, 0) != 0) {
-		const char *msg = lua_tostring(T, -1);
+	ts->busy = 1;
+	rc = lua_pcall(T, 1, 2, 0);
+	ts->busy = 0;
+	if (rc != 0) {
+		const char *msg = error_message(T, lua_gettop(T));
 		rc = k8s__error(K8S_EAUTH, "AuthProviderError", "%s: %s", ts->name, msg ? msg : "error object is not a string");
 	} else if (lua_type(T, 1) == LUA_TSTRING) {
 		*token = k8s__strdup(lua_tostring(T, 1));

@@ -554,7 +554,6 @@ static l_request *check_request(lua_State *L, int i)
 REQ_STRING_SETTER(req_namespace, k8s_request_namespace, "Namespace")
 REQ_STRING_SETTER(req_resource, k8s_request_resource, "Resource")
 REQ_STRING_SETTER(req_name, k8s_request_name, "Name")
-REQ_STRING_SETTER(req_abs_path, k8s_request_abs_path, "AbsPath")
 
 static int join_args(lua_State *L, int (*fn)(k8s_request *, const char *), const char *what)
 {
@@ -572,6 +571,38 @@ static int join_args(lua_State *L, int (*fn)(k8s_request *, const char *), const
 	luaL_pushresult(&b);
 	if (fn(q->r, lua_tostring(L, -1)) < 0)
 		return k8s_lua_raise_last(L, what);
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* AbsPath(segments...): joined as client-go's path.Join, without doubled slashes. */
+static int req_abs_path(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	int n = lua_gettop(L), i;
+	luaL_Buffer b;
+	char last = 0;
+	luaL_checkstring(L, 2);
+	luaL_buffinit(L, &b);
+	for (i = 2; i <= n; i++) {
+		size_t len;
+		const char *seg = luaL_checklstring(L, i, &len);
+		if (i > 2) {
+			if (last != '/' && len && *seg != '/') {
+				luaL_addchar(&b, '/');
+			} else if (last == '/' && len && *seg == '/') {
+				seg++;
+				len--;
+			}
+		}
+		if (len) {
+			luaL_addlstring(&b, seg, len);
+			last = seg[len - 1];
+		}
+	}
+	luaL_pushresult(&b);
+	if (k8s_request_abs_path(q->r, lua_tostring(L, -1)) < 0)
+		return k8s_lua_raise_last(L, "AbsPath");
 	lua_settop(L, 1);
 	return 1;
 }
@@ -1023,11 +1054,14 @@ static int watch_next(lua_State *L)
 	return 1;
 }
 
+/* Stop: close the connection and drop events already buffered, so that a
+ * ResultChan loop ends at once (k8s_watch_stop alone keeps the decoder's
+ * buffered events deliverable). */
 static int watch_stop(lua_State *L)
 {
 	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
-	if (w->w)
-		k8s_watch_stop(w->w);
+	k8s_watch_free(w->w);
+	w->w = NULL;
 	return 0;
 }
 
@@ -1048,8 +1082,10 @@ static int watch_iter(lua_State *L)
 static int watch_result_chan(lua_State *L)
 {
 	luaL_checkudata(L, 1, MT_WATCH);
-	/* for ev in w:ResultChan() do ... end: the iterator raises on errors? no:
-	 * it ends the loop; the error is kept for w:Err(). */
+	/* for ev in w:ResultChan() do ... end: the loop ends when the server
+	 * closes the watch, after w:Stop(), or on a transport or decode error
+	 * (as client-go's StreamWatcher closes its channel); ERROR events from
+	 * the server are delivered as events. Use w:Next() to see errors. */
 	lua_pushcfunction(L, watch_iter);
 	lua_pushvalue(L, 1);
 	return 2;

@@ -1,0 +1,640 @@
+--- The benchmark driver (Lua 5.4 with this library), started by tools/bench.sh.
+-- Prepares the data, runs every workload for every peer in interleaved rounds
+-- (round 1: GET A, GET B, ..., LIST A, LIST B, ...; round 2: the same ...),
+-- and writes the markdown tables and results.json.
+--
+--   lua5.4 bench/run.lua [--tiny] [--rounds N] [--objects N] [--gets N]
+--                        [--kubectl-gets N] [--page N] [--watch-modified N]
+--                        [--peers a,b,...] [--workloads a,b,...] [--out DIR]
+--
+-- tools/bench.sh provides the environment: BENCH_SERVER, BENCH_CA,
+-- BENCH_TOKEN (or BENCH_CERT/BENCH_KEY), BENCH_KUBECONFIG, BENCH_NS,
+-- BENCH_WORK (scratch dir), and the peer paths printed by bench/setup.sh.
+-- The last stderr line is "bench: N passed, N failed" (one count per peer x
+-- workload that ran and gave sane numbers in every round).
+local k8s = require "k8s"
+local u = require "benchutil"
+
+local ROOT = os.getenv("BENCH_ROOT") or "."
+local WORK = assert(os.getenv("BENCH_WORK"), "BENCH_WORK is not set (run tools/bench.sh)")
+
+local function env(k, d) local v = os.getenv(k); if v == nil or v == "" then return d end; return v end
+local function log(fmt, ...) io.stderr:write("bench: ", string.format(fmt, ...), "\n"); io.stderr:flush() end
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local function sh(cmd) -- run, return stdout (trimmed) and success
+  local p = io.popen(cmd, "r")
+  local out = p:read("a")
+  local ok = p:close()
+  return (out:gsub("%s+$", "")), ok
+end
+local function readfile(p) local f = io.open(p, "rb"); if not f then return nil end; local s = f:read("a"); f:close(); return s end
+local function writefile(p, s) local f = assert(io.open(p, "wb")); f:write(s); f:close() end
+local function split(s) local t = {}; for x in s:gmatch("[^,%s]+") do t[#t + 1] = x end; return t end
+local function set(list) local t = {}; for _, x in ipairs(list) do t[x] = true end; return t end
+
+-- ------------------------------------------------------------- options ----
+local opt = {
+  tiny = false, rounds = 3, objects = 5000, gets = 1000, kubectl_gets = 200, page = 500,
+  watch_modified = 200, out = ROOT .. "/bench", peers = nil, workloads = nil,
+}
+do
+  local i = 1
+  while i <= #arg do
+    local a = arg[i]
+    local function val() i = i + 1; return (assert(arg[i], a .. " needs a value")) end
+    if a == "--tiny" then
+      opt.tiny = true
+    elseif a == "--rounds" then opt.rounds = tonumber(val())
+    elseif a == "--objects" then opt.objects = tonumber(val())
+    elseif a == "--gets" then opt.gets = tonumber(val())
+    elseif a == "--kubectl-gets" then opt.kubectl_gets = tonumber(val())
+    elseif a == "--page" then opt.page = tonumber(val())
+    elseif a == "--watch-modified" then opt.watch_modified = tonumber(val())
+    elseif a == "--peers" then opt.peers = set(split(val()))
+    elseif a == "--workloads" then opt.workloads = set(split(val()))
+    elseif a == "--out" then opt.out = val()
+    else error("unknown option " .. a) end
+    i = i + 1
+  end
+  if opt.tiny then -- a few objects, one round, every peer: keeps the harness from rotting
+    opt.rounds, opt.objects, opt.gets, opt.kubectl_gets, opt.page, opt.watch_modified = 1, 24, 20, 3, 10, 5
+    if opt.out == ROOT .. "/bench" then opt.out = ROOT .. "/build/bench/tiny" end
+  end
+end
+os.execute("mkdir -p " .. q(opt.out))
+
+local NS = assert(os.getenv("BENCH_NS"), "BENCH_NS is not set")
+local GET_NAME = "bench-00000"
+local SERVER = assert(os.getenv("BENCH_SERVER"))
+
+-- --------------------------------------------------------------- peers ----
+local LUA_PATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"
+local function lua_env(flavor)
+  return { LUA_PATH = LUA_PATH, LUA_CPATH = ROOT .. "/build/" .. flavor .. "/?.so;" .. ROOT .. "/build/bench/" .. flavor .. "/?.so;;" }
+end
+local PEERS = {
+  { id = "lua54", label = "k8s-lua, Lua 5.4", cmd = "lua5.4 " .. q(ROOT .. "/bench/peers/k8slua.lua"), env = lua_env("lua5.4"), lib = true, bound = "curl54" },
+  { id = "luajit", label = "k8s-lua, LuaJIT", cmd = "luajit " .. q(ROOT .. "/bench/peers/k8slua.lua"), env = lua_env("luajit"), lib = true, bound = "curljit" },
+  { id = "clientgo", label = "client-go (JSON)", cmd = q(env("BENCH_CLIENTGO", "clientgo")), env = {} },
+  { id = "clientgo-pb", label = "client-go (protobuf)", cmd = q(env("BENCH_CLIENTGO", "clientgo")), env = { BENCH_PROTOBUF = "1" } },
+  { id = "python", label = "Python `kubernetes`", cmd = q(env("BENCH_PYTHON", "python3")) .. " " .. q(ROOT .. "/bench/peers/python_peer.py"), env = {} },
+  { id = "kubectl", label = "kubectl, process per call", cmd = "/usr/bin/python3 " .. q(ROOT .. "/bench/peers/kubectl_peer.py"), env = {} },
+  { id = "curl54", label = "libcurl + lua-cjson, Lua 5.4 (bound)", cmd = q(env("BENCH_CURLPEER_LUA54", "curlpeer-lua5.4")), env = {} },
+  { id = "curljit", label = "libcurl + lua-cjson, LuaJIT (bound)", cmd = q(env("BENCH_CURLPEER_LUAJIT", "curlpeer-luajit")), env = {} },
+}
+local PEER = {}
+for _, p in ipairs(PEERS) do PEER[p.id] = p end
+
+-- Workloads. `target` = "api" (the control plane) or "canned" (nginx serving captured bytes).
+local WORKLOADS = {
+  { id = "get", verb = "get", target = "api", title = ("1. GET one ConfigMap, %d sequential requests"):format(opt.gets) },
+  { id = "list", verb = "list", target = "api", title = ("2. LIST %d ConfigMaps (~1 KiB each), one request"):format(opt.objects) },
+  { id = "pager", verb = "pager", target = "api", title = ("3. The same %d objects through the pager, pages of %d"):format(opt.objects, opt.page) },
+  { id = "watch", verb = "watch", target = "api", title = ("4. WATCH: %d ADDED + %d MODIFIED events"):format(opt.objects, opt.watch_modified) },
+  { id = "get-canned", verb = "get", target = "canned", title = ("5a. GET served as canned bytes by nginx, %d requests"):format(opt.gets) },
+  { id = "list-canned", verb = "list", target = "canned", title = ("5b. LIST of %d served as canned bytes by nginx"):format(opt.objects) },
+}
+
+-- ------------------------------------------------------------ the data ----
+local kcfg = { Host = SERVER, BearerToken = env("BENCH_TOKEN"), QPS = -1,
+  TLSClientConfig = { CAFile = env("BENCH_CA"), CertFile = env("BENCH_CERT"), KeyFile = env("BENCH_KEY") } }
+local cs = assert(k8s.NewForConfig(kcfg))
+
+local CANNED_URL -- set once nginx runs
+
+local function base_env(target)
+  local e = {
+    BENCH_NS = NS, BENCH_NAME = GET_NAME, BENCH_N = tostring(opt.gets), BENCH_KUBECTL_N = tostring(opt.kubectl_gets),
+    BENCH_PAGE = tostring(opt.page), BENCH_WARMUP = opt.tiny and "3" or "20",
+    BENCH_KUBECTL = env("BENCH_KUBECTL", "kubectl"),
+    BENCH_KUBECTL_CACHE = WORK .. "/kubectl-cache",
+  }
+  if target == "canned" then
+    e.BENCH_SERVER, e.BENCH_CA, e.BENCH_TOKEN = CANNED_URL, WORK .. "/nginx/cert.pem", "canned"
+    e.BENCH_KUBECONFIG = WORK .. "/canned.kubeconfig"
+  else
+    e.BENCH_SERVER, e.BENCH_CA, e.BENCH_TOKEN = SERVER, env("BENCH_CA"), env("BENCH_TOKEN")
+    e.BENCH_CERT, e.BENCH_KEY = env("BENCH_CERT"), env("BENCH_KEY")
+    e.BENCH_KUBECONFIG = env("BENCH_KUBECONFIG")
+  end
+  return e
+end
+
+local function envprefix(...)
+  local parts, seen = {}, {}
+  for _, t in ipairs { ... } do
+    for k, v in pairs(t) do seen[k] = v end
+  end
+  for k, v in pairs(seen) do parts[#parts + 1] = k .. "=" .. q(v) end
+  table.sort(parts)
+  return "env " .. table.concat(parts, " ")
+end
+
+local lua54 = "lua5.4 " .. q(ROOT .. "/bench/peers/k8slua.lua")
+local lua54env = lua_env("lua5.4")
+-- The helper Lua processes (seed, writer) talk HTTP/1.1: the library's HTTP/2
+-- path occasionally stalls a write for 1 s (see bench/README.md).
+lua54env.DISABLE_HTTP2 = "1"
+
+local function prepare()
+  local nsc = cs:CoreV1():Namespaces()
+  local _, err = nsc:Create { metadata = { name = NS, labels = { ["app"] = "k8s-lua-bench" } } }
+  if err and not k8s.errors.IsAlreadyExists(err) then error("create namespace: " .. tostring(err)) end
+  local cms = cs:CoreV1():ConfigMaps(NS)
+  -- the namespace also holds kube-root-ca.crt (made by the controller manager): wait for it
+  for _ = 1, 100 do
+    if cms:Get("kube-root-ca.crt") then break end
+    u.sleep(0.1)
+  end
+  local have = assert(cms:List { labelSelector = "app=k8s-lua-bench" })
+  if #have.items < opt.objects then
+    local t0 = u.now()
+    local workers = math.min(4, opt.objects)
+    local per = math.ceil(opt.objects / workers)
+    local ps = {}
+    for w = 0, workers - 1 do
+      local from, to = w * per, math.min(opt.objects, (w + 1) * per) - 1
+      if from <= to then
+        ps[#ps + 1] = io.popen(envprefix(lua54env, base_env("api")) .. " " .. lua54 .. " seed " .. from .. " " .. to, "r")
+      end
+    end
+    for _, p in ipairs(ps) do
+      local out = p:read("a")
+      if not p:close() then error("seeding failed: " .. out) end
+    end
+    log("created %d ConfigMaps in %.1fs", opt.objects, u.now() - t0)
+  end
+  -- the watch writer stamps bench-00000.. with an annotation: do it once now, so that
+  -- every round (and every peer) reads objects of the same size
+  local ready = WORK .. "/ready"
+  u.touch(ready)
+  local _, ok = sh(envprefix(lua54env, base_env("api"), { BENCH_READY_FILE = ready, BENCH_WATCH_MODIFIED = tostring(opt.watch_modified),
+    BENCH_OBJECTS = tostring(opt.objects), BENCH_WRITE_GAP = "0" }) .. " " .. lua54 .. " write")
+  if not ok then error("stamping the objects failed") end
+  local all = assert(cms:List())
+  local one = assert(cs:CoreV1():RESTClient():Get():Namespace(NS):Resource("configmaps"):Name(GET_NAME):DoRaw())
+  return #all.items, #one
+end
+
+-- ------------------------------------------------------- canned server ----
+local function canned_setup()
+  local dir = WORK .. "/nginx"
+  local www = dir .. "/www"
+  local base = www .. "/api/v1/namespaces/" .. NS .. "/configmaps"
+  os.execute("mkdir -p " .. q(base) .. " " .. q(dir .. "/tmp") .. " " .. q(www .. "/apis"))
+  local auth = env("BENCH_TOKEN") and ("-H " .. q("Authorization: Bearer " .. env("BENCH_TOKEN")))
+    or ("--cert " .. q(env("BENCH_CERT")) .. " --key " .. q(env("BENCH_KEY")))
+  local curl = "curl -sSf --cacert " .. q(env("BENCH_CA")) .. " " .. auth .. " "
+  local JSON, PB = "application/json", "application/vnd.kubernetes.protobuf"
+  local DISC = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+  local function capture(path, accept, file)
+    local _, ok = sh(curl .. "-H " .. q("Accept: " .. accept) .. " -o " .. q(file) .. " " .. q(SERVER .. path))
+    if not ok then error("capturing " .. path .. " failed") end
+  end
+  capture("/api/v1/namespaces/" .. NS .. "/configmaps/" .. GET_NAME, JSON, base .. "/" .. GET_NAME .. ".json")
+  capture("/api/v1/namespaces/" .. NS .. "/configmaps/" .. GET_NAME, PB, base .. "/" .. GET_NAME .. ".pb")
+  capture("/api/v1/namespaces/" .. NS .. "/configmaps", JSON, base .. ".json")
+  capture("/api/v1/namespaces/" .. NS .. "/configmaps", PB, base .. ".pb")
+  -- kubectl needs discovery once (then it uses its disk cache): the aggregated documents
+  capture("/api", DISC, www .. "/api.disc")
+  capture("/apis", DISC, www .. "/apis.disc")
+  -- the API server gzips responses over 128 KiB (level 1) for clients that accept it: so does nginx
+  os.execute("gzip -1 -k -f " .. q(base .. ".json") .. " " .. q(base .. ".pb"))
+  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1"
+    .. " -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:TRUE"
+    .. " -keyout " .. q(dir .. "/key.pem") .. " -out " .. q(dir .. "/cert.pem") .. " 2>/dev/null")
+  local port = tonumber((sh("/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'")))
+  writefile(dir .. "/nginx.conf", ([[
+@USER@worker_processes 1;
+daemon on;
+pid @DIR@/nginx.pid;
+error_log @DIR@/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path @DIR@/tmp/body;
+  proxy_temp_path @DIR@/tmp/proxy;
+  fastcgi_temp_path @DIR@/tmp/fastcgi;
+  uwsgi_temp_path @DIR@/tmp/uwsgi;
+  scgi_temp_path @DIR@/tmp/scgi;
+  types { application/json json; application/vnd.kubernetes.protobuf pb; }
+  default_type application/json;
+  keepalive_requests 10000000;
+  keepalive_timeout 600s;
+  http2_max_requests 10000000;
+  map $http_accept $ext { ~protobuf .pb; default .json; }
+  server {
+    listen 127.0.0.1:@PORT@ ssl http2;
+    ssl_certificate @DIR@/cert.pem;
+    ssl_certificate_key @DIR@/key.pem;
+    root @DIR@/www;
+    gzip_static on;
+    location = /api { default_type "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"; try_files /api.disc =404; }
+    location = /apis { default_type "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"; try_files /apis.disc =404; }
+    location / { try_files $uri$ext =404; }
+  }
+}
+]]):gsub("@DIR@", dir):gsub("@PORT@", tostring(port))
+    -- as root, nginx would run its worker as www-data, which cannot read our 0700 scratch dir
+    :gsub("@USER@", sh("id -u") == "0" and "user root;\n" or ""))
+  local _, ok = sh("nginx -q -c " .. q(dir .. "/nginx.conf") .. " -p " .. q(dir) .. " 2>&1")
+  if not ok then error("nginx failed to start: " .. (readfile(dir .. "/error.log") or "")) end
+  local url = "https://127.0.0.1:" .. port
+  writefile(WORK .. "/canned.kubeconfig", ([[
+apiVersion: v1
+kind: Config
+clusters: [{name: canned, cluster: {server: "%s", certificate-authority: "%s"}}]
+users: [{name: canned, user: {token: canned}}]
+contexts: [{name: canned, context: {cluster: canned, user: canned, namespace: "%s"}}]
+current-context: canned
+]]):format(url, dir .. "/cert.pem", NS))
+  -- wait until it answers
+  for _ = 1, 50 do
+    local _, up = sh("curl -sf -o /dev/null --cacert " .. q(dir .. "/cert.pem") .. " " .. q(url .. "/api/v1/namespaces/" .. NS .. "/configmaps/" .. GET_NAME))
+    if up then break end
+    u.sleep(0.1)
+  end
+  local sizes = {
+    get_json = #readfile(base .. "/" .. GET_NAME .. ".json"), get_pb = #readfile(base .. "/" .. GET_NAME .. ".pb"),
+    list_json = #readfile(base .. ".json"), list_json_gz = #readfile(base .. ".json.gz"),
+    list_pb = #readfile(base .. ".pb"), list_pb_gz = #readfile(base .. ".pb.gz"),
+  }
+  return url, sizes
+end
+
+local function canned_stop()
+  local pid = readfile(WORK .. "/nginx/nginx.pid")
+  if pid and pid:match("^%d+") then os.execute("kill " .. pid:match("^%d+") .. " 2>/dev/null") end
+end
+
+-- ------------------------------------------------------------ one run ----
+local function decode_last_line(out)
+  local last
+  for line in out:gmatch("[^\n]+") do last = line end
+  if not last then return nil, "no output" end
+  local ok, t = pcall(k8s.json.decode, last)
+  if not ok or type(t) ~= "table" then return nil, "bad output: " .. last:sub(1, 200) end
+  return t
+end
+
+local RUN_TIMEOUT = opt.tiny and 90 or 900
+local errlog = WORK .. "/peers.log"
+
+local function peer_cmd(p, wl, extra)
+  return envprefix(p.env, base_env(wl.target), extra or {}) .. " timeout " .. RUN_TIMEOUT .. " " .. p.cmd .. " " .. wl.verb
+    .. " 2>>" .. q(errlog)
+end
+
+local function run_one(p, wl, expect)
+  local res, err
+  if wl.verb ~= "watch" then
+    local out = sh(peer_cmd(p, wl))
+    res, err = decode_last_line(out)
+  else
+    local ready = WORK .. "/ready"
+    os.remove(ready)
+    local extra = {
+      BENCH_WATCH_ADDED = tostring(expect.total), BENCH_WATCH_MODIFIED = tostring(opt.watch_modified),
+      BENCH_READY_FILE = ready, BENCH_OBJECTS = tostring(opt.objects), BENCH_READY_TIMEOUT = tostring(RUN_TIMEOUT),
+    }
+    local watcher = io.popen(peer_cmd(p, wl, extra), "r")
+    local writer = io.popen(envprefix(lua54env, base_env("api"), extra) .. " " .. lua54 .. " write 2>>" .. q(errlog), "r")
+    local out = watcher:read("a"); watcher:close()
+    u.touch(ready) -- a watcher that failed early must not leave the writer waiting
+    local wout = writer:read("a"); writer:close()
+    res, err = decode_last_line(out)
+    local wres = decode_last_line(wout)
+    if res and not (wres and wres.ok) then res, err = nil, "the writer failed" end
+  end
+  if not res then return nil, err end
+  if not res.ok then return nil, res.error or "peer failed" end
+  -- sanity
+  local function num(x) return type(x) == "number" and x == x and x >= 0 and x < 1e12 end
+  if not (num(res.wall) and res.wall > 0 and num(res.user) and num(res.sys)) then return nil, "bad timing figures" end
+  if wl.verb == "get" and res.n ~= (p.id == "kubectl" and opt.kubectl_gets or opt.gets) then return nil, "wrong request count" end
+  if (wl.verb == "list" or wl.verb == "pager") and res.items ~= expect.total then
+    return nil, ("got %s items, expected %d"):format(tostring(res.items), expect.total)
+  end
+  if wl.verb == "watch" then
+    if not (res.events and res.events >= expect.total + opt.watch_modified) then return nil, "too few events" end
+    if type(res.delays) ~= "table" or #res.delays ~= opt.watch_modified then return nil, "missing delays" end
+    for _, d in ipairs(res.delays) do if not (num(d) and d < 60) then return nil, "bad delay " .. tostring(d) end end
+  end
+  return res
+end
+
+-- figures derived from one run: name -> value
+local function pct(t, p)
+  local s = {}
+  for i, v in ipairs(t) do s[i] = v end
+  table.sort(s)
+  if #s == 0 then return nil end
+  return s[math.max(1, math.ceil(#s * p))]
+end
+local function figures(wl, res)
+  local f = {}
+  local cpu = res.user + res.sys
+  if wl.verb == "get" then
+    f.wall_ms = res.wall / res.n * 1e3
+    f.cpu_us = cpu / res.n * 1e6
+  elseif wl.verb == "list" or wl.verb == "pager" then
+    f.wall_ms = res.wall * 1e3
+    f.cpu_ms = cpu * 1e3
+    if res.maxrss_kb then f.rss_mib = res.maxrss_kb / 1024 end
+    if res.rss0_kb and res.maxrss_kb then f.rss_delta_mib = (res.maxrss_kb - res.rss0_kb) / 1024 end
+  elseif wl.verb == "watch" then
+    f.cpu_us_event = cpu / res.events * 1e6
+    f.delay_p50_ms = pct(res.delays, 0.5) * 1e3
+    f.delay_p99_ms = pct(res.delays, 0.99) * 1e3
+    if res.added_wall then f.added_ms = res.added_wall * 1e3 end
+  end
+  return f
+end
+
+local METRICS = {
+  get = { { "cpu_us", "CPU/req (µs)" }, { "wall_ms", "wall/req (ms)" } },
+  list = { { "wall_ms", "time to objects (ms)" }, { "cpu_ms", "CPU (ms)" }, { "rss_mib", "peak RSS (MiB)" }, { "rss_delta_mib", "RSS growth (MiB)" } },
+  pager = { { "wall_ms", "time to objects (ms)" }, { "cpu_ms", "CPU (ms)" }, { "rss_mib", "peak RSS (MiB)" }, { "rss_delta_mib", "RSS growth (MiB)" } },
+  watch = { { "cpu_us_event", "CPU/event (µs)" }, { "delay_p50_ms", "delay p50 (ms)" }, { "delay_p99_ms", "delay p99 (ms)" }, { "added_ms", "all ADDED (ms)" } },
+}
+
+-- ---------------------------------------------------------------- main ----
+local function machine_info(canned_sizes, total, get_bytes)
+  local function first(cmd) local s = sh(cmd .. " 2>&1"); return (s:match("[^\n]*")) end
+  local ver = cs:Discovery():ServerVersion()
+  return {
+    cpu = first("sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1"),
+    cores = tonumber(first("nproc")),
+    memory = first("sed -n 's/^MemTotal:[[:space:]]*//p' /proc/meminfo"),
+    kernel = first("uname -sr"),
+    os = first(". /etc/os-release && echo \"$PRETTY_NAME\""),
+    loadavg_start = first("cut -d' ' -f1-3 /proc/loadavg"),
+    versions = {
+      kubernetes = ver and ver.gitVersion or env("K8S_LUA_K8S_VERSION"),
+      ["client-go"] = env("BENCH_CLIENTGO_VERSION"),
+      k8s_lua = k8s._VERSION,
+      lua = first("lua5.4 -v"),
+      luajit = first("luajit -v"),
+      go = first("go version"),
+      python = first(q(env("BENCH_PYTHON", "python3")) .. " --version"),
+      python_kubernetes = first(q(env("BENCH_PYTHON", "python3")) .. " -c 'import kubernetes; print(kubernetes.__version__)'"),
+      kubectl = first(q(env("BENCH_KUBECTL", "kubectl")) .. " version --client -o yaml | sed -n 's/.*gitVersion: //p'"),
+      libcurl = first("curl --version"),
+      lua_cjson = first("dpkg-query -W -f='${Version}' lua-cjson"),
+      nginx = first("nginx -v"),
+    },
+    data = { namespace_objects = total, get_object_bytes = get_bytes, canned = canned_sizes },
+  }
+end
+
+local t_start = u.now()
+log("preparing %d ConfigMaps in namespace %s", opt.objects, NS)
+local total, get_bytes = prepare()
+log("namespace holds %d ConfigMaps; the GET object is %d bytes", total, get_bytes)
+
+local selected_wl = {}
+for _, wl in ipairs(WORKLOADS) do
+  if not opt.workloads or opt.workloads[wl.id] then selected_wl[#selected_wl + 1] = wl end
+end
+local selected_peers = {}
+for _, p in ipairs(PEERS) do
+  if not opt.peers or opt.peers[p.id] then selected_peers[#selected_peers + 1] = p end
+end
+
+local canned_url, canned_sizes
+for _, wl in ipairs(selected_wl) do
+  if wl.target == "canned" and not canned_url then
+    local ok, a, b = pcall(canned_setup)
+    if not ok then log("canned server: %s", tostring(a)); canned_url = false
+    else canned_url, canned_sizes = a, b; log("nginx serves the captured bytes at %s", canned_url) end
+  end
+end
+CANNED_URL = canned_url or nil
+
+local info = machine_info(canned_sizes, total, get_bytes)
+local results = {} -- results[wl][peer] = { runs = {...}, errors = {...} }
+for _, wl in ipairs(selected_wl) do
+  results[wl.id] = {}
+  for _, p in ipairs(selected_peers) do results[wl.id][p.id] = { runs = {}, errors = {} } end
+end
+
+for r = 1, opt.rounds do
+  log("round %d/%d", r, opt.rounds)
+  for _, wl in ipairs(selected_wl) do
+    for _, p in ipairs(selected_peers) do
+      local slot = results[wl.id][p.id]
+      if wl.target == "canned" and not canned_url then
+        slot.errors[#slot.errors + 1] = "no canned server"
+      else
+        local t0 = u.now()
+        local res, err = run_one(p, wl, { total = total })
+        if res then
+          res.round = r
+          res.figures = figures(wl, res)
+          slot.runs[#slot.runs + 1] = res
+          log("  %-12s %-12s %.1fs", wl.id, p.id, u.now() - t0)
+        else
+          slot.errors[#slot.errors + 1] = ("round %d: %s"):format(r, err)
+          log("  %-12s %-12s FAILED: %s", wl.id, p.id, err)
+        end
+      end
+    end
+  end
+end
+canned_stop()
+info.loadavg_end = sh("cut -d' ' -f1-3 /proc/loadavg")
+info.duration_s = u.now() - t_start
+
+-- ------------------------------------------------------------- summary ----
+local function median(t)
+  local s = {}
+  for i, v in ipairs(t) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  if n == 0 then return nil end
+  if n % 2 == 1 then return s[(n + 1) // 2] end
+  return (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
+local summary = {} -- summary[wl][peer][metric] = { median, min, max }
+for _, wl in ipairs(selected_wl) do
+  summary[wl.id] = {}
+  for _, p in ipairs(selected_peers) do
+    local slot = results[wl.id][p.id]
+    local s = {}
+    for _, m in ipairs(METRICS[wl.verb]) do
+      local vals = {}
+      for _, run in ipairs(slot.runs) do
+        if run.figures[m[1]] then vals[#vals + 1] = run.figures[m[1]] end
+      end
+      if #vals > 0 then
+        local mn, mx = math.huge, -math.huge
+        for _, v in ipairs(vals) do mn = math.min(mn, v); mx = math.max(mx, v) end
+        s[m[1]] = { median = median(vals), min = mn, max = mx, n = #vals }
+      end
+    end
+    summary[wl.id][p.id] = s
+  end
+end
+
+local function fmt(v)
+  if v == nil then return "–" end
+  local a = math.abs(v)
+  if a >= 1000 then return string.format("%.0f", v)
+  elseif a >= 100 then return string.format("%.0f", v)
+  elseif a >= 10 then return string.format("%.1f", v)
+  elseif a >= 1 then return string.format("%.2f", v)
+  else return string.format("%.3f", v) end
+end
+local function ratio(a, b)
+  if not a or not b or b == 0 then return nil end
+  return a / b
+end
+local function fr(x) if not x then return "–" end; return (x >= 10 and string.format("%.0f×", x)) or string.format("%.2f×", x) end
+
+-- the headline metric of each workload, used for the ratio columns
+local HEADLINE = { get = "cpu_us", list = "wall_ms", pager = "wall_ms", watch = "cpu_us_event" }
+
+local md = {}
+local function out(s) md[#md + 1] = s end
+local mode = opt.tiny and "tiny run (harness check only, not representative)" or "full run"
+out(("Benchmark: %s. %d round%s, peers interleaved within each round; median [min–max] over rounds."):format(
+  mode, opt.rounds, opt.rounds == 1 and "" or "s"))
+out("")
+out(("Machine: %s, %d cores, %s RAM, %s, %s; load average %s at the start, %s at the end (the machine is shared: other builds and tests ran concurrently)."):format(
+  info.cpu or "?", info.cores or 0, info.memory or "?", info.kernel or "?", info.os or "?", info.loadavg_start or "?", info.loadavg_end or "?"))
+out(("Versions: Kubernetes %s, client-go %s, %s, %s, %s (`kubernetes` %s), kubectl %s, lua-cjson %s, %s."):format(
+  info.versions.kubernetes or "?", info.versions["client-go"] or "?", info.versions.lua or "?", info.versions.luajit or "?",
+  info.versions.python or "?", info.versions.python_kubernetes or "?", info.versions.kubectl or "?", info.versions.lua_cjson or "?",
+  (info.versions.libcurl or "?"):match("^(curl %S+)") or "?"))
+out(("Data: %d ConfigMaps in the namespace (%d bench objects + kube-root-ca.crt); the GET object is %d bytes of JSON."):format(
+  total, opt.objects, get_bytes))
+out("")
+for _, wl in ipairs(selected_wl) do
+  local metrics = METRICS[wl.verb]
+  local head = HEADLINE[wl.verb]
+  local headlabel
+  for _, m in ipairs(metrics) do if m[1] == head then headlabel = m[2] end end
+  out("### " .. wl.title)
+  out("")
+  local cols = { "peer" }
+  for _, m in ipairs(metrics) do cols[#cols + 1] = m[2] end
+  cols[#cols + 1] = headlabel .. " ÷ client-go"
+  cols[#cols + 1] = headlabel .. " ÷ curl+cjson"
+  out("| " .. table.concat(cols, " | ") .. " |")
+  local al = { "---" }
+  for _ = 2, #cols do al[#al + 1] = "---:" end
+  out("|" .. table.concat(al, "|") .. "|")
+  local cg = summary[wl.id].clientgo and summary[wl.id].clientgo[head]
+  for _, p in ipairs(selected_peers) do
+    local s = summary[wl.id][p.id]
+    local row = { p.label }
+    if p.id == "kubectl" and wl.verb == "get" then row[1] = row[1] .. (" (%d calls)"):format(opt.kubectl_gets) end
+    local errs = results[wl.id][p.id].errors
+    if next(s) == nil then
+      for _ = 1, #metrics + 2 do row[#row + 1] = "–" end
+      row[2] = "failed: " .. (errs[1] or "?"):gsub("[|\n]", " "):sub(1, 160)
+    else
+      for _, m in ipairs(metrics) do
+        local v = s[m[1]]
+        row[#row + 1] = v and (v.n > 1 and ("%s [%s–%s]"):format(fmt(v.median), fmt(v.min), fmt(v.max)) or fmt(v.median)) or "–"
+      end
+      local h = s[head] and s[head].median
+      local bound = summary[wl.id][p.bound or "curl54"]
+      row[#row + 1] = fr(ratio(h, cg and cg.median))
+      row[#row + 1] = fr(ratio(h, bound and bound[head] and bound[head].median))
+    end
+    out("| " .. table.concat(row, " | ") .. " |")
+  end
+  out("")
+end
+
+-- targets
+local function med(wl, peer, m)
+  local s = summary[wl] and summary[wl][peer] and summary[wl][peer][m]
+  return s and s.median
+end
+local targets = {}
+local function target(name, value, goal, ok)
+  targets[#targets + 1] = { name = name, value = value, goal = goal, met = ok }
+end
+for _, lib in ipairs { "lua54", "luajit" } do
+  local L = PEER[lib].label
+  local function cmp(name, wlid, m, limit, goal, inverse)
+    local a, b
+    if inverse then a, b = med(wlid, inverse, m), med(wlid, lib, m) else a, b = med(wlid, lib, m), med(wlid, limit, m) end
+    local r = ratio(a, b)
+    if r then target(L .. ": " .. name, r, goal, nil) end
+    return r
+  end
+  local r
+  r = cmp("CPU per GET ÷ client-go", "get", "cpu_us", "clientgo", "< 1"); if r then targets[#targets].met = r < 1 end
+  r = cmp("CPU per GET ÷ client-go (canned)", "get-canned", "cpu_us", "clientgo", "< 1"); if r then targets[#targets].met = r < 1 end
+  r = cmp("LIST time to objects ÷ client-go", "list", "wall_ms", "clientgo", "< 1"); if r then targets[#targets].met = r < 1 end
+  r = cmp("LIST time to objects ÷ client-go (canned)", "list-canned", "wall_ms", "clientgo", "< 1"); if r then targets[#targets].met = r < 1 end
+  r = cmp("CPU per watch event ÷ client-go", "watch", "cpu_us_event", "clientgo", "< 1"); if r then targets[#targets].met = r < 1 end
+  r = cmp("LIST time to objects ÷ curl+cjson", "list", "wall_ms", PEER[lib].bound, "≤ 1.3"); if r then targets[#targets].met = r <= 1.3 end
+  r = cmp("LIST time to objects ÷ curl+cjson (canned)", "list-canned", "wall_ms", PEER[lib].bound, "≤ 1.3"); if r then targets[#targets].met = r <= 1.3 end
+  r = cmp("kubectl wall per GET ÷ this", "get", "wall_ms", nil, "≥ 50", "kubectl"); if r then targets[#targets].met = r >= 50 end
+end
+if #targets > 0 then
+  out("### Targets")
+  out("")
+  out("| target | measured | goal | met |")
+  out("|---|---:|---:|:---:|")
+  for _, t in ipairs(targets) do
+    out(("| %s | %s | %s | %s |"):format(t.name, string.format(t.value >= 10 and "%.0f×" or "%.2f×", t.value), t.goal, t.met and "yes" or "**no**"))
+  end
+  out("")
+end
+out("Notes: CPU is user+sys from getrusage(RUSAGE_SELF) inside each client process around the timed section (kubectl: wait4() of each kubectl process, start-up included). "
+  .. "Connections are warmed before timing (kubectl: discovery cache warmed). "
+  .. "\"time to objects\" ends when every item is a native object (Lua table, Go struct, Python model). "
+  .. "Watch: a watch without resourceVersion gets a synthetic ADDED per existing object; then a separate writer process stamps "
+  .. opt.watch_modified .. " objects with its wall clock and the delay is measured at the client. "
+  .. "curl+cjson: one libcurl easy handle (HTTP/2, gzip, as this library) plus lua-cjson's decode: the lower bound for this design; "
+  .. "ratio columns use the lower bound of the same Lua VM for the LuaJIT row and the Lua 5.4 bound otherwise. "
+  .. "Canned: nginx serving bytes captured from the API server (gzip for the LIST, as the API server sends them). "
+  .. "kubectl LIST uses --chunk-size=0 and the pager workload --chunk-size=" .. opt.page .. "; kubectl watch CPU includes its initial LIST.")
+local markdown = table.concat(md, "\n") .. "\n"
+io.write(markdown)
+
+-- ---------------------------------------------------------------- files ----
+local counts = { passed = 0, failed = 0 }
+for _, wl in ipairs(selected_wl) do
+  for _, p in ipairs(selected_peers) do
+    local slot = results[wl.id][p.id]
+    if #slot.errors == 0 and #slot.runs == opt.rounds then counts.passed = counts.passed + 1 else counts.failed = counts.failed + 1 end
+  end
+end
+
+local function arr(t) return setmetatable(t, k8s.array_mt) end
+local doc = {
+  generated_unix = os.time(), mode = opt.tiny and "tiny" or "full", options = {
+    rounds = opt.rounds, objects = opt.objects, gets = opt.gets, kubectl_gets = opt.kubectl_gets, page = opt.page,
+    watch_modified = opt.watch_modified,
+  },
+  machine = info, peers = {}, workloads = {}, targets = arr(targets), summary = summary, runs = {},
+}
+for _, p in ipairs(selected_peers) do doc.peers[#doc.peers + 1] = { id = p.id, label = p.label } end
+arr(doc.peers)
+for _, wl in ipairs(selected_wl) do doc.workloads[#doc.workloads + 1] = { id = wl.id, title = wl.title, target = wl.target } end
+arr(doc.workloads)
+for _, wl in ipairs(selected_wl) do
+  doc.runs[wl.id] = {}
+  for _, p in ipairs(selected_peers) do
+    local slot = results[wl.id][p.id]
+    for _, run in ipairs(slot.runs) do if run.delays then arr(run.delays) end end
+    doc.runs[wl.id][p.id] = { runs = arr(slot.runs), errors = arr(slot.errors) }
+  end
+end
+writefile(opt.out .. "/results.json.tmp", k8s.json.encode(doc) .. "\n")
+os.rename(opt.out .. "/results.json.tmp", opt.out .. "/results.json")
+writefile(opt.out .. "/RESULTS.md", "# Benchmark results\n\nProduced by `make bench` (tools/bench.sh); see bench/README.md for the method.\n\n" .. markdown)
+log("wrote %s/results.json and %s/RESULTS.md in %.0fs", opt.out, opt.out, u.now() - t_start)
+if counts.failed > 0 then
+  local f = readfile(errlog)
+  if f and #f > 0 then io.stderr:write(f:sub(-4000)) end
+end
+io.stderr:write(("bench: %d passed, %d failed\n"):format(counts.passed, counts.failed))
+os.exit(counts.failed == 0 and 0 or 3)
