@@ -25,5 +25,28 @@ echo "== AddressSanitizer + UBSan" >&2
 one build-asan/tests/test_*
 echo "== valgrind memcheck" >&2
 one --wrap "valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=97 --suppressions=tools/valgrind.supp" build/tests/test_*
+# the Lua binding too: the specs with an ASan build of the module on both
+# interpreters, and a valgrind run of the core specs on Lua 5.4
+spec() {
+  local log; log=$(mktemp)
+  env "$@" tools/run-specs.sh ${SPEC_FILES:-} 2>"$log" >/dev/null
+  cat "$log" >&2
+  line=$(grep -E '^mem-specs: ' "$log" | tail -1); rm -f "$log"
+  line=${line#mem-specs: }
+  p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+  [ -z "$p" ] && p=0; [ -z "$f" ] && f=1
+  pass=$((pass+p)); fail=$((fail+f))
+}
+if [ -n "${K8S_LUA_STATE:-}" ]; then
+  make -s BUILD=build-asan OPT="$SAN" lua >&2 || { echo "memory: 0 passed, 1 failed" >&2; exit 1; }
+  make -s lua >&2
+  ASAN_LIBS="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+  echo "== specs under AddressSanitizer + UBSan" >&2
+  spec SPEC_LABEL=mem-specs SPEC_BUILD=build-asan LD_PRELOAD="$ASAN_LIBS" ASAN_OPTIONS=detect_leaks=1:exitcode=98
+  echo "== core specs under valgrind (Lua 5.4)" >&2
+  SPEC_FILES="spec/foundation_spec.lua spec/json_spec.lua spec/rest_spec.lua spec/exec_spec.lua" \
+    spec SPEC_LABEL=mem-specs SPEC_INTERPS=lua5.4 \
+    SPEC_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=97 --suppressions=tools/valgrind.supp"
+fi
 echo "memory: $pass passed, $fail failed" >&2
 [ $fail -eq 0 ]
