@@ -34,7 +34,7 @@ local function set(list) local t = {}; for _, x in ipairs(list) do t[x] = true e
 
 -- ------------------------------------------------------------- options ----
 local opt = {
-  tiny = false, rounds = 3, objects = 5000, gets = 1000, kubectl_gets = 200, page = 500,
+  tiny = false, rounds = 5, objects = 5000, gets = 1000, kubectl_gets = 200, page = 500,
   watch_modified = 200, out = ROOT .. "/bench", peers = nil, workloads = nil,
 }
 do
@@ -184,7 +184,8 @@ local function canned_setup()
   os.execute("mkdir -p " .. q(base) .. " " .. q(dir .. "/tmp") .. " " .. q(www .. "/apis"))
   local auth = env("BENCH_TOKEN") and ("-H " .. q("Authorization: Bearer " .. env("BENCH_TOKEN")))
     or ("--cert " .. q(env("BENCH_CERT")) .. " --key " .. q(env("BENCH_KEY")))
-  local curl = "curl -sSf --cacert " .. q(env("BENCH_CA")) .. " " .. auth .. " "
+  -- -A: the API server pretty-prints JSON for user agents that start with "curl"
+  local curl = "curl -sSf -A k8s-lua-bench --cacert " .. q(env("BENCH_CA")) .. " " .. auth .. " "
   local JSON, PB = "application/json", "application/vnd.kubernetes.protobuf"
   local DISC = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
   local function capture(path, accept, file)
@@ -195,6 +196,9 @@ local function canned_setup()
   capture("/api/v1/namespaces/" .. NS .. "/configmaps/" .. GET_NAME, PB, base .. "/" .. GET_NAME .. ".pb")
   capture("/api/v1/namespaces/" .. NS .. "/configmaps", JSON, base .. ".json")
   capture("/api/v1/namespaces/" .. NS .. "/configmaps", PB, base .. ".pb")
+  -- the peers warm their connection with ?limit=1: serve that small list for any limit
+  capture("/api/v1/namespaces/" .. NS .. "/configmaps?limit=1", JSON, base .. ".limit.json")
+  capture("/api/v1/namespaces/" .. NS .. "/configmaps?limit=1", PB, base .. ".limit.pb")
   -- kubectl needs discovery once (then it uses its disk cache): the aggregated documents
   capture("/api", DISC, www .. "/api.disc")
   capture("/apis", DISC, www .. "/apis.disc")
@@ -221,8 +225,8 @@ http {
   default_type application/json;
   keepalive_requests 10000000;
   keepalive_timeout 600s;
-  http2_max_requests 10000000;
   map $http_accept $ext { ~protobuf .pb; default .json; }
+  map $arg_limit $lim { "" ""; default .limit; }
   server {
     listen 127.0.0.1:@PORT@ ssl http2;
     ssl_certificate @DIR@/cert.pem;
@@ -231,7 +235,7 @@ http {
     gzip_static on;
     location = /api { default_type "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"; try_files /api.disc =404; }
     location = /apis { default_type "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"; try_files /apis.disc =404; }
-    location / { try_files $uri$ext =404; }
+    location / { try_files $uri$lim$ext =404; }
   }
 }
 ]]):gsub("@DIR@", dir):gsub("@PORT@", tostring(port))
@@ -373,8 +377,8 @@ local function machine_info(canned_sizes, total, get_bytes)
       kubernetes = ver and ver.gitVersion or env("K8S_LUA_K8S_VERSION"),
       ["client-go"] = env("BENCH_CLIENTGO_VERSION"),
       k8s_lua = k8s._VERSION,
-      lua = first("lua5.4 -v"),
-      luajit = first("luajit -v"),
+      lua = (first("lua5.4 -v"):match("^(Lua %S+)")),
+      luajit = (first("luajit -v"):match("^(LuaJIT %S+)")),
       go = first("go version"),
       python = first(q(env("BENCH_PYTHON", "python3")) .. " --version"),
       python_kubernetes = first(q(env("BENCH_PYTHON", "python3")) .. " -c 'import kubernetes; print(kubernetes.__version__)'"),

@@ -682,6 +682,34 @@ contexts:
     end)
   end)
 
+  describe("examples/kubeconfig_context.lua", function()
+    it("runs as written, listing the pods of the context's namespace", function()
+      local admin = assert(k8s.NewForConfig(H.config("admin-cert")))
+      local ns = H.name("ns")
+      assert(admin:CoreV1():Namespaces():Create({ metadata = { name = ns } }))
+      finally(function() admin:CoreV1():Namespaces():Delete(ns) end)
+      local pod = H.name("pod")
+      H.eventually(function() -- the namespace's default service account comes first
+        return admin:CoreV1():Pods(ns):Create({ metadata = { name = pod },
+          spec = { containers = { { name = "c", image = "registry.k8s.io/pause:3.10" } } } })
+      end, 30, "creating a pod")
+      local function run(args)
+        return sh("cd " .. shq(ROOT) .. " && env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 KUBECONFIG="
+          .. shq(KC) .. " " .. INTERP .. " examples/kubeconfig_context.lua " .. args)
+      end
+      local out = run("admin-token " .. ns)
+      assert.matches("context:   admin-token\n", out, 1, true)
+      assert.matches("user:      admin-token\n", out, 1, true)
+      assert.matches("namespace: " .. ns .. "\n", out, 1, true)
+      assert.matches(pod:gsub("%-", "%%-") .. " +Pending", out)
+      out = run("")
+      assert.matches("context:   admin-cert (current-context)", out, 1, true)
+      assert.matches("no pods in namespace default", out, 1, true)
+      out = run("restricted")
+      assert.matches('restricted may not list pods in default: pods is forbidden: User "restricted"', out, 1, true)
+    end)
+  end)
+
   describe("rest.Config table validation by NewForConfig", function()
     local function raises(config, pattern)
       local ok, msg = pcall(k8s.NewForConfig, config)

@@ -35,12 +35,17 @@ function H.config(who)
   return c
 end
 
+-- busted loads this helper afresh for every spec file, so the counter alone
+-- is not unique: mix in a per-load random part.
 local counter = 0
---- A DNS-1123 name unique to this run and interpreter.
+local addr = tonumber((tostring({}):match("0x(%x+)") or "0"):sub(-6), 16) or 0
+math.randomseed(os.time() + math.floor(os.clock() * 1e6) + addr)
+local salt = string.format("%04x", math.random(0, 0xffff))
+--- A DNS-1123 name unique to this run, spec file and interpreter.
 function H.name(prefix)
   counter = counter + 1
   local interp = jit and "jit" or "l54"
-  return string.format("%s-%s-%d-%d", prefix or "t", interp, os.time() % 100000, counter)
+  return string.format("%s-%s-%d%s-%d", prefix or "t", interp, os.time() % 100000, salt, counter)
 end
 
 --- Read a whole file.

@@ -574,6 +574,7 @@ struct k8s_watch {
 	k8s_http_response *resp;
 	k8s_watch_decoder *dec;
 	int ended;
+	int stopped;            /* k8s_watch_stop: buffered events are dropped */
 };
 
 int k8s_request_watch(k8s_watch **out, k8s_result **res_err, k8s_request *r)
@@ -605,7 +606,10 @@ int k8s_watch_next(k8s_watch *w, k8s_watch_event *ev, double timeout)
 	for (;;) {
 		const char *data;
 		size_t len;
-		int rc = k8s_watch_decoder_next(w->dec, ev);
+		int rc;
+		if (w->stopped)
+			return 0;
+		rc = k8s_watch_decoder_next(w->dec, ev);
 		if (rc != 0)
 			return rc;
 		if (w->ended || !w->resp)
@@ -635,6 +639,7 @@ void k8s_watch_stop(k8s_watch *w)
 	k8s_http_response_free(w->resp);
 	w->resp = NULL;
 	w->ended = 1;
+	w->stopped = 1;
 }
 
 void k8s_watch_free(k8s_watch *w)

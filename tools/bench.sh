@@ -7,7 +7,7 @@
 #   tools/bench.sh [--tiny] [run.lua options...]
 #     --tiny              a few objects, one round, every peer (part of `make test`);
 #                         writes build/bench/tiny/ instead of bench/
-#     --rounds N          rounds (default 3); --objects N (5000); --gets N (1000);
+#     --rounds N          rounds (default 5); --objects N (5000); --gets N (1000);
 #     --kubectl-gets N    (200); --page N (500); --watch-modified N (200);
 #     --peers a,b  --workloads a,b   subsets (ids: see bench/run.lua)
 #

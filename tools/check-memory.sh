@@ -29,8 +29,12 @@ one --wrap "valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indir
 # interpreters, and a valgrind run of the core specs on Lua 5.4
 spec() {
   local log; log=$(mktemp)
-  env "$@" tools/run-specs.sh ${SPEC_FILES:-} 2>"$log" >/dev/null
+  local out; out=$(mktemp)
+  env "$@" tools/run-specs.sh ${SPEC_FILES:-} 2>"$log" >"$out"
   cat "$log" >&2
+  # show failures with their details
+  grep -A12 -E '^\[[^]]*\] not ok' "$out" >&2 || true
+  rm -f "$out"
   line=$(grep -E '^mem-specs: ' "$log" | tail -1); rm -f "$log"
   line=${line#mem-specs: }
   p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}

@@ -106,11 +106,14 @@ def main():
                     buf = s
                     break
                 buf = s[end:]
-                events += 1
                 t = ev.get("type")
+                # the initial state comes as one ADDED "event" per list chunk, holding a List
+                k = len(ev["object"].get("items") or []) if "items" in ev.get("object", {}) else 1
+                events += k
                 if t == "ADDED":
-                    added += 1
-                    if added == want_added:
+                    before = added
+                    added += k
+                    if before < want_added <= added:
                         out.update(added_wall=time.monotonic() - t0)
                         if ready:
                             open(ready, "w").close()

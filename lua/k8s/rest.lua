@@ -61,6 +61,9 @@ local function resolve_auth_provider(config)
   if type(ap) ~= "table" or type(ap.Name) ~= "string" then
     error("config.AuthProvider must be { Name = string, Config = table }", 4)
   end
+  if ap.Config ~= nil and type(ap.Config) ~= "table" then
+    error("config.AuthProvider.Config must be a table, got " .. type(ap.Config), 4)
+  end
   local factory = plugins[ap.Name]
   if not factory then
     error("config.AuthProvider: no Auth Provider found for name \"" .. ap.Name .. "\"", 4)

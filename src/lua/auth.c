@@ -206,34 +206,38 @@ static int l_in_cluster_config(lua_State *L)
 	return 1;
 }
 
-/* core.persist_auth_provider(file, user, { k = v }) -> true | nil, err */
+/* core.persist_auth_provider(file, user, { k = v }) -> true | nil, err.
+ * Values may be numbers: their string forms are anchored in a table until
+ * the write is done (a converted string only on the stack could be
+ * collected while C still points at it). */
 static int l_persist_auth_provider(lua_State *L)
 {
 	const char *file = luaL_checkstring(L, 1);
 	const char *user = luaL_checkstring(L, 2);
 	const char **kv;
-	size_t n = 0, cap = 16;
+	size_t n = 0, count = 0;
 	int rc;
 	luaL_checktype(L, 3, LUA_TTABLE);
-	kv = lua_newuserdata(L, cap * 2 * sizeof(char *)); /* GC-owned scratch */
+	lua_settop(L, 3);
 	lua_pushnil(L);
 	while (lua_next(L, 3)) {
 		if (lua_type(L, -2) != LUA_TSTRING || (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER))
 			return luaL_error(L, "Persist: config keys and values must be strings");
-		if (n == cap) {
-			const char **bigger = lua_newuserdata(L, cap * 4 * sizeof(char *));
-			memcpy(bigger, kv, n * 2 * sizeof(char *));
-			lua_replace(L, 4);
-			kv = bigger;
-			cap *= 2;
-		}
+		count++;
+		lua_pop(L, 1);
+	}
+	lua_newtable(L); /* 4: anchors for converted values */
+	kv = lua_newuserdata(L, (count ? count : 1) * 2 * sizeof(char *)); /* 5: GC-owned scratch */
+	lua_pushnil(L);
+	while (n < count && lua_next(L, 3)) {
 		lua_pushvalue(L, -1);
-		lua_tostring(L, -1);
-		lua_replace(L, -2);
-		kv[2 * n] = lua_tostring(L, -2);
+		lua_tostring(L, -1); /* a number becomes a string (in the copy only) */
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, 4, (int)n + 1);
+		kv[2 * n] = lua_tostring(L, -3);
 		kv[2 * n + 1] = lua_tostring(L, -1);
 		n++;
-		lua_pop(L, 1);
+		lua_pop(L, 2);
 	}
 	rc = k8s_clientcmd_persist_auth_provider(file, user, kv, n);
 	if (rc < 0)
