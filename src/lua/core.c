@@ -1093,28 +1093,6 @@ static int watch_result_chan(lua_State *L)
 
 /* ---- misc ---- */
 
-static int l_json_decode(lua_State *L)
-{
-	size_t len;
-	const char *s = luaL_checklstring(L, 1, &len);
-	char err[256];
-	if (!k8s_lua_json_decode(L, s, len, err, sizeof(err)))
-		return luaL_error(L, "k8s.json.decode: %s", err);
-	return 1;
-}
-
-static int l_json_encode(lua_State *L)
-{
-	char *out = NULL, err[256];
-	size_t len = 0;
-	luaL_checkany(L, 1);
-	if (!k8s_lua_json_encode(L, 1, &out, &len, err, sizeof(err)))
-		return luaL_error(L, "k8s.json.encode: %s", err);
-	lua_pushlstring(L, out, len);
-	free(out);
-	return 1;
-}
-
 static int l_version(lua_State *L)
 {
 	lua_pushstring(L, k8s_version());
@@ -1177,8 +1155,8 @@ static const luaL_Reg error_meta[] = {{"__tostring", error_tostring}, {NULL, NUL
 static const luaL_Reg funcs[] = {
 	{"rest_client_for", l_rest_client_for},
 	{"new_token_bucket", l_new_token_bucket},
-	{"json_decode", l_json_decode},
-	{"json_encode", l_json_encode},
+	{"json_decode", k8s_lua_json_l_decode},
+	{"json_encode", k8s_lua_json_l_encode},
 	{"version", l_version},
 	{NULL, NULL}};
 
