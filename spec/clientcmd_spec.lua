@@ -685,7 +685,7 @@ contexts:
   describe("examples/kubeconfig_context.lua", function()
     it("runs as written, listing the pods of the context's namespace", function()
       local admin = assert(k8s.NewForConfig(H.config("admin-cert")))
-      local ns = H.name("ns")
+      local ns = H.name("clientcmd")
       assert(admin:CoreV1():Namespaces():Create({ metadata = { name = ns } }))
       finally(function() admin:CoreV1():Namespaces():Delete(ns) end)
       local pod = H.name("pod")

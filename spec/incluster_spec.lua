@@ -135,7 +135,11 @@ describe("in-cluster config (" .. H.interpreter .. ")", function()
     local cfg = H.config("admin-cert")
     cfg.QPS, cfg.Burst = 100, 200
     admin = assert(k8s.NewForConfig(cfg))
-    ns = H.namespace(admin)
+    -- H.namespace's names restart per spec file (busted insulates files):
+    -- a prefix of this file's own keeps them apart from other files' ones
+    ns = H.name("incluster")
+    assert(admin:CoreV1():Namespaces():Create({ metadata = { name = ns } }))
+    H.namespaces[#H.namespaces + 1] = { cs = admin, name = ns }
     dir = sh("mktemp -d /tmp/k8s-lua-incluster.XXXXXX"):match("[^\n]+")
     assert(dir and dir:match("^/tmp/k8s%-lua%-incluster%."))
     host, port = E.K8S_LUA_SERVER:match("^https://([^:/]+):(%d+)")

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int test_failed_ = 0, test_passed_ = 0, test_cur_failed_ = 0;
 
@@ -25,5 +26,42 @@ static int test_failed_ = 0, test_passed_ = 0, test_cur_failed_ = 0;
 	else { test_passed_++; fprintf(stderr, "ok   %s\n", #name); } } while (0)
 #define TEST_SUMMARY() (printf("%d passed, %d failed\n", test_passed_, test_failed_), \
 	test_failed_ ? 1 : 0)
+
+/* Capture what the code under test writes to stderr (fd 2). */
+typedef struct {
+	int saved;
+	FILE *tmp;
+} capture;
+
+static inline int capture_begin(capture *c)
+{
+	fflush(stderr);
+	c->tmp = tmpfile();
+	if (!c->tmp)
+		return -1;
+	c->saved = dup(2);
+	dup2(fileno(c->tmp), 2);
+	return 0;
+}
+
+/* Restore stderr; returns what was written (malloc'd). */
+static inline char *capture_end(capture *c)
+{
+	long n;
+	char *s;
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	fseek(c->tmp, 0, SEEK_END);
+	n = ftell(c->tmp);
+	rewind(c->tmp);
+	s = malloc((size_t)n + 1);
+	if (!s)
+		abort();
+	n = (long)fread(s, 1, (size_t)n, c->tmp);
+	s[n] = 0;
+	fclose(c->tmp);
+	return s;
+}
 
 #endif

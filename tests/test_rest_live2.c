@@ -1047,40 +1047,6 @@ TEST(impersonation_selfsubjectreview)
 
 /* ---- gzip ---- */
 
-typedef struct {
-	int saved;
-	FILE *tmp;
-} capture;
-
-static int capture_begin(capture *c)
-{
-	fflush(stderr);
-	c->tmp = tmpfile();
-	if (!c->tmp)
-		return -1;
-	c->saved = dup(2);
-	dup2(fileno(c->tmp), 2);
-	return 0;
-}
-
-static char *capture_end(capture *c)
-{
-	long n;
-	char *s;
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	fseek(c->tmp, 0, SEEK_END);
-	n = ftell(c->tmp);
-	rewind(c->tmp);
-	s = malloc((size_t)n + 1);
-	if (!s)
-		abort();
-	n = (long)fread(s, 1, (size_t)n, c->tmp);
-	s[n] = 0;
-	fclose(c->tmp);
-	return s;
-}
 
 /* LIST the gzip test's ConfigMaps with K8S_LUA_V=8 (which logs the
  * response's Content-Encoding); returns the items (a new reference) and the

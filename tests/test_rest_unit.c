@@ -1697,40 +1697,6 @@ TEST(stream_reads_body_and_errors)
 /* Debug log redaction                                                  */
 /* ==================================================================== */
 
-typedef struct {
-	int saved;
-	FILE *tmp;
-} capture;
-
-static int capture_begin(capture *c)
-{
-	fflush(stderr);
-	c->tmp = tmpfile();
-	if (!c->tmp)
-		return -1;
-	c->saved = dup(2);
-	dup2(fileno(c->tmp), 2);
-	return 0;
-}
-
-static char *capture_end(capture *c)
-{
-	long n;
-	char *s;
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	fseek(c->tmp, 0, SEEK_END);
-	n = ftell(c->tmp);
-	rewind(c->tmp);
-	s = malloc((size_t)n + 1);
-	if (!s)
-		abort();
-	n = (long)fread(s, 1, (size_t)n, c->tmp);
-	s[n] = 0;
-	fclose(c->tmp);
-	return s;
-}
 
 static k8s_rest_client *client_with_level(const char *level, const char *user, const char *pass, const char *token)
 {
