@@ -302,8 +302,14 @@ k8s.dynamic = {}
 ---@return k8s.DynamicClient|nil, k8s.Error|nil
 function k8s.dynamic.NewForConfig(config) end
 k8s.pager = {}
+---Iterator over pages: each call returns a list object, nil at the end, or false, err.
+---@return fun(): table|false|nil, k8s.Error|nil
 function k8s.pager.Pages(client, opts) end
+---Iterator over items across all pages; raises on errors.
+---@return fun(): table|nil
 function k8s.pager.Items(client, opts) end
+---All pages in one list object (falls back to a full list on 410 Expired).
+---@return table|nil, k8s.Error|nil
 function k8s.pager.List(client, opts) end
 k8s.types = {
   JSONPatchType = "application/json-patch+json",
