@@ -146,6 +146,21 @@ describe("auth provider plugins (" .. H.interpreter .. ")", function()
       assert.matches('User "restricted"', err.message, 1, true)
     end)
 
+    it("works for the dynamic client and a RESTClient too", function()
+      local calls = 0
+      local name = register(function() return { Token = function() calls = calls + 1; return ADMIN end } end)
+      local dc = assert(k8s.dynamic.NewForConfig(plugin_config(name)))
+      local list = assert(dc:Resource({ Group = "", Version = "v1", Resource = "namespaces" }):List())
+      assert.is_true(#list.items > 0)
+      local config = plugin_config(name)
+      config.APIPath, config.ContentConfig = "/api", { GroupVersion = "v1" }
+      local rc = assert(k8s.rest.RESTClientFor(config))
+      local res = rc:Get():Resource("namespaces"):Name("kube-system"):Do()
+      assert.equal(200, res:StatusCode())
+      assert.equal("kube-system", assert(res:Get()).metadata.name)
+      assert.equal(2, calls) -- one per client
+    end)
+
     it("after a 401 calls Token again with invalidate and retries once", function()
       local calls, flags = 0, {}
       local name = register(function()

@@ -104,7 +104,7 @@ local function child(env, body, dir)
   os.execute("mkdir -p " .. shq(home))
   local cmd = {
     "cd / && env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT -u POD_NAMESPACE",
-    "-u K8S_LUA_SERVICEACCOUNT_DIR",
+    "-u K8S_LUA_SERVICEACCOUNT_DIR -u NO_PROXY -u no_proxy -u HTTPS_PROXY -u https_proxy -u ALL_PROXY -u all_proxy",
     "HOME=" .. shq(home),
     "LUA_PATH=" .. shq(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"),
     "LUA_CPATH=" .. shq(ROOT .. "/build/" .. INTERP .. "/?.so;;"),
@@ -304,6 +304,71 @@ describe("clientcmd (" .. H.interpreter .. ")", function()
       local cs = assert(k8s.NewForConfig(config))
       local _, err = cs:CoreV1():Namespaces():List()
       assert.equal("ConnectionRefused", err.reason)
+    end)
+  end)
+
+  describe("cluster settings", function()
+    local d
+    setup(function() d = tmpdir() end)
+
+    -- a kubeconfig for the admin token with these cluster lines
+    local function kc(name, cluster_lines)
+      local path = d .. "/" .. name
+      write(path, ([[
+clusters:
+- name: c
+  cluster:
+%s
+users: [{name: u, user: {token: "%s"}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+]]):format(cluster_lines, E.K8S_LUA_ADMIN_TOKEN))
+      return load({ ExplicitPath = path })
+    end
+
+    it("insecure-skip-tls-verify connects without a CA", function()
+      local config = kc("insecure", "    server: " .. E.K8S_LUA_SERVER .. "\n    insecure-skip-tls-verify: true")
+      assert.is_true(config.TLSClientConfig.Insecure)
+      assert_admin_list(config)
+      -- and without it, there is nothing to verify the server with
+      config = kc("no-ca", "    server: " .. E.K8S_LUA_SERVER)
+      local _, err = k8s.NewForConfig(config):CoreV1():Namespaces():List()
+      assert.equal("TLSVerifyFailed", err.reason)
+    end)
+
+    it("tls-server-name is the name the certificate is checked against", function()
+      local ca = "\n    certificate-authority: " .. E.K8S_LUA_CA
+      local config = kc("sni-ok", "    server: " .. E.K8S_LUA_SERVER .. ca .. "\n    tls-server-name: kubernetes.default.svc")
+      assert.equal("kubernetes.default.svc", config.TLSClientConfig.ServerName)
+      assert_admin_list(config)
+      config = kc("sni-bad", "    server: " .. E.K8S_LUA_SERVER .. ca .. "\n    tls-server-name: wrong.example.com")
+      local _, err = k8s.NewForConfig(config):CoreV1():Namespaces():List()
+      assert.equal("TLSVerifyFailed", err.reason)
+      -- a Server override clears tls-server-name, as clientcmd does
+      local c2 = load({ ExplicitPath = d .. "/sni-bad", Server = E.K8S_LUA_SERVER:gsub("127%.0%.0%.1", "localhost") })
+      assert.is_nil(c2.TLSClientConfig.ServerName)
+      assert_admin_list(c2)
+    end)
+
+    it("proxy-url sends the requests through the proxy", function()
+      local path = d .. "/proxy"
+      write(path, ([[
+clusters: [{name: c, cluster: {server: "%s", certificate-authority: "%s", proxy-url: "http://127.0.0.1:1"}}]
+users: [{name: u, user: {token: "%s"}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+]]):format(E.K8S_LUA_SERVER, E.K8S_LUA_CA, E.K8S_LUA_ADMIN_TOKEN))
+      local R = child({}, ([[
+        local config = assert(k8s.clientcmd.LoadConfig({ ExplicitPath = %q }))
+        R.proxy = config.Proxy
+        R.list = list_namespaces(config)
+        config.Proxy = nil
+        R.direct = list_namespaces(config)
+      ]]):format(path))
+      assert.equal("http://127.0.0.1:1", R.proxy)
+      assert.is_table(R.list.err) -- nothing listens on the proxy's port
+      assert.equal(0, R.list.err.code)
+      assert.is_nil(R.direct.err)
     end)
   end)
 

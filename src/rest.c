@@ -255,6 +255,15 @@ int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versi
 	c->cfg = cfg;
 	if ((rc = k8s__exec_attach(cfg)) < 0)
 		goto fail;
+	{
+		/* client-go's readExpBackoffConfig: per-client exponential backoff
+		 * only when both variables are set (seconds) */
+		const char *b = getenv("KUBE_CLIENT_BACKOFF_BASE"), *d = getenv("KUBE_CLIENT_BACKOFF_DURATION");
+		if (b && d && atof(b) > 0 && atof(d) > 0) {
+			c->backoff_base = atof(b);
+			c->backoff_max = atof(d);
+		}
+	}
 	v = getenv("K8S_LUA_V");
 	c->verbose = v ? atoi(v) : 0;
 	c->file_token_period = TOKEN_FILE_PERIOD;

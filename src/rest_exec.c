@@ -336,6 +336,31 @@ static void drain_and_free(k8s_http_response *resp)
 	k8s_http_response_free(resp);
 }
 
+/* URLBackoff.UpdateBackoff: connection errors (status 0) and 5xx double the
+ * wait (from base up to max); any other answer resets it. */
+static void backoff_update(k8s_rest_client *c, long status)
+{
+	if (c->backoff_base <= 0)
+		return;
+	if (status == 0 || status >= 500) {
+		c->backoff_cur = c->backoff_cur > 0 ? c->backoff_cur * 2 : c->backoff_base;
+		if (c->backoff_cur > c->backoff_max)
+			c->backoff_cur = c->backoff_max;
+	} else {
+		c->backoff_cur = 0;
+	}
+}
+
+int k8s_rest_client_set_backoff(k8s_rest_client *c, double base, double max)
+{
+	if (base < 0 || max < 0)
+		return k8s__error(K8S_EINVALID, "Invalid", "backoff: base and max must not be negative");
+	c->backoff_base = base;
+	c->backoff_max = max > 0 ? max : base;
+	c->backoff_cur = 0;
+	return 0;
+}
+
 typedef enum { MODE_DO, MODE_STREAM, MODE_WATCH } exec_mode;
 
 /* One request with throttling and retries. On success *resp is the open
@@ -343,7 +368,7 @@ typedef enum { MODE_DO, MODE_STREAM, MODE_WATCH } exec_mode;
 static int send_with_retries(k8s_request *r, const char *url, exec_mode mode, k8s_http_response **resp_out)
 {
 	k8s_rest_client *c = r->c;
-	int attempt = 0, rc, auth_retried = 0;
+	int attempt = 0, rc, auth_retried = 0, skip_backoff = 0;
 	*resp_out = NULL;
 	for (;;) {
 		header_set h = {{NULL, 0}, 0};
@@ -353,6 +378,11 @@ static int send_with_retries(k8s_request *r, const char *url, exec_mode mode, k8
 		long status;
 		int ra;
 
+		if (c->backoff_cur > 0 && !skip_backoff) {
+			k8s__debug(c, 4, "backing off %.3fs before %s %s", c->backoff_cur, r->verb, url);
+			k8s__sleep(c->backoff_cur);
+		}
+		skip_backoff = 0;
 		if (mode != MODE_WATCH && c->rl) {
 			waited = k8s_rate_limiter_accept(c->rl);
 			if (waited > 0.05)
@@ -385,6 +415,7 @@ static int send_with_retries(k8s_request *r, const char *url, exec_mode mode, k8
 			if (c->cfg->resp_hook)
 				c->cfg->resp_hook(c->cfg->hook_payload ? c->cfg->hook_payload->ptr : NULL, r->verb, url, 0,
 						  k8s__now() - t0);
+			backoff_update(c, 0);
 			if (retryable && attempt < r->max_retries) {
 				attempt++;
 				k8s__sleep(1.0);
@@ -393,6 +424,7 @@ static int send_with_retries(k8s_request *r, const char *url, exec_mode mode, k8
 			return rc;
 		}
 		status = k8s_http_response_status(resp);
+		backoff_update(c, status);
 		k8s__debug(c, 6, "%s %s %ld in %.0f milliseconds", r->verb, url, status, (k8s__now() - t0) * 1000);
 		if (c->verbose >= 8) {
 			size_t i;
@@ -417,7 +449,9 @@ static int send_with_retries(k8s_request *r, const char *url, exec_mode mode, k8
 			attempt++;
 			k8s__debug(c, 4, "Got a Retry-After %ds response for attempt %d to %s", ra, attempt, url);
 			drain_and_free(resp);
-			k8s__sleep(ra);
+			/* the larger of Retry-After and the backoff, as client-go */
+			k8s__sleep(ra > c->backoff_cur ? ra : c->backoff_cur);
+			skip_backoff = 1;
 			continue;
 		}
 		*resp_out = resp;

@@ -23,6 +23,8 @@ struct k8s_rest_client {
 	char *cb_token;          /* token from the credential callback */
 	double cb_expiry;        /* Unix seconds, 0 = none */
 	int verbose;
+	/* optional exponential backoff (client-go URLBackoff): 0 base = off */
+	double backoff_base, backoff_max, backoff_cur;
 };
 
 struct k8s_request {

@@ -1798,6 +1798,162 @@ TEST(debug_level_read_at_client_creation)
 	k8s_rest_client_free(rc);
 }
 
+/* ---- optional exponential backoff, proxy, hooks ---- */
+
+TEST(backoff_waits_after_5xx_and_resets)
+{
+	k8s_rest_client *rc = fake_client();
+	k8s_result *res = NULL;
+	double t0;
+	fs_reset(&FS);
+	CHECK_INT(k8s_rest_client_set_backoff(rc, 0.3, 1.0), 0);
+	fs_push(&FS, 500, "text/plain", NULL, "down", FS_OK);  /* no Retry-After: not retried */
+	fs_push(&FS, 200, "application/json", NULL, "{}", FS_OK);
+	fs_push(&FS, 200, "application/json", NULL, "{}", FS_OK);
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), K8S_ESTATUS);
+	k8s_result_free(res);
+	t0 = now_s();
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), 0); /* waits base */
+	CHECK(now_s() - t0 >= 0.28);
+	k8s_result_free(res);
+	t0 = now_s();
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), 0); /* reset by the 200 */
+	CHECK_INT(fs_count(&FS), 3);
+	k8s_result_free(res);
+	CHECK_INT(k8s_rest_client_set_backoff(rc, -1, 0), K8S_EINVALID);
+	k8s_rest_client_free(rc);
+	(void)t0;
+}
+
+TEST(backoff_from_environment)
+{
+	k8s_rest_client *rc;
+	k8s_result *res = NULL;
+	double t0;
+	fs_reset(&FS);
+	setenv("KUBE_CLIENT_BACKOFF_BASE", "0.25", 1);
+	setenv("KUBE_CLIENT_BACKOFF_DURATION", "2", 1);
+	rc = fake_client();
+	unsetenv("KUBE_CLIENT_BACKOFF_BASE");
+	unsetenv("KUBE_CLIENT_BACKOFF_DURATION");
+	fs_push(&FS, 503, "text/plain", NULL, "busy", FS_OK);
+	fs_push(&FS, 503, "text/plain", NULL, "busy", FS_OK);
+	fs_push(&FS, 200, "application/json", NULL, "{}", FS_OK);
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), K8S_ESTATUS);
+	k8s_result_free(res);
+	t0 = now_s();
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), K8S_ESTATUS); /* 0.25 */
+	k8s_result_free(res);
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), 0);         /* 0.5 */
+	CHECK(now_s() - t0 >= 0.7);
+	k8s_result_free(res);
+	k8s_rest_client_free(rc);
+}
+
+TEST(explicit_proxy_receives_the_request)
+{
+	/* the fake server acts as an HTTP proxy: it sees the absolute URL */
+	k8s_config *c = cfg_host("http://cluster.invalid:8080");
+	k8s_rest_client *rc;
+	k8s_result *res = NULL;
+	const fs_request *q;
+	fs_reset(&FS);
+	k8s_config_set_string(c, "Proxy", FS.url);
+	rc = client_gv(c, "", "v1");
+	k8s_config_free(c);
+	fs_push(&FS, 200, "application/json", NULL, "{\"via\":\"proxy\"}", FS_OK);
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), 0);
+	CHECK_INT(fs_count(&FS), 1);
+	if ((q = fs_req(&FS, 0)))
+		CHECK_STR(q->target, "http://cluster.invalid:8080/api/v1/namespaces/ns/configmaps/x");
+	k8s_result_free(res);
+	k8s_rest_client_free(rc);
+}
+
+TEST(proxy_from_environment_and_no_proxy)
+{
+	k8s_rest_client *rc;
+	k8s_result *res = NULL;
+	const fs_request *q;
+	fs_reset(&FS);
+	setenv("http_proxy", FS.url, 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	rc = client_host("http://cluster.invalid:8080");
+	fs_push(&FS, 200, "application/json", NULL, "{}", FS_OK);
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), 0);
+	if ((q = fs_req(&FS, 0)))
+		CHECK_STR(q->target, "http://cluster.invalid:8080/api/v1/namespaces/ns/configmaps/x");
+	k8s_result_free(res);
+	k8s_rest_client_free(rc);
+	/* NO_PROXY with a CIDR: the fake server is reached directly */
+	fs_reset(&FS);
+	setenv("no_proxy", "127.0.0.0/8", 1);
+	rc = fake_client();
+	fs_push(&FS, 200, "application/json", NULL, "{}", FS_OK);
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), 0);
+	if ((q = fs_req(&FS, 0)))
+		CHECK_STR(q->target, "/api/v1/namespaces/ns/configmaps/x");
+	k8s_result_free(res);
+	k8s_rest_client_free(rc);
+	unsetenv("http_proxy");
+	unsetenv("no_proxy");
+}
+
+static int hook_calls, resp_calls;
+static long hook_status;
+
+static int test_req_hook(void *payload, const char *method, const char *url,
+			 int (*add_header)(void *ctx, const char *name, const char *value), void *ctx)
+{
+	(void)url;
+	hook_calls++;
+	if (payload && !strcmp(payload, "fail"))
+		return K8S_EAUTH;
+	CHECK_STR(method, "GET");
+	return add_header(ctx, "X-Hooked", "yes");
+}
+
+static void test_resp_hook(void *payload, const char *method, const char *url, long status, double seconds)
+{
+	(void)payload;
+	(void)method;
+	(void)url;
+	(void)seconds;
+	resp_calls++;
+	hook_status = status;
+}
+
+TEST(request_and_response_hooks)
+{
+	k8s_config *c = cfg_host(FS.url);
+	k8s_rest_client *rc;
+	k8s_result *res = NULL;
+	const fs_request *q;
+	fs_reset(&FS);
+	hook_calls = resp_calls = 0;
+	k8s_config_set_hooks(c, test_req_hook, test_resp_hook, NULL, NULL);
+	rc = client_gv(c, "", "v1");
+	fs_push(&FS, 201, "application/json", NULL, "{}", FS_OK);
+	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), 0);
+	CHECK_INT(hook_calls, 1);
+	CHECK_INT(resp_calls, 1);
+	CHECK_INT(hook_status, 201);
+	if ((q = fs_req(&FS, 0)))
+		CHECK_STR(fs_header(q, "X-Hooked"), "yes");
+	k8s_result_free(res);
+	k8s_rest_client_free(rc);
+	/* a hook that fails fails the request before anything is sent */
+	fs_reset(&FS);
+	k8s_config_set_hooks(c, test_req_hook, NULL, "fail", NULL);
+	rc = client_gv(c, "", "v1");
+	CHECK(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res) < 0);
+	CHECK_INT(fs_count(&FS), 0);
+	k8s_result_free(res);
+	k8s_rest_client_free(rc);
+	k8s_config_free(c);
+}
+
 int main(void)
 {
 	if (fs_start(&FS) < 0) {
@@ -1856,6 +2012,11 @@ int main(void)
 	RUN(debug_log_masks_credentials);
 	RUN(debug_log_masks_basic_auth);
 	RUN(debug_level_read_at_client_creation);
+	RUN(backoff_waits_after_5xx_and_resets);
+	RUN(backoff_from_environment);
+	RUN(explicit_proxy_receives_the_request);
+	RUN(proxy_from_environment_and_no_proxy);
+	RUN(request_and_response_hooks);
 	fs_stop(&FS);
 	return TEST_SUMMARY();
 }

@@ -72,6 +72,17 @@ K8S_EXTERN(int) k8s_rest_client_unversioned(k8s_rest_client **out, const k8s_con
 K8S_EXTERN(int) k8s_config_for_group_version(k8s_config **out, const k8s_config *cfg, const char *group,
 					     const char *version);
 
+/**
+ * Turn on client-go's optional exponential backoff (its BackoffManager,
+ * URLBackoff): after a connection failure or a 5xx answer the next request
+ * first waits `base` seconds, doubling up to `max`; any other answer resets
+ * it. Off by default; also turned on for every new client when the
+ * environment has KUBE_CLIENT_BACKOFF_BASE and KUBE_CLIENT_BACKOFF_DURATION
+ * (seconds), as client-go. base 0 turns it off.
+ * @return 0 or K8S_EINVALID
+ */
+K8S_EXTERN(int) k8s_rest_client_set_backoff(k8s_rest_client *rc, double base, double max);
+
 /** Add a reference to a client. @return rc */
 K8S_EXTERN(k8s_rest_client *) k8s_rest_client_ref(k8s_rest_client *rc);
 

@@ -17,8 +17,13 @@ M.CopyConfig = copy
 local plugins = {}
 
 --- RegisterAuthProviderPlugin(name, factory): factory(clusterAddress, config, persister)
--- returns a provider { Token = function(self) return token, expiresAtEpochSeconds end,
+-- returns a provider { Token = function(self, invalidate) return token, expiresAtEpochSeconds end,
 -- Login = function(self) end (optional) }. Registering a name twice raises.
+-- Token is called when a RESTClient has no unexpired token (each client
+-- caches its own), and with invalidate = true after a 401, before the one
+-- retry. It runs on a Lua thread of its own: an error in it becomes the
+-- request's error (reason "AuthProviderError", naming the provider). A
+-- Token that makes a request needing its own token gets an error.
 function M.RegisterAuthProviderPlugin(name, factory)
   if type(name) ~= "string" or name == "" then
     error("RegisterAuthProviderPlugin: name must be a non-empty string", 2)
