@@ -234,8 +234,20 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
 {
 	(void)h;
 	(void)ud;
-	if (type == CURLINFO_TEXT)
+	if (type == CURLINFO_TEXT) {
+		/* libcurl's own trace can echo request headers (HTTP/2 "h2h3"
+		 * lines): never print a credential */
+		char line[1024];
+		size_t n = size < sizeof(line) - 1 ? size : sizeof(line) - 1;
+		char *cred;
+		memcpy(line, data, n);
+		line[n] = 0;
+		if ((cred = strcasestr(line, "authorization")) || (cred = strcasestr(line, "cookie"))) {
+			fprintf(stderr, "k8s: curl: %.*s<masked>\n", (int)(cred - line) + (int)strcspn(cred, ":]") + 1, line);
+			return 0;
+		}
 		fprintf(stderr, "k8s: curl: %.*s", (int)size, data);
+	}
 	return 0;
 }
 
