@@ -634,7 +634,8 @@ for _, wl in ipairs(selected_wl) do
 end
 writefile(opt.out .. "/results.json.tmp", k8s.json.encode(doc) .. "\n")
 os.rename(opt.out .. "/results.json.tmp", opt.out .. "/results.json")
-writefile(opt.out .. "/RESULTS.md", "# Benchmark results\n\nProduced by `make bench` (tools/bench.sh); see bench/README.md for the method.\n\n" .. markdown)
+writefile(opt.out .. "/RESULTS.md", "# Benchmark results\n\nProduced by `make bench` (tools/bench.sh) on "
+  .. os.date("!%Y-%m-%d %H:%M UTC", doc.generated_unix) .. "; see bench/README.md for the method.\n\n" .. markdown)
 log("wrote %s/results.json and %s/RESULTS.md in %.0fs", opt.out, opt.out, u.now() - t_start)
 if counts.failed > 0 then
   local f = readfile(errlog)

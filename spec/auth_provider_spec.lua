@@ -138,6 +138,8 @@ describe("auth provider plugins (" .. H.interpreter .. ")", function()
       assert.equal(1, calls) -- no expiry: cached until a 401
       local r = assert(cs:AuthenticationV1():SelfSubjectReviews():Create({}))
       assert.equal("admin", r.status.userInfo.username)
+      assert(cs:AppsV1():Deployments("default"):List())
+      assert.equal(1, calls) -- one token cache for all group-version clients of a clientset
       assert.equal("uid-admin", r.status.userInfo.uid)
       -- the same plugin with the restricted token: its identity, its permissions
       local name = register(function() return { Token = function() return RESTRICTED end } end)

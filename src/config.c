@@ -70,6 +70,10 @@ void k8s__payload_unref(k8s_payload *p)
 		return;
 	if (p->free_fn)
 		p->free_fn(p->ptr);
+	if (p->token) {
+		memset(p->token, 0, strlen(p->token));
+		free(p->token);
+	}
 	free(p);
 }
 
@@ -414,8 +418,12 @@ void k8s_config_set_token_callback(k8s_config *cfg, k8s_token_cb cb, void *paylo
 	k8s__payload_unref(cfg->token_payload);
 	cfg->token_payload = NULL;
 	cfg->token_cb = cb;
-	if (cb && (payload || free_payload))
-		cfg->token_payload = k8s__payload_new(payload, free_payload);
+	if (cb && !(cfg->token_payload = k8s__payload_new(payload, free_payload))) {
+		/* out of memory: fail closed, without credentials from cb */
+		if (free_payload)
+			free_payload(payload);
+		cfg->token_cb = NULL;
+	}
 }
 
 void k8s_config_set_hooks(k8s_config *cfg, k8s_request_hook req, k8s_response_hook resp, void *payload,

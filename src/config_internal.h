@@ -30,6 +30,10 @@ typedef struct k8s_payload {
 	int refs;
 	void *ptr;
 	void (*free_fn)(void *);
+	/* for credential callbacks: the cached token, shared by every client
+	 * made from copies of one config (a clientset's group clients) */
+	char *token;
+	double expiry; /* Unix seconds, 0 = none */
 } k8s_payload;
 
 k8s_payload *k8s__payload_new(void *ptr, void (*free_fn)(void *));

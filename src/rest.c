@@ -434,10 +434,6 @@ void k8s_rest_client_free(k8s_rest_client *c)
 		memset(c->file_token, 0, strlen(c->file_token));
 		free(c->file_token);
 	}
-	if (c->cb_token) {
-		memset(c->cb_token, 0, strlen(c->cb_token));
-		free(c->cb_token);
-	}
 	free(c);
 }
 

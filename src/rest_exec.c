@@ -82,22 +82,22 @@ static int current_token(k8s_rest_client *c, const char **tok)
 		}
 	}
 	if (cfg->token_cb) {
-		if (!c->cb_token || (c->cb_expiry > 0 && wall_now() >= c->cb_expiry)) {
+		if (!c->cfg->token_payload->token || (c->cfg->token_payload->expiry > 0 && wall_now() >= c->cfg->token_payload->expiry)) {
 			char *t = NULL;
 			double exp = 0;
-			int rc = cfg->token_cb(cfg->token_payload ? cfg->token_payload->ptr : NULL, 0, &t, &exp);
+			int rc = cfg->token_cb(cfg->token_payload->ptr, 0, &t, &exp);
 			if (rc < 0) {
 				wipe_free(t);
 				if (k8s_error_last()->code == 0)
 					k8s__error(K8S_EAUTH, "AuthProviderError", "credential plugin failed");
 				return rc;
 			}
-			wipe_free(c->cb_token);
-			c->cb_token = t;
-			c->cb_expiry = exp;
+			wipe_free(c->cfg->token_payload->token);
+			c->cfg->token_payload->token = t;
+			c->cfg->token_payload->expiry = exp;
 		}
-		if (c->cb_token && *c->cb_token) {
-			*tok = c->cb_token;
+		if (c->cfg->token_payload->token && *c->cfg->token_payload->token) {
+			*tok = c->cfg->token_payload->token;
 			return 0;
 		}
 	}
@@ -138,11 +138,11 @@ static int drop_credentials(k8s_rest_client *c)
 	if (c->cfg->token_cb) {
 		char *t = NULL;
 		double exp = 0;
-		wipe_free(c->cb_token);
-		c->cb_token = NULL;
-		if (c->cfg->token_cb(c->cfg->token_payload ? c->cfg->token_payload->ptr : NULL, 1, &t, &exp) == 0 && t) {
-			c->cb_token = t;
-			c->cb_expiry = exp;
+		wipe_free(c->cfg->token_payload->token);
+		c->cfg->token_payload->token = NULL;
+		if (c->cfg->token_cb(c->cfg->token_payload->ptr, 1, &t, &exp) == 0 && t) {
+			c->cfg->token_payload->token = t;
+			c->cfg->token_payload->expiry = exp;
 			retry = 1;
 		} else {
 			wipe_free(t);

@@ -20,8 +20,6 @@ struct k8s_rest_client {
 	char *file_token;        /* last good BearerTokenFile contents */
 	double file_token_at;    /* when it was read (monotonic) */
 	double file_token_period;/* re-read after this many seconds (50, or K8S_LUA_TOKEN_FILE_PERIOD) */
-	char *cb_token;          /* token from the credential callback */
-	double cb_expiry;        /* Unix seconds, 0 = none */
 	int verbose;
 	/* optional exponential backoff (client-go URLBackoff): 0 base = off */
 	double backoff_base, backoff_max, backoff_cur;

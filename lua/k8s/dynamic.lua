@@ -17,7 +17,7 @@ end
 
 --- NewForConfig(config) -> dynamic client | nil, err.
 function M.NewForConfig(config)
-  return core.new_clientset(rest._normalize(config), true)
+  return rest._call(2, core.new_clientset, rest._normalize(config), true)
 end
 
 return M

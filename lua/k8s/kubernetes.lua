@@ -22,7 +22,7 @@ end
 --- NewForConfig(config) -> clientset | nil, err. An invalid config raises.
 function M.NewForConfig(config)
   config = rest._normalize(config)
-  return core.new_clientset(config, false)
+  return rest._call(2, core.new_clientset, config, false)
 end
 
 --- NewForConfigOrDie: as NewForConfig, raising on any error.

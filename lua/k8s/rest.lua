@@ -5,6 +5,14 @@ local core = require "k8s.core"
 
 local M = {}
 
+--- Call a core constructor, re-raising argument errors at the caller's
+-- caller (the user's line), not inside this library.
+function M._call(level, fn, ...)
+  local ok, a, b = pcall(fn, ...)
+  if not ok then error(a, level + 1) end
+  return a, b
+end
+
 local function copy(t)
   if type(t) ~= "table" then return t end
   local c = {}
@@ -126,12 +134,12 @@ function M.RESTClientFor(config)
   if config.APIPath == nil then
     error("RESTClientFor: APIPath is required (config.APIPath, \"/api\" or \"/apis\")", 2)
   end
-  return core.rest_client_for(config, true)
+  return M._call(2, core.rest_client_for, config, true)
 end
 
 --- rest.UnversionedRESTClientFor: a client without a group-version (AbsPath requests).
 function M.UnversionedRESTClientFor(config)
-  return core.rest_client_for(normalize(config), false)
+  return M._call(2, core.rest_client_for, normalize(config), false)
 end
 
 --- rest.InClusterConfig() -> config | nil, err. The service-account token
