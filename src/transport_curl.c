@@ -364,6 +364,15 @@ static int wait_for(k8s_http_response *r, int (*cond)(k8s_http_response *), doub
 	}
 }
 
+/* An error status line was received and the transfer then failed at the
+ * stream level: the status is the answer (its body may be cut short). */
+static int early_error_answer(const k8s_http_response *r)
+{
+	return r->status >= 400 && (r->result == CURLE_PARTIAL_FILE || r->result == CURLE_HTTP2 ||
+				     r->result == CURLE_HTTP2_STREAM || r->result == CURLE_RECV_ERROR ||
+				     r->result == CURLE_SEND_ERROR);
+}
+
 static int have_headers(k8s_http_response *r) { return r->headers_done; }
 static int have_body(k8s_http_response *r) { return r->body.len > r->handed; }
 
@@ -463,6 +472,12 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 		k8s_http_response_free(r);
 		return rc;
 	}
+	if (r->done && r->result != CURLE_OK && !r->headers_done && early_error_answer(r)) {
+		/* the server answered an error before reading the whole body and
+		 * reset the stream; libcurl 7.88 reports that as a failed transfer
+		 * (curl#13151): keep the answer */
+		r->headers_done = 1;
+	}
 	if (r->done && r->result != CURLE_OK && !r->headers_done) {
 		rc = map_curl_error(r);
 		k8s_http_response_free(r);
@@ -533,7 +548,7 @@ int k8s_http_response_read_all(k8s_http_response *r, k8s_buf *out)
 		if ((rc = wait_activity(r->t, 1000)) < 0)
 			return rc;
 	}
-	if (r->result != CURLE_OK)
+	if (r->result != CURLE_OK && !early_error_answer(r))
 		return map_curl_error(r);
 	if (!out->ptr) {
 		*out = r->body;
