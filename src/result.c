@@ -9,6 +9,10 @@
 #include <jansson.h>
 #include "rest_internal.h"
 #include "reason.h"
+#include "jsonscan.h"
+
+/* A success body larger than this is not examined for a Status. */
+#define STATUS_SCAN_LIMIT (64 * 1024)
 
 #define MAX_UNSTRUCTURED_BYTES 2048
 
@@ -194,6 +198,18 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 		i++;
 	if (i >= len || body[i] != '{')
 		return 0;
+	/* Only a Status is parsed whole. A success body (a 5,000-item list, say)
+	 * is never a Status when it is large, and otherwise its kind is found
+	 * with the allocation-free scanner. */
+	if (success_code && len > STATUS_SCAN_LIMIT)
+		return 0;
+	{
+		const char *kv;
+		size_t kl;
+		if (k8s_json_object_get(body + i, len - i, "kind", &kv, &kl) != 1 || kl != 8 ||
+		    memcmp(kv, "\"Status\"", 8) != 0)
+			return 0;
+	}
 	root = json_loadb(body, len, JSON_DISABLE_EOF_CHECK, &jerr);
 	if (!root)
 		return 0;
