@@ -101,6 +101,7 @@ local kcfg = { Host = SERVER, BearerToken = env("BENCH_TOKEN"), QPS = -1,
 local cs = assert(k8s.NewForConfig(kcfg))
 
 local CANNED_URL -- set once nginx runs
+local NGINX      -- its io.popen handle
 
 local function base_env(target)
   local e = {
@@ -210,7 +211,7 @@ local function canned_setup()
   local port = tonumber((sh("/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'")))
   writefile(dir .. "/nginx.conf", ([[
 @USER@worker_processes 1;
-daemon on;
+daemon off;
 pid @DIR@/nginx.pid;
 error_log @DIR@/error.log warn;
 events { worker_connections 256; }
@@ -241,8 +242,8 @@ http {
 ]]):gsub("@DIR@", dir):gsub("@PORT@", tostring(port))
     -- as root, nginx would run its worker as www-data, which cannot read our 0700 scratch dir
     :gsub("@USER@", sh("id -u") == "0" and "user root;\n" or ""))
-  local _, ok = sh("nginx -q -c " .. q(dir .. "/nginx.conf") .. " -p " .. q(dir) .. " 2>&1")
-  if not ok then error("nginx failed to start: " .. (readfile(dir .. "/error.log") or "")) end
+  -- in the foreground as our child (daemon off), so that it is reaped when it stops
+  NGINX = io.popen("exec nginx -q -c " .. q(dir .. "/nginx.conf") .. " -p " .. q(dir) .. " 2>&1", "r")
   local url = "https://127.0.0.1:" .. port
   writefile(WORK .. "/canned.kubeconfig", ([[
 apiVersion: v1
@@ -253,11 +254,13 @@ contexts: [{name: canned, context: {cluster: canned, user: canned, namespace: "%
 current-context: canned
 ]]):format(url, dir .. "/cert.pem", NS))
   -- wait until it answers
+  local up
   for _ = 1, 50 do
-    local _, up = sh("curl -sf -o /dev/null --cacert " .. q(dir .. "/cert.pem") .. " " .. q(url .. "/api/v1/namespaces/" .. NS .. "/configmaps/" .. GET_NAME))
+    _, up = sh("curl -sf -o /dev/null --cacert " .. q(dir .. "/cert.pem") .. " " .. q(url .. "/api/v1/namespaces/" .. NS .. "/configmaps/" .. GET_NAME))
     if up then break end
     u.sleep(0.1)
   end
+  if not up then error("nginx did not start: " .. (readfile(dir .. "/error.log") or "")) end
   local sizes = {
     get_json = #readfile(base .. "/" .. GET_NAME .. ".json"), get_pb = #readfile(base .. "/" .. GET_NAME .. ".pb"),
     list_json = #readfile(base .. ".json"), list_json_gz = #readfile(base .. ".json.gz"),
@@ -267,8 +270,11 @@ current-context: canned
 end
 
 local function canned_stop()
+  if not NGINX then return end
   local pid = readfile(WORK .. "/nginx/nginx.pid")
   if pid and pid:match("^%d+") then os.execute("kill " .. pid:match("^%d+") .. " 2>/dev/null") end
+  NGINX:close() -- waits for it
+  NGINX = nil
 end
 
 -- ------------------------------------------------------------ one run ----

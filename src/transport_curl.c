@@ -18,6 +18,8 @@ struct k8s_transport {
 	CURL **idle;        /* easy handles to reuse */
 	size_t nidle;
 	int active;         /* transfers in the multi handle */
+	unsigned long progress; /* bumped whenever a callback delivers bytes */
+	unsigned long progress_seen;
 	int stale;          /* client cert changed while transfers were active */
 };
 
@@ -172,6 +174,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	k8s_http_response *r = ud;
 	size_t len = size * n;
+	r->t->progress++;
 	r->headers_done = 1;
 	if (k8s_buf_put(&r->body, p, len) < 0)
 		return 0;
@@ -192,6 +195,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
 	k8s_http_response *r = ud;
 	size_t len = size * n, klen;
+	r->t->progress++;
 	char *colon, **rh;
 	const char *v, *end = p + len;
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
@@ -332,10 +336,23 @@ static int perform(k8s_transport *t)
 
 /* Wait up to wait_ms for socket activity or one of libcurl's timers.
  * Callers check their condition after perform() and before waiting, so a
- * transfer that finished inside perform() costs no wait. */
+ * transfer that finished inside perform() costs no wait. If the last
+ * perform() delivered bytes, libcurl may hold more already read from the
+ * socket (HTTP/2 frames, TLS records) that poll() would not announce: then
+ * perform again at once instead of sleeping. */
 static int wait_activity(k8s_transport *t, int wait_ms)
 {
-	CURLMcode mc = curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
+	CURLMcode mc;
+	long to = -1;
+	if (t->progress != t->progress_seen) {
+		t->progress_seen = t->progress;
+		return 0;
+	}
+	if (curl_multi_timeout(t->multi, &to) == CURLM_OK && to == 0)
+		return 0;
+	if (to > 0 && to < wait_ms)
+		wait_ms = (int)to;
+	mc = curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
 	if (mc != CURLM_OK)
 		return k8s__error(K8S_ETRANSPORT, "TransportError", "curl: %s", curl_multi_strerror(mc));
 	return 0;

@@ -133,7 +133,7 @@ typedef struct {
     size_t scratch_cap;
     char *err;
     size_t errlen;
-    char local[256];
+    char local[8192];
 } decoder;
 
 static int dec_fail(decoder *d, const char *at, const char *what)
