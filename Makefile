@@ -40,18 +40,18 @@ $(BUILD)/libk8s.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/libk8s.so: $(CORE_OBJ)
-	$(CC) -shared -o $@ $^ $(LIBS)
+	$(CC) -shared -o $@.tmp $^ $(LIBS) && mv -f $@.tmp $@
 
 # The Lua C module (one source for Lua 5.4 and LuaJIT), with the core linked in.
 lua: $(BUILD)/lua5.4/k8s/core.so $(BUILD)/luajit/k8s/core.so
 
 $(BUILD)/lua5.4/k8s/core.so: $(LUA_SRC) $(CORE_OBJ) $(wildcard src/lua/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -shared -o $@ $(LUA_SRC) $(CORE_OBJ) $(LIBS)
+	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -shared -o $@.tmp $(LUA_SRC) $(CORE_OBJ) $(LIBS) && mv -f $@.tmp $@
 
 $(BUILD)/luajit/k8s/core.so: $(LUA_SRC) $(CORE_OBJ) $(wildcard src/lua/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -shared -o $@ $(LUA_SRC) $(CORE_OBJ) $(LIBS)
+	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -shared -o $@.tmp $(LUA_SRC) $(CORE_OBJ) $(LIBS) && mv -f $@.tmp $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libk8s.a tests/test.h
 	@mkdir -p $(dir $@)
