@@ -103,7 +103,7 @@ function Request:Body(body) end
 function Request:Timeout(seconds) end
 ---@return k8s.Request
 function Request:MaxRetries(n) end
----@return string
+---@return string the URL the request would be sent to
 function Request:URL() end
 ---@return k8s.Result|nil, k8s.Error|nil
 function Request:Do() end
@@ -132,6 +132,8 @@ function RESTClient:Verb(verb) end
 function RESTClient:APIVersion() end
 ---@return k8s.RateLimiter|nil
 function RESTClient:GetRateLimiter() end
+---@return string scheme://host:port after defaulting
+function RESTClient:BaseURL() end
 
 ---@class k8s.ResourceClient
 local ResourceClient = {}
@@ -170,6 +172,9 @@ function ResourceClient:EvictV1(eviction) end
 function ResourceClient:CreateToken(name, tokenRequest, opts) end
 ---@return k8s.Request call :Stream() or :DoRaw()
 function ResourceClient:GetLogs(name, opts) end
+---The resource this client addresses: Group, Version, Resource, Kind, Namespaced, Namespace.
+---@return table
+function ResourceClient:Info() end
 ---Dynamic clients only: the same resource in a namespace.
 ---@return k8s.ResourceClient
 function ResourceClient:Namespace(ns) end
@@ -223,6 +228,9 @@ local Clientset = {}
 function Clientset:Discovery() end
 ---@return string[] the group-version method names
 function Clientset:GroupVersions() end
+---The clientset's RESTClient for any group and version (shares its connections).
+---@return k8s.RESTClient
+function Clientset:RESTClientForGroupVersion(group, version) end
 ---@return k8s.GroupVersionClient
 function Clientset:CoreV1() end
 ---@return k8s.GroupVersionClient
@@ -270,6 +278,8 @@ function Clientset:ResourceV1() end
 
 ---@class k8s.DynamicClient
 local DynamicClient = {}
+---@return k8s.DiscoveryClient
+function DynamicClient:Discovery() end
 ---@param gvr {Group: string, Version: string, Resource: string}
 ---@return k8s.ResourceClient
 function DynamicClient:Resource(gvr) end
@@ -290,6 +300,22 @@ function k8s.rest.UnversionedRESTClientFor(config) end
 function k8s.rest.InClusterConfig() end
 ---@param factory fun(clusterAddress: string, config: table, persister: {Persist: fun(self, tbl: table)}): {Token: fun(self): string, number}
 function k8s.rest.RegisterAuthProviderPlugin(name, factory) end
+---@return k8s.RateLimiter
+function k8s.rest.NewTokenBucketRateLimiter(qps, burst) end
+---Deep copy of a config table (rest.CopyConfig).
+function k8s.rest.CopyConfig(config) end
+k8s.flowcontrol = {}
+---@return k8s.RateLimiter
+function k8s.flowcontrol.NewTokenBucketRateLimiter(qps, burst) end
+k8s.json = {}
+---@return any
+function k8s.json.decode(s) end
+---@return string
+function k8s.json.encode(v) end
+---@return table an empty JSON array
+function k8s.empty_array() end
+---@return k8s.Clientset
+function k8s.NewForConfigOrDie(config) end
 k8s.clientcmd = {}
 ---@return k8s.Config|nil, k8s.Error|nil
 function k8s.clientcmd.BuildConfigFromFlags(masterUrl, kubeconfigPath) end
