@@ -1054,17 +1054,8 @@ static int watch_next(lua_State *L)
 	return 1;
 }
 
-/* Stop: close the connection and drop events already buffered, so that a
- * ResultChan loop ends at once (k8s_watch_stop alone keeps the decoder's
- * buffered events deliverable). */
-static int watch_stop(lua_State *L)
-{
-	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
-	k8s_watch_free(w->w);
-	w->w = NULL;
-	return 0;
-}
-
+/* Stop, __gc and __close: close the connection and free the watch; a
+ * ResultChan loop then ends at once, events already buffered included. */
 static int watch_gc(lua_State *L)
 {
 	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
@@ -1139,7 +1130,7 @@ static const luaL_Reg stream_meta[] = {{"__gc", stream_close},
 				       {NULL, NULL}};
 
 static const luaL_Reg watch_methods[] = {
-	{"Next", watch_next}, {"Stop", watch_stop}, {"ResultChan", watch_result_chan}, {NULL, NULL}};
+	{"Next", watch_next}, {"Stop", watch_gc}, {"ResultChan", watch_result_chan}, {NULL, NULL}};
 static const luaL_Reg watch_meta[] = {{"__gc", watch_gc},
 #if LUA_VERSION_NUM >= 504
 				      {"__close", watch_gc},
