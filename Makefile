@@ -69,10 +69,12 @@ test-lua: lua
 check-memory:
 	@tools/check-memory.sh
 
-demo: deps all
+demo: deps
+	@$(MAKE) -s all
 	@tools/demo.sh
 
-bench: deps all
+bench: deps
+	@$(MAKE) -s all
 	@tools/bench.sh
 
 clean:
