@@ -16,34 +16,11 @@ local k8s = require "k8s"
 local errors = k8s.errors
 local json = k8s.json
 
-local INTERP = jit and "luajit" or "lua5.4"
-local ROOT = assert(io.popen("pwd")):read("*l")
-
-local function shq(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
-
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
+local INTERP, ROOT = H.INTERP, H.ROOT
+local shq, sh, write, exists = H.shq, H.sh, H.write, H.exists
 
 local function copy(src, dst)
   write(dst, H.read(src))
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
 end
 
 local function contains(list, v)

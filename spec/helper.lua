@@ -48,6 +48,37 @@ function H.name(prefix)
   return string.format("%s-%s-%d%s-%d", prefix or "t", interp, os.time() % 100000, salt, counter)
 end
 
+--- The interpreter running the specs, and the repository root.
+H.INTERP = jit and "luajit" or "lua5.4"
+H.ROOT = assert(io.popen("pwd")):read("*l")
+
+--- Quote s for /bin/sh.
+function H.shq(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- Run a shell command; its stdout and stderr.
+function H.sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+--- Write a whole file.
+function H.write(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+end
+
+--- Whether a file exists.
+function H.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
 --- Read a whole file.
 function H.read(path)
   local f = assert(io.open(path, "rb"))

@@ -13,25 +13,8 @@ local H = require "spec.helper"
 local k8s = require "k8s"
 local json = k8s.json
 
-local INTERP = jit and "luajit" or "lua5.4"
-local ROOT = assert(io.popen("pwd")):read("*l")
-
-local function shq(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
-
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
+local INTERP, ROOT = H.INTERP, H.ROOT
+local shq, sh, write = H.shq, H.sh, H.write
 
 local function contains(list, v)
   for _, x in ipairs(list or {}) do if x == v then return true end end

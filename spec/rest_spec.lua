@@ -6,14 +6,7 @@
 local H = require "spec.helper"
 local k8s = require "k8s"
 
--- H.namespace names restart with each spec file (busted reloads the helper),
--- so two files within one second would collide: use a per-file prefix.
-local function namespace(cs)
-  local name = H.name("ns-rest")
-  assert(cs:CoreV1():Namespaces():Create({ metadata = { name = name } }))
-  H.namespaces[#H.namespaces + 1] = { cs = cs, name = name }
-  return name
-end
+local namespace = H.namespace
 local errors = k8s.errors
 
 local function versioned(gv, apiPath, who, extra)

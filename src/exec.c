@@ -347,8 +347,9 @@ static int parse_credential(k8s_exec_provider *p, const char *data, size_t len, 
 	int rc = 0;
 	memset(c, 0, sizeof(*c));
 	if (!root)
-		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: output is not JSON (line %d: %s)", p->command,
-				  jerr.line, jerr.text);
+		/* jansson's text quotes the input near the error: it may be a secret */
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: output is not JSON (line %d, column %d)",
+				  p->command, jerr.line, jerr.column);
 	av = json_string_value(json_object_get(root, "apiVersion"));
 	kind = json_string_value(json_object_get(root, "kind"));
 	st = json_object_get(root, "status");

@@ -1563,11 +1563,19 @@ int k8s_clientcmd_load(k8s_config **out, const k8s_config_overrides *ov)
 
 int k8s_clientcmd_build_config_from_flags(k8s_config **out, const char *master_url, const char *kubeconfig_path)
 {
+	return k8s_clientcmd_build_config_from_flags_ex(out, NULL, master_url, kubeconfig_path);
+}
+
+int k8s_clientcmd_build_config_from_flags_ex(k8s_config **out, k8s_clientcmd_info *info, const char *master_url,
+					     const char *kubeconfig_path)
+{
 	k8s_config_overrides ov = K8S_CONFIG_OVERRIDES_INIT;
 	if (!out)
 		return k8s__error(K8S_EINVALID, "Invalid", "clientcmd: out must not be NULL");
 	if (empty(master_url) && empty(kubeconfig_path)) {
 		int rc = k8s_in_cluster_config(out);
+		if (rc == 0 && info)
+			info->in_cluster = 1;
 		if (rc == 0 || rc == K8S_ENOMEM)
 			return rc;
 	}
@@ -1577,7 +1585,7 @@ int k8s_clientcmd_build_config_from_flags(k8s_config **out, const char *master_u
 	 * a path, the default loading rules apply. */
 	ov.server = master_url;
 	ov.kubeconfig = kubeconfig_path;
-	return load_internal(out, NULL, &ov, 1);
+	return load_internal(out, info, &ov, 1);
 }
 
 int k8s_in_cluster_config(k8s_config **out)

@@ -133,12 +133,14 @@ static char *default_user_agent(void)
 static int parse_host(k8s_rest_client *c, int default_tls, char **server_host, char **server_port)
 {
 	const char *host = c->cfg->f[F_HOST].s;
-	const char *scheme, *auth, *path, *p;
+	const char *scheme, *auth, *path, *p, *shown;
 	char *h = NULL;
 	int explicit_scheme = 0;
 	size_t alen;
 	if (!host || !*host)
 		host = "localhost";
+	/* a Host with user:password@ is refused below; never echo it */
+	shown = strchr(host, '@') ? "(a URL with credentials)" : host;
 	p = strstr(host, "://");
 	if (p && p > host) {
 		explicit_scheme = 1;
@@ -146,7 +148,7 @@ static int parse_host(k8s_rest_client *c, int default_tls, char **server_host, c
 		if (!((p - host == 4 && strncasecmp(host, "http", 4) == 0) ||
 		      (p - host == 5 && strncasecmp(host, "https", 5) == 0)))
 			return k8s__error(K8S_EINVALID, "Invalid",
-					  "config: Host \"%s\" has an unsupported scheme (http or https)", host);
+					  "config: Host \"%s\" has an unsupported scheme (http or https)", shown);
 		auth = p + 3;
 	} else {
 		scheme = default_tls ? "https" : "http";
@@ -156,22 +158,22 @@ static int parse_host(k8s_rest_client *c, int default_tls, char **server_host, c
 	alen = path ? (size_t)(path - auth) : strlen(auth);
 	if (alen == 0 || memchr(auth, '@', alen) || memchr(auth, '?', alen) || memchr(auth, '#', alen) ||
 	    memchr(auth, ' ', alen))
-		return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\" must be a URL or a host:port pair", host);
+		return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\" must be a URL or a host:port pair", shown);
 	if (path && !explicit_scheme && strcmp(path, "/") != 0)
 		return k8s__error(K8S_EINVALID, "Invalid",
-				  "config: Host \"%s\" must be a URL or a host:port pair (a path needs a scheme)", host);
+				  "config: Host \"%s\" must be a URL or a host:port pair (a path needs a scheme)", shown);
 	if (path && (strchr(path, '?') || strchr(path, '#')))
-		return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\" must not have a query or fragment", host);
+		return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\" must not have a query or fragment", shown);
 	{
 		/* split host and port */
 		const char *hs = auth, *he = auth + alen, *port = NULL;
 		if (*hs == '[') {
 			const char *rb = memchr(hs, ']', alen);
 			if (!rb)
-				return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\": unterminated IPv6 address", host);
+				return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\": unterminated IPv6 address", shown);
 			if (rb + 1 < he) {
 				if (rb[1] != ':')
-					return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\" is malformed", host);
+					return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\" is malformed", shown);
 				port = rb + 2;
 			}
 			he = rb + 1;
@@ -186,7 +188,7 @@ static int parse_host(k8s_rest_client *c, int default_tls, char **server_host, c
 			const char *q;
 			for (q = port; q < auth + alen; q++)
 				if (!isdigit((unsigned char)*q))
-					return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\" has an invalid port", host);
+					return k8s__error(K8S_EINVALID, "Invalid", "config: Host \"%s\" has an invalid port", shown);
 			if (port == auth + alen)
 				port = NULL;
 		}

@@ -20,6 +20,7 @@ struct k8s_transport {
 	int active;         /* transfers in the multi handle */
 	unsigned long progress; /* bumped whenever a callback delivers bytes */
 	unsigned long progress_seen;
+	long http_version;      /* DISABLE_HTTP2 read once, as client-go */
 	int stale;          /* client cert changed while transfers were active */
 };
 
@@ -56,6 +57,7 @@ int k8s_transport_new(k8s_transport **out, const k8s_transport_options *opts)
 		return k8s__error_oom();
 	t->refs = 1;
 	t->o = *opts;
+	t->http_version = getenv("DISABLE_HTTP2") ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS;
 	t->o.ca_file = dupopt(t, 0, opts->ca_file);
 	t->o.cert_file = dupopt(t, 1, opts->cert_file);
 	t->o.key_file = dupopt(t, 2, opts->key_file);
@@ -236,22 +238,46 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 
 static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
+	/* libcurl's own trace can echo request headers (HTTP/2 "h2h3" lines)
+	 * and proxy URLs from the environment: never print a credential */
+	char line[1024], *cred;
+	const char *scheme;
+	size_t n = size < sizeof(line) - 1 ? size : sizeof(line) - 1;
 	(void)h;
 	(void)ud;
-	if (type == CURLINFO_TEXT) {
-		/* libcurl's own trace can echo request headers (HTTP/2 "h2h3"
-		 * lines): never print a credential */
-		char line[1024];
-		size_t n = size < sizeof(line) - 1 ? size : sizeof(line) - 1;
-		char *cred;
-		memcpy(line, data, n);
-		line[n] = 0;
-		if ((cred = strcasestr(line, "authorization")) || (cred = strcasestr(line, "cookie"))) {
-			fprintf(stderr, "k8s: curl: %.*s<masked>\n", (int)(cred - line) + (int)strcspn(cred, ":]") + 1, line);
+	if (type != CURLINFO_TEXT)
+		return 0;
+	memcpy(line, data, n);
+	line[n] = 0;
+	if ((cred = strcasestr(line, "authorization")) || (cred = strcasestr(line, "cookie"))) {
+		fprintf(stderr, "k8s: curl: %.*s<masked>\n", (int)(cred - line) + (int)strcspn(cred, ":]") + 1, line);
+		return 0;
+	}
+	/* user:password@host -> <masked>@host, for every URL in the line */
+	{
+		char out[1200];
+		size_t o = 0;
+		const char *q = line;
+		int masked = 0;
+		while ((scheme = strstr(q, "://")) && o + (size_t)(scheme - q) + 16 < sizeof(out)) {
+			const char *auth = scheme + 3, *at = memchr(auth, '@', strcspn(auth, "/ '\"\n"));
+			memcpy(out + o, q, (size_t)(auth - q));
+			o += (size_t)(auth - q);
+			if (at) {
+				memcpy(out + o, "<masked>", 8);
+				o += 8;
+				q = at;
+				masked = 1;
+			} else {
+				q = auth;
+			}
+		}
+		if (masked) {
+			fprintf(stderr, "k8s: curl: %.*s%s", (int)o, out, q);
 			return 0;
 		}
-		fprintf(stderr, "k8s: curl: %.*s", (int)size, data);
 	}
+	fprintf(stderr, "k8s: curl: %.*s", (int)size, data);
 	return 0;
 }
 
@@ -423,8 +449,7 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-			 getenv("DISABLE_HTTP2") ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, t->http_version);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	if (!t->o.disable_compression)
 		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");

@@ -116,6 +116,14 @@ K8S_EXTERN(int) k8s_clientcmd_build_config_from_flags(k8s_config **out, const ch
 						      const char *kubeconfig_path);
 
 /**
+ * As k8s_clientcmd_build_config_from_flags(), also telling what was used
+ * (the user's file, for persisting auth-provider config; in_cluster).
+ * @param[out] info as k8s_clientcmd_load_ex(); may be NULL
+ */
+K8S_EXTERN(int) k8s_clientcmd_build_config_from_flags_ex(k8s_config **out, k8s_clientcmd_info *info,
+							 const char *master_url, const char *kubeconfig_path);
+
+/**
  * rest.InClusterConfig: Host https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT
  * (an IPv6 host in brackets); <dir>/token as BearerTokenFile and, read once
  * now, as BearerToken; <dir>/ca.crt as TLSClientConfig.CAFile when it exists

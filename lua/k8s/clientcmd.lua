@@ -28,14 +28,7 @@ function M.BuildConfigFromFlags(masterUrl, kubeconfigPath)
   if kubeconfigPath ~= nil and type(kubeconfigPath) ~= "string" then
     error("BuildConfigFromFlags: kubeconfigPath must be a string", 2)
   end
-  masterUrl, kubeconfigPath = masterUrl or "", kubeconfigPath or ""
-  -- As k8s_clientcmd_build_config_from_flags, but through the loader that
-  -- reports which file defined the user (for the auth-provider persister).
-  if masterUrl == "" and kubeconfigPath == "" then
-    local config = core.in_cluster_config()
-    if config then return config end
-  end
-  local config, info = core.clientcmd_load({ ExplicitPath = kubeconfigPath, Server = masterUrl })
+  local config, info = core.build_config_from_flags(masterUrl or "", kubeconfigPath or "")
   if not config then return nil, info end
   return (attach_persister(config, info))
 end

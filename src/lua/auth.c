@@ -182,17 +182,23 @@ static int l_clientcmd_load(lua_State *L)
 	return 2;
 }
 
-/* core.build_config_from_flags(masterUrl, kubeconfigPath) -> config | nil, err */
+/* core.build_config_from_flags(masterUrl, kubeconfigPath) -> config, info | nil, err */
 static int l_build_config_from_flags(lua_State *L)
 {
 	const char *master = luaL_optstring(L, 1, "");
 	const char *path = luaL_optstring(L, 2, "");
+	k8s_clientcmd_info info;
 	k8s_config *cfg = NULL;
-	if (k8s_clientcmd_build_config_from_flags(&cfg, master, path) < 0)
+	memset(&info, 0, sizeof(info));
+	if (k8s_clientcmd_build_config_from_flags_ex(&cfg, &info, master, path) < 0) {
+		k8s_clientcmd_info_free(&info);
 		return k8s_lua_fail_last(L);
+	}
 	k8s_lua_push_config_table(L, cfg);
+	push_info(L, &info);
 	k8s_config_free(cfg);
-	return 1;
+	k8s_clientcmd_info_free(&info);
+	return 2;
 }
 
 /* core.in_cluster_config() -> config | nil, err */

@@ -397,8 +397,7 @@ static void set_object_body(lua_State *L, l_res *u, k8s_request *r, int idx, con
 
 static int exec_decode(lua_State *L, k8s_request *r, int anchor, int want_body)
 {
-	int n = k8s_lua_do_decode(L, r, want_body), top = lua_gettop(L);
-	(void)top;
+	int n = k8s_lua_do_decode(L, r, want_body);
 	finish(L, anchor);
 	return n;
 }

@@ -88,8 +88,6 @@ static int error_tostring(lua_State *L)
 
 /* ---- config from a Lua table ---- */
 
-static const char *const top_extra[] = {NULL};
-
 static int known_prefix(const char *path, size_t plen)
 {
 	size_t i;
@@ -119,7 +117,6 @@ static void check_keys(lua_State *L, int idx, const char *prefix)
 				luaL_error(L, "config: unknown field %s", path);
 		}
 	}
-	(void)top_extra;
 }
 
 static const char *tname(lua_State *L, int idx)
