@@ -19,19 +19,26 @@ echo "control plane up in $(( $(date +%s) - t0 ))s" >&2
 set -a; . "$STATE/env"; set +a
 
 total_pass=0; total_fail=0
-count() { # parse "<label>: N passed, N failed" from a log file
+FAILURES=$(mktemp)
+count() { # parse "<label>: N passed, N failed" from a log file; $2 names the step
   local line p f
   line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
-  if [ -z "$line" ]; then total_fail=$((total_fail+1)); return; fi
+  if [ -z "$line" ]; then
+    total_fail=$((total_fail+1)); echo "$2: no summary line (crashed?)" >>"$FAILURES"; return
+  fi
   line=${line##*: }
   p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
   total_pass=$((total_pass+p)); total_fail=$((total_fail+f))
+  if [ "$f" -gt 0 ]; then # name what failed, so that the last lines of the log say it
+    grep -E '^(\[[^]]*\] )?not ok|^FAIL |FAILED|ERROR SUMMARY: [1-9]|ERROR: (Address|Leak)Sanitizer|runtime error:|^\[[^]]*\] (spec|FAIL)' "$1" \
+      | head -20 | sed "s|^|$2: |" >>"$FAILURES"
+  fi
 }
 run() { # run a step, tee its stderr summary into a log
   local log; log=$(mktemp)
   "$@" 2> >(tee "$log" >&2) || total_fail=$((total_fail + 0))
   sleep 0.2
-  count "$log"; rm -f "$log"
+  count "$log" "$*"; rm -f "$log"
 }
 
 run make -s test-c
@@ -42,5 +49,7 @@ if [ -x tools/bench.sh ] && [ -f bench/run.lua ]; then
   run tools/bench.sh --tiny
 fi
 
+if [ -s "$FAILURES" ]; then echo "== what failed"; cat "$FAILURES"; fi
+rm -f "$FAILURES"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
