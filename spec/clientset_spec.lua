@@ -514,6 +514,31 @@ describe("clientset (" .. H.interpreter .. ")", function()
     assert.same(want, seen)
   end)
 
+  it("a List larger than 64 KiB, decoded while it arrives, is the object the whole body decodes to", function()
+    local c = cs:CoreV1():ConfigMaps(ns)
+    local label = H.name("big")
+    local blob = ("0123456789abcdef"):rep(64) -- 1 KiB of data each
+    for i = 1, 120 do
+      assert(c:Create({ metadata = { name = H.name("big"), labels = { suite = label } },
+                        data = { blob = blob, esc = "tab\there \u{2603} <&> \"q\"", n = tostring(i) },
+                        binaryData = { b = "AAEC" } }))
+    end
+    local list = assert(c:List({ labelSelector = "suite=" .. label }))
+    assert.equal(120, #list.items)
+    assert.equal(k8s.array_mt, getmetatable(list.items))
+    local raw = assert(cs:CoreV1():RESTClient():Get():Namespace(ns):Resource("configmaps")
+      :Param("labelSelector", "suite=" .. label):DoRaw())
+    assert.is_true(#raw > 64 * 1024)
+    local whole = k8s.json.decode(raw)
+    -- the two requests can differ only in the list's resourceVersion
+    whole.metadata.resourceVersion = list.metadata.resourceVersion
+    assert.same(whole, list)
+    for _, it in ipairs(list.items) do
+      assert.equal(blob, it.data.blob)
+      assert.equal("tab\there \u{2603} <&> \"q\"", it.data.esc) -- the server escapes <&> as \u003c...
+    end
+  end)
+
   it("discovery lists the groups and resources of the pinned version", function()
     local d = cs:Discovery()
     local v = assert(d:ServerVersion())

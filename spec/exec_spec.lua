@@ -68,11 +68,13 @@ describe("exec credential plugins (" .. H.interpreter .. ")", function()
 
   it("caches until expirationTimestamp: runs again after expiry and not before", function()
     local cf = tmpname()
-    local cs = assert(k8s.NewForConfig(exec_config("expiring", cf, { { Name = "PLUGIN_TTL", Value = "2" } })))
+    -- the timestamp has whole seconds, so a TTL of 5 s is a lifetime of 4-5 s:
+    -- room for two requests even under valgrind
+    local cs = assert(k8s.NewForConfig(exec_config("expiring", cf, { { Name = "PLUGIN_TTL", Value = "5" } })))
     assert(cs:CoreV1():Namespaces():List())
     assert(cs:CoreV1():Namespaces():List())
     assert.equal(1, runs(cf))
-    os.execute("sleep 3")
+    os.execute("sleep 6")
     assert(cs:CoreV1():Namespaces():List())
     assert.equal(2, runs(cf))
     assert(cs:CoreV1():Namespaces():List())

@@ -432,4 +432,71 @@ describe("k8s.core JSON", function()
       end
     end)
   end)
+  describe("incremental decode (a large response decoded while it arrives)", function()
+    local pieces = core._json_decode_pieces
+
+    -- deep equality with metatables (the array metatable must be the same)
+    local function same(a, b, path)
+      path = path or "$"
+      assert.equal(type(a), type(b), "type at " .. path)
+      if type(a) ~= "table" then
+        if a ~= a and b ~= b then return end
+        assert.equal(a, b, "value at " .. path)
+        if HAS_INTEGERS and type(a) == "number" then assert.equal(math.type(a), math.type(b), "number type at " .. path) end
+        return
+      end
+      assert.equal(getmetatable(a), getmetatable(b), "metatable at " .. path)
+      for k, v in pairs(a) do same(v, b[k], path .. "." .. tostring(k)) end
+      for k in pairs(b) do assert.is_not_nil(a[k], "missing " .. path .. "." .. tostring(k)) end
+    end
+
+    local docs = {
+      '{}',
+      ' { } ',
+      '{"items":[]}',
+      '{"kind":"List","items":[{"a":1},{"b":[1,2,{"c":null}]},[],"s",12345,-0.5e3,true,false,null]}',
+      '{"apiVersion":"v1","kind":"ConfigMapList","metadata":{"resourceVersion":"12","continue":""},"items":[{"metadata":{"name":"a\\u00e9\\"q\\\\"},"data":{"k":"v\\n"}}],"trailer":{"x":[1,[2,[3]]]}}',
+      '{"n":12345678901234567890,"f":1.5,"i":-42,"e":1e400,"z":0}',
+      '{"items":[1,2],"items":[3]}',                        -- the last duplicate wins
+      '{"a":[{"b":[]}],"items":[{}],"c":{"d":[[],[[]]]}}',  -- several array members
+      '{"k\\u0041y":"v","":1,"items" : [ 1 , 2 ] }',
+    }
+    local big = {}
+    for i = 1, 300 do
+      big[i] = ('{"metadata":{"name":"cm-%d","labels":{"i":"%d"}},"data":{"x":"%s","esc":"tab\\there \\u2603"}}'):format(i, i, ("y"):rep(i % 50))
+    end
+    docs[#docs + 1] = '{"kind":"ConfigMapList","metadata":{"resourceVersion":"9"},"items":[' .. table.concat(big, ",") .. ']}\n'
+
+    it("gives what decoding the whole text gives, wherever the pieces are cut", function()
+      for _, doc in ipairs(docs) do
+        local want = decode(doc)
+        for _, step in ipairs({ 1, 2, 3, 7, 16, 61, 1000, #doc }) do
+          local got, why = pieces(doc, step)
+          assert.is_nil(why, "incremental decode gave up on " .. doc:sub(1, 60) .. " step " .. step)
+          same(got, want)
+        end
+      end
+    end)
+
+    it("gives up, so that the whole text is decoded and reports the error, on what is not a well-formed object", function()
+      for _, doc in ipairs({ '[1,2]', '"s"', '12', '{"a":1', '{"a":1}x', '{"a":[1,}', '{"a" 1}', '{1:2}',
+                             '{"a":[{"b":1}],}', '{"items":[1 2]}', '{"a":tru}' }) do
+        for _, step in ipairs({ 1, 4, #doc }) do
+          local got, why = pieces(doc, step)
+          assert.is_nil(got, doc)
+          assert.equal("fallback", why)
+        end
+      end
+    end)
+
+    it("counts nesting from the whole document", function()
+      -- 999 nested arrays decode alone (the limit is 1000 levels), but not as
+      -- an element of the list, two levels down
+      local inner = ("["):rep(999) .. ("]"):rep(999)
+      assert.is_table(decode(inner))
+      local doc = '{"items":[' .. inner .. ']}'
+      assert.has_error(function() decode(doc) end)
+      assert.is_nil(pieces(doc, 64))
+    end)
+  end)
 end)

@@ -738,6 +738,13 @@ int k8s_request_max_retries(k8s_request *r, int n)
 	return 0;
 }
 
+int k8s_request_observe_body(k8s_request *r, k8s_body_observer fn, void *payload)
+{
+	r->observer = fn;
+	r->observer_payload = payload;
+	return 0;
+}
+
 static int escape_into(k8s_buf *b, const char *s, int query)
 {
 	static const char hex[] = "0123456789ABCDEF";

@@ -474,7 +474,11 @@ int k8s_request_do(k8s_result **out, k8s_request *r)
 		return rc;
 	if (rc < 0)
 		return k8s__result_from_error(out, rc);
-	rc = k8s_http_response_read_all(resp, &body);
+	{
+		long status = k8s_http_response_status(resp);
+		int ok = status >= 200 && status < 300;
+		rc = k8s_http_response_read_all_observed(resp, &body, ok ? r->observer : NULL, r->observer_payload);
+	}
 	if (rc < 0) {
 		k8s_buf_free(&body);
 		k8s_http_response_free(resp);

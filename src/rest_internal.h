@@ -40,6 +40,8 @@ struct k8s_request {
 	int has_body;
 	double timeout;
 	int max_retries;
+	k8s_body_observer observer; /* k8s_request_observe_body */
+	void *observer_payload;
 	int err;                 /* first builder error */
 	char errmsg[512];
 };

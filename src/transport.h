@@ -54,6 +54,11 @@ const char *k8s_http_response_header_n(const k8s_http_response *r, const char *n
 int k8s_http_response_read(k8s_http_response *r, const char **data, size_t *len, double timeout);
 /* The rest of the body appended to out. */
 int k8s_http_response_read_all(k8s_http_response *r, k8s_buf *out);
+/* The same, calling obs(ud, body, len) with all of the body received so far
+ * each time more of it arrives (obs may be NULL). The pointer is valid only
+ * during the call. */
+int k8s_http_response_read_all_observed(k8s_http_response *r, k8s_buf *out,
+	void (*obs)(void *ud, const char *body, size_t len), void *ud);
 /* Close (aborting the transfer if unfinished) and free. */
 void k8s_http_response_free(k8s_http_response *r);
 

@@ -579,12 +579,23 @@ int k8s_http_response_read(k8s_http_response *r, const char **data, size_t *len,
 
 int k8s_http_response_read_all(k8s_http_response *r, k8s_buf *out)
 {
+	return k8s_http_response_read_all_observed(r, out, NULL, NULL);
+}
+
+int k8s_http_response_read_all_observed(k8s_http_response *r, k8s_buf *out,
+	void (*obs)(void *ud, const char *body, size_t len), void *ud)
+{
 	int rc;
+	size_t seen = 0;
 	k8s_buf_consume(&r->body, r->handed);
 	r->handed = 0;
 	for (;;) {
 		if ((rc = perform(r->t)) < 0)
 			return rc;
+		if (obs && r->body.len > seen && r->result == CURLE_OK) {
+			seen = r->body.len;
+			obs(ud, r->body.ptr, r->body.len);
+		}
 		if (r->done)
 			break;
 		if ((rc = wait_activity(r->t, 1000)) < 0)

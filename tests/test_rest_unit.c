@@ -900,6 +900,80 @@ TEST(retry_429_then_success)
 	k8s_rest_client_free(rc);
 }
 
+/* k8s_request_observe_body: growing prefixes of the final 2xx body only */
+typedef struct {
+	int calls;
+	size_t last;
+	int shrank;
+	char *seen;   /* copy of the longest prefix observed */
+} observed;
+
+static void observe(void *payload, const char *body, size_t len)
+{
+	observed *o = payload;
+	char *n;
+	o->calls++;
+	if (len <= o->last)
+		o->shrank = 1;
+	if (o->seen && memcmp(o->seen, body, o->last < len ? o->last : len) != 0)
+		o->shrank = 1; /* not a prefix of what came before */
+	n = realloc(o->seen, len);
+	if (!n)
+		abort();
+	memcpy(n, body, len);
+	o->seen = n;
+	o->last = len;
+}
+
+TEST(body_observer_sees_the_final_body_grow)
+{
+	k8s_rest_client *rc = fake_client();
+	k8s_result *res = NULL;
+	k8s_request *r;
+	observed o = {0, 0, 0, NULL};
+	size_t big = 3 * 1024 * 1024, i, len = 0;
+	char *body = malloc(big);
+	const char *got;
+	if (!body)
+		abort();
+	for (i = 0; i < big; i++)
+		body[i] = (char)('a' + i % 26);
+	body[0] = '"';
+	body[big - 1] = '"';
+	fs_reset(&FS);
+	fs_push(&FS, 429, "application/json", "Retry-After: 0\r\n", "{\"kind\":\"Status\",\"code\":429}", FS_OK);
+	fs_push_n(&FS, 200, "application/json", NULL, body, big, FS_OK);
+	fs_push(&FS, 404, "application/json", NULL, "{\"kind\":\"Status\",\"code\":404,\"reason\":\"NotFound\"}", FS_OK);
+	r = req_new(rc, "GET");
+	CHECK(r != NULL);
+	if (!r) {
+		free(body);
+		return;
+	}
+	k8s_request_resource(r, "configmaps");
+	k8s_request_observe_body(r, observe, &o);
+	CHECK_INT(k8s_request_do(&res, r), 0);
+	CHECK_INT(fs_count(&FS), 2); /* the 429 was retried: the observer saw only the 200 */
+	CHECK(o.calls >= 1);
+	CHECK(!o.shrank);
+	got = res ? k8s_result_body(res, &len) : NULL;
+	CHECK_INT(len, big);
+	CHECK_INT(o.last, big);
+	CHECK(got && o.seen && memcmp(o.seen, body, big) == 0 && memcmp(got, body, big) == 0);
+	k8s_result_free(res);
+	res = NULL;
+	/* an error response is never observed */
+	o.calls = 0;
+	CHECK(k8s_request_do(&res, r) < 0);
+	CHECK_INT(fs_count(&FS), 3);
+	CHECK_INT(o.calls, 0);
+	k8s_result_free(res);
+	k8s_request_free(r);
+	free(o.seen);
+	free(body);
+	k8s_rest_client_free(rc);
+}
+
 TEST(retry_503_waits_retry_after)
 {
 	k8s_rest_client *rc = fake_client();
@@ -2033,6 +2107,7 @@ int main(void)
 	RUN(status_body_decoded);
 	/* retries */
 	RUN(retry_429_then_success);
+	RUN(body_observer_sees_the_final_body_grow);
 	RUN(retry_503_waits_retry_after);
 	RUN(retry_post_replays_body);
 	RUN(no_retry_without_retry_after);

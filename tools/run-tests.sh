@@ -30,7 +30,7 @@ count() { # parse "<label>: N passed, N failed" from a log file; $2 names the st
   p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
   total_pass=$((total_pass+p)); total_fail=$((total_fail+f))
   if [ "$f" -gt 0 ]; then # name what failed, so that the last lines of the log say it
-    grep -E '^(\[[^]]*\] )?not ok|^FAIL |FAILED|ERROR SUMMARY: [1-9]|ERROR: (Address|Leak)Sanitizer|runtime error:|^\[[^]]*\] (spec|FAIL)' "$1" \
+    grep -E 'did not finish|exited [0-9]+ \(|crashed|^(\[[^]]*\] )?not ok|^FAIL |FAILED|ERROR SUMMARY: [1-9]|ERROR: (Address|Leak)Sanitizer|runtime error:|^\[[^]]*\] (spec|FAIL)' "$1" \
       | head -20 | sed "s|^|$2: |" >>"$FAILURES"
   fi
 }

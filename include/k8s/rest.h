@@ -136,6 +136,19 @@ K8S_EXTERN(int) k8s_request_timeout(k8s_request *req, double seconds);
 K8S_EXTERN(int) k8s_request_max_retries(k8s_request *req, int n);
 
 /**
+ * Called by k8s_request_do as the body of a successful (2xx) response
+ * arrives: `body` is all of the body received so far (decompressed), valid
+ * only during the call; `len` grows from call to call. It lets a caller
+ * decode a large response while the rest is still on the way. It is called
+ * only for the final response (not for attempts that are retried) and must
+ * not use the request or its client.
+ */
+typedef void (*k8s_body_observer)(void *payload, const char *body, size_t len);
+
+/** Set (or clear, with NULL) the body observer of k8s_request_do. */
+K8S_EXTERN(int) k8s_request_observe_body(k8s_request *req, k8s_body_observer fn, void *payload);
+
+/**
  * The URL the request would be sent to, or NULL with the last error set when
  * the request is invalid. Caller frees.
  */

@@ -814,11 +814,104 @@ int k8s_lua_push_body(lua_State *L, const char *body, size_t len)
 	return 1;
 }
 
+/* Decoding a large body while it arrives: the observer feeds what has come
+ * so far to the incremental decoder, under lua_pcall (it runs inside
+ * k8s_request_do). Bodies under INC_MIN bytes are decoded whole at the end,
+ * as before: for them there is nothing to overlap. */
+#define INC_MIN (64 * 1024)
+
+typedef struct {
+	lua_State *L;
+	int slot;               /* the object; slot + 1: the array being filled */
+	const char *buf;
+	size_t len;
+	k8s_lua_json_inc inc;
+} body_decoder;
+
+static int inc_step(lua_State *L)
+{
+	body_decoder *o = lua_touserdata(L, 3);
+	lua_settop(L, 2);
+	k8s_lua_json_inc_feed(L, &o->inc, 1, o->buf, o->len);
+	return 2;
+}
+
+static void inc_feed(body_decoder *o, const char *body, size_t len)
+{
+	lua_State *L = o->L;
+	if (o->inc.failed)
+		return;
+	if (!lua_checkstack(L, 6)) {
+		o->inc.failed = 1;
+		return;
+	}
+	o->buf = body;
+	o->len = len;
+	lua_pushcfunction(L, inc_step);
+	lua_pushvalue(L, o->slot);
+	lua_pushvalue(L, o->slot + 1);
+	lua_pushlightuserdata(L, o);
+	if (lua_pcall(L, 3, 2, 0) != 0) {
+		lua_pop(L, 1);
+		o->inc.failed = 1;
+		return;
+	}
+	lua_replace(L, o->slot + 1);
+	lua_replace(L, o->slot);
+}
+
+static void inc_observer(void *payload, const char *body, size_t len)
+{
+	if (len >= INC_MIN)
+		inc_feed(payload, body, len);
+}
+
+/* core._json_decode_pieces(text, step): feeds the incremental decoder the
+ * prefixes of text that grow by `step` bytes, as a response would arrive,
+ * and returns the object, or nil and "fallback" when the decoder gave up
+ * (the request path then decodes the whole text). For the specs. */
+static int l_json_decode_pieces(lua_State *L)
+{
+	size_t len, at = 0;
+	const char *s = luaL_checklstring(L, 1, &len);
+	lua_Integer step = luaL_checkinteger(L, 2);
+	body_decoder o;
+	luaL_argcheck(L, step > 0, 2, "step must be positive");
+	lua_settop(L, 2);
+	lua_pushnil(L);
+	lua_pushnil(L);
+	o.L = L;
+	o.slot = 3;
+	k8s_lua_json_inc_init(&o.inc);
+	do {
+		at = (size_t)step > len - at ? len : at + (size_t)step;
+		inc_feed(&o, s, at);
+	} while (at < len);
+	if (!k8s_lua_json_inc_complete(&o.inc, s, len)) {
+		lua_pushnil(L);
+		lua_pushliteral(L, "fallback");
+		return 2;
+	}
+	lua_pushvalue(L, o.slot);
+	return 1;
+}
+
 /* Execute a request and return the decoded object, or nil, err. */
 int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body)
 {
 	k8s_result *res = NULL;
-	int rc = k8s_request_do(&res, r), n;
+	body_decoder o;
+	int rc, n;
+	if (want_body) {
+		lua_pushnil(L);
+		lua_pushnil(L);
+		o.L = L;
+		o.slot = lua_gettop(L) - 1;
+		k8s_lua_json_inc_init(&o.inc);
+		k8s_request_observe_body(r, inc_observer, &o);
+	}
+	rc = k8s_request_do(&res, r);
+	k8s_request_observe_body(r, NULL, NULL);
 	if (!res) {
 		raise_if_invalid(L, rc, "request");
 		return k8s_lua_fail_last(L);
@@ -836,7 +929,12 @@ int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body)
 	{
 		size_t len;
 		const char *b = k8s_result_body(res, &len);
-		n = k8s_lua_push_body(L, b, len);
+		if (len >= INC_MIN && k8s_lua_json_inc_complete(&o.inc, b, len)) {
+			lua_pushvalue(L, o.slot);
+			n = 1;
+		} else {
+			n = k8s_lua_push_body(L, b, len);
+		}
 	}
 	k8s_result_free(res);
 	return n;
@@ -1144,6 +1242,7 @@ static const luaL_Reg funcs[] = {
 	{"rest_client_for", l_rest_client_for},
 	{"new_token_bucket", l_new_token_bucket},
 	{"json_decode", k8s_lua_json_l_decode},
+	{"_json_decode_pieces", l_json_decode_pieces},
 	{"json_encode", k8s_lua_json_l_encode},
 	{"version", l_version},
 	{NULL, NULL}};

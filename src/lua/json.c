@@ -634,8 +634,10 @@ void k8s_lua_json_push_array_mt(lua_State *L)
     luaL_getmetatable(L, K8S_LUA_JSON_ARRAY_MT);
 }
 
-int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
-                        size_t errlen)
+/* Decode s[0..len) as a value nested `depth0` levels deep (so that the
+ * nesting limit counts from the whole document). */
+static int decode_at(lua_State *L, const char *s, size_t len, char *err,
+                     size_t errlen, int depth0)
 {
     decoder d;
 
@@ -656,7 +658,7 @@ int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
     lua_pushnil(L);
     d.scratch_slot = d.base + 2;
 
-    if (!parse_value(&d, 0)) {
+    if (!parse_value(&d, depth0)) {
         lua_settop(L, d.base);
         return 0;
     }
@@ -669,6 +671,178 @@ int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
     lua_replace(L, d.base + 1);
     lua_settop(L, d.base + 1);
     return 1;
+}
+
+int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
+                        size_t errlen)
+{
+    return decode_at(L, s, len, err, errlen, 0);
+}
+
+/* ------------------------------------------------------ incremental decoder */
+
+enum {
+    INC_START, INC_FIRST_KEY, INC_KEY, INC_COLON, INC_VALUE, INC_SCAN,
+    INC_AFTER, INC_ELEM_FIRST, INC_ELEM, INC_ELEM_SCAN, INC_ELEM_AFTER, INC_DONE
+};
+
+void k8s_lua_json_inc_init(k8s_lua_json_inc *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->phase = INC_START;
+}
+
+static int inc_fail(k8s_lua_json_inc *s)
+{
+    s->failed = 1;
+    return 0;
+}
+
+/* Push the current member's key (a JSON string) as a Lua string. */
+static int inc_push_key(lua_State *L, k8s_lua_json_inc *s, const char *buf)
+{
+    return decode_at(L, buf + s->kstart, s->kend - s->kstart, NULL, 0, 1);
+}
+
+int k8s_lua_json_inc_feed(lua_State *L, k8s_lua_json_inc *s, int slot,
+                          const char *buf, size_t len)
+{
+    size_t end;
+    int r;
+
+    if (s->failed)
+        return 0;
+    if (!lua_checkstack(L, 8))
+        return inc_fail(s);
+    for (;;) {
+        switch (s->phase) {
+        case INC_DONE:
+            return 1;
+        case INC_SCAN:
+        case INC_ELEM_SCAN:
+            r = k8s_json_scanner_run(&s->sc, buf, len, s->scan_at, &end);
+            if (r == 1) {
+                s->scan_at = len;
+                return 1;
+            }
+            if (r < 0)
+                return inc_fail(s);
+            if (s->phase == INC_SCAN) {
+                if (!inc_push_key(L, s, buf) ||
+                    !decode_at(L, buf + s->vstart, end - s->vstart, NULL, 0, 1))
+                    return inc_fail(s);
+                lua_rawset(L, slot);
+                s->phase = INC_AFTER;
+            } else {
+                if (!decode_at(L, buf + s->vstart, end - s->vstart, NULL, 0, 2))
+                    return inc_fail(s);
+                lua_rawseti(L, slot + 1, ++s->n);
+                s->phase = INC_ELEM_AFTER;
+            }
+            s->pos = end;
+            continue;
+        default:
+            break;
+        }
+        s->pos = k8s_json_skip_ws(buf, len, s->pos);
+        if (s->pos >= len)
+            return 1; /* more text needed */
+        switch (s->phase) {
+        case INC_START:
+            if (buf[s->pos] != '{')
+                return inc_fail(s);
+            lua_createtable(L, 0, 4);
+            lua_replace(L, slot);
+            s->pos++;
+            s->phase = INC_FIRST_KEY;
+            break;
+        case INC_FIRST_KEY:
+        case INC_KEY:
+            if (s->phase == INC_FIRST_KEY && buf[s->pos] == '}') {
+                s->pos++;
+                s->phase = INC_DONE;
+                break;
+            }
+            if (buf[s->pos] != '"')
+                return inc_fail(s);
+            r = k8s_json_skip_value(buf, len, s->pos, &end);
+            if (r == 1)
+                return 1; /* the key is cut: scanned again with more text */
+            if (r < 0)
+                return inc_fail(s);
+            s->kstart = s->pos;
+            s->kend = end;
+            s->pos = end;
+            s->phase = INC_COLON;
+            break;
+        case INC_COLON:
+            if (buf[s->pos] != ':')
+                return inc_fail(s);
+            s->pos++;
+            s->phase = INC_VALUE;
+            break;
+        case INC_VALUE:
+            if (buf[s->pos] == '[') {
+                /* an array member ("items"): element by element */
+                lua_createtable(L, 0, 0);
+                k8s_lua_json_push_array_mt(L);
+                lua_setmetatable(L, -2);
+                lua_replace(L, slot + 1);
+                s->n = 0;
+                s->pos++;
+                s->phase = INC_ELEM_FIRST;
+                break;
+            }
+            k8s_json_scanner_init(&s->sc);
+            s->vstart = s->scan_at = s->pos;
+            s->phase = INC_SCAN;
+            break;
+        case INC_AFTER:
+            if (buf[s->pos] == ',') {
+                s->pos++;
+                s->phase = INC_KEY;
+            } else if (buf[s->pos] == '}') {
+                s->pos++;
+                s->phase = INC_DONE;
+            } else {
+                return inc_fail(s);
+            }
+            break;
+        case INC_ELEM_FIRST:
+        case INC_ELEM_AFTER:
+            if (buf[s->pos] == ']') {
+                s->pos++;
+                if (!inc_push_key(L, s, buf))
+                    return inc_fail(s);
+                lua_pushvalue(L, slot + 1);
+                lua_rawset(L, slot);
+                lua_pushnil(L);
+                lua_replace(L, slot + 1);
+                s->phase = INC_AFTER;
+                break;
+            }
+            if (s->phase == INC_ELEM_AFTER) {
+                if (buf[s->pos] != ',')
+                    return inc_fail(s);
+                s->pos++;
+            }
+            s->phase = INC_ELEM;
+            break;
+        case INC_ELEM:
+            k8s_json_scanner_init(&s->sc);
+            s->vstart = s->scan_at = s->pos;
+            s->phase = INC_ELEM_SCAN;
+            break;
+        default:
+            return inc_fail(s);
+        }
+    }
+}
+
+int k8s_lua_json_inc_complete(const k8s_lua_json_inc *s, const char *buf, size_t len)
+{
+    return !s->failed && s->phase == INC_DONE &&
+           k8s_json_skip_ws(buf, len, s->pos) == len;
 }
 
 int k8s_lua_json_l_decode(lua_State *L)

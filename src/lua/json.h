@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <lua.h>
 
+#include "jsonscan.h"
+
 #define K8S_LUA_JSON_MAX_DEPTH 1000
 
 /* Registry name (luaL_newmetatable) of the array metatable. */
@@ -59,6 +61,37 @@ int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
  * leak the partial buffer. */
 int k8s_lua_json_encode(lua_State *L, int idx, char **out, size_t *outlen,
                         char *err, size_t errlen);
+
+/* Incremental decoding of one JSON object that arrives in pieces (a large
+ * List response): each member is decoded as soon as its value is complete,
+ * and a member whose value is an array ("items") element by element, so
+ * that decoding overlaps the transfer. The table built is the one
+ * k8s_lua_json_decode gives for the whole text. */
+typedef struct {
+    size_t pos;          /* bytes consumed */
+    size_t scan_at;      /* where the scanner resumes */
+    size_t vstart;       /* start of the value being scanned */
+    size_t kstart, kend; /* the current member's key, quotes included */
+    int phase;
+    int n;               /* elements of the array member so far */
+    int failed;          /* not decodable this way: decode the whole text */
+    k8s_json_scanner sc;
+} k8s_lua_json_inc;
+
+void k8s_lua_json_inc_init(k8s_lua_json_inc *s);
+
+/* Continue with buf[0..len), all of the text received so far (it may have
+ * moved since the last call; only offsets are kept). The object being built
+ * is at stack index `slot` (absolute; nil before the '{') and the array
+ * member being filled at slot + 1. Returns 0 (and sets failed) when the text
+ * is not an object this decoder can take or is malformed; the caller then
+ * decodes the whole text, which reports the error. May raise on memory
+ * exhaustion: call it under lua_pcall. */
+int k8s_lua_json_inc_feed(lua_State *L, k8s_lua_json_inc *s, int slot,
+                          const char *buf, size_t len);
+
+/* Whether the whole text buf[0..len) was decoded (the object is at slot). */
+int k8s_lua_json_inc_complete(const k8s_lua_json_inc *s, const char *buf, size_t len);
 
 /* Lua-facing functions for the binding:
  *   decode(string) -> value      raises "k8s.json.decode: <message>"
