@@ -40,6 +40,7 @@ struct k8s_http_response {
 	size_t nrh;
 };
 
+
 static void multi_setup(k8s_transport *t);
 static void reset_connections(k8s_transport *t);
 
@@ -592,6 +593,8 @@ int k8s_http_response_read_all_observed(k8s_http_response *r, k8s_buf *out,
 	for (;;) {
 		if ((rc = perform(r->t)) < 0)
 			return rc;
+		/* between rounds of the multi loop, never inside a libcurl
+		 * callback: the observer may run Lua code */
 		if (obs && r->body.len > seen && r->result == CURLE_OK) {
 			seen = r->body.len;
 			obs(ud, r->body.ptr, r->body.len);

@@ -16,6 +16,7 @@
  */
 #include "compat.h"
 #include "json.h"
+#include "jsonscan.h"
 
 #include <float.h>
 #include <locale.h>
@@ -637,7 +638,7 @@ void k8s_lua_json_push_array_mt(lua_State *L)
 /* Decode s[0..len) as a value nested `depth0` levels deep (so that the
  * nesting limit counts from the whole document). */
 static int decode_at(lua_State *L, const char *s, size_t len, char *err,
-                     size_t errlen, int depth0)
+                     size_t errlen, int depth0, size_t *used)
 {
     decoder d;
 
@@ -662,6 +663,13 @@ static int decode_at(lua_State *L, const char *s, size_t len, char *err,
         lua_settop(L, d.base);
         return 0;
     }
+    if (used) {
+        /* one value at the start of the text; the rest is the caller's */
+        *used = (size_t)(d.p - d.start);
+        lua_replace(L, d.base + 1);
+        lua_settop(L, d.base + 1);
+        return 1;
+    }
     d.p = skip_ws(d.p, d.end);
     if (d.p != d.end) {
         dec_fail(&d, d.p, "trailing garbage");
@@ -676,7 +684,7 @@ static int decode_at(lua_State *L, const char *s, size_t len, char *err,
 int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
                         size_t errlen)
 {
-    return decode_at(L, s, len, err, errlen, 0);
+    return decode_at(L, s, len, err, errlen, 0, NULL);
 }
 
 /* ------------------------------------------------------ incremental decoder */
@@ -701,7 +709,7 @@ static int inc_fail(k8s_lua_json_inc *s)
 /* Push the current member's key (a JSON string) as a Lua string. */
 static int inc_push_key(lua_State *L, k8s_lua_json_inc *s, const char *buf)
 {
-    return decode_at(L, buf + s->kstart, s->kend - s->kstart, NULL, 0, 1);
+    return decode_at(L, buf + s->kstart, s->kend - s->kstart, NULL, 0, 1, NULL);
 }
 
 int k8s_lua_json_inc_feed(lua_State *L, k8s_lua_json_inc *s, int slot,
@@ -719,28 +727,38 @@ int k8s_lua_json_inc_feed(lua_State *L, k8s_lua_json_inc *s, int slot,
         case INC_DONE:
             return 1;
         case INC_SCAN:
-        case INC_ELEM_SCAN:
-            r = k8s_json_scanner_run(&s->sc, buf, len, s->scan_at, &end);
-            if (r == 1) {
-                s->scan_at = len;
+        case INC_ELEM_SCAN: {
+            /* Decode the value from the text there is. Cut short, the
+             * decode fails (or, for a number, may stop early): it is done
+             * again with more text. Only a value followed by more text
+             * counts, and the scanner tells a cut from a malformed value. */
+            int member = s->phase == INC_SCAN;
+            size_t used = 0;
+            if (!decode_at(L, buf + s->vstart, len - s->vstart, NULL, 0,
+                           member ? 1 : 2, &used)) {
+                r = k8s_json_skip_value(buf, len, s->vstart, &end);
+                if (r == 1)
+                    return 1;
+                return inc_fail(s);
+            }
+            end = s->vstart + used;
+            if (k8s_json_skip_ws(buf, len, end) >= len) {
+                lua_pop(L, 1);
                 return 1;
             }
-            if (r < 0)
-                return inc_fail(s);
-            if (s->phase == INC_SCAN) {
-                if (!inc_push_key(L, s, buf) ||
-                    !decode_at(L, buf + s->vstart, end - s->vstart, NULL, 0, 1))
+            if (member) {
+                if (!inc_push_key(L, s, buf))
                     return inc_fail(s);
+                lua_insert(L, -2);
                 lua_rawset(L, slot);
                 s->phase = INC_AFTER;
             } else {
-                if (!decode_at(L, buf + s->vstart, end - s->vstart, NULL, 0, 2))
-                    return inc_fail(s);
                 lua_rawseti(L, slot + 1, ++s->n);
                 s->phase = INC_ELEM_AFTER;
             }
             s->pos = end;
             continue;
+        }
         default:
             break;
         }
@@ -793,8 +811,7 @@ int k8s_lua_json_inc_feed(lua_State *L, k8s_lua_json_inc *s, int slot,
                 s->phase = INC_ELEM_FIRST;
                 break;
             }
-            k8s_json_scanner_init(&s->sc);
-            s->vstart = s->scan_at = s->pos;
+            s->vstart = s->pos;
             s->phase = INC_SCAN;
             break;
         case INC_AFTER:
@@ -829,8 +846,7 @@ int k8s_lua_json_inc_feed(lua_State *L, k8s_lua_json_inc *s, int slot,
             s->phase = INC_ELEM;
             break;
         case INC_ELEM:
-            k8s_json_scanner_init(&s->sc);
-            s->vstart = s->scan_at = s->pos;
+            s->vstart = s->pos;
             s->phase = INC_ELEM_SCAN;
             break;
         default:

@@ -30,8 +30,6 @@
 #include <stddef.h>
 #include <lua.h>
 
-#include "jsonscan.h"
-
 #define K8S_LUA_JSON_MAX_DEPTH 1000
 
 /* Registry name (luaL_newmetatable) of the array metatable. */
@@ -69,13 +67,11 @@ int k8s_lua_json_encode(lua_State *L, int idx, char **out, size_t *outlen,
  * k8s_lua_json_decode gives for the whole text. */
 typedef struct {
     size_t pos;          /* bytes consumed */
-    size_t scan_at;      /* where the scanner resumes */
     size_t vstart;       /* start of the value being scanned */
     size_t kstart, kend; /* the current member's key, quotes included */
     int phase;
     int n;               /* elements of the array member so far */
     int failed;          /* not decodable this way: decode the whole text */
-    k8s_json_scanner sc;
 } k8s_lua_json_inc;
 
 void k8s_lua_json_inc_init(k8s_lua_json_inc *s);
