@@ -46,7 +46,11 @@ if [ -n "${K8S_LUA_STATE:-}" ]; then
   make -s lua >&2
   ASAN_LIBS="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
   echo "== specs under AddressSanitizer + UBSan" >&2
-  spec SPEC_LABEL=mem-specs SPEC_BUILD=build-asan LD_PRELOAD="$ASAN_LIBS" ASAN_OPTIONS=detect_leaks=1:exitcode=98
+  # intercept_tls_get_addr=0: with LuaJIT, LeakSanitizer's stop-the-world
+  # tracer reads a bogus dynamic-TLS range of the dlopen'ed modules and
+  # crashes at exit ("Tracer caught signal 11", "DTLS 7 at 0x3de-..."), every
+  # time for examples/quickstart.lua; leaks are still reported without it
+  spec SPEC_LABEL=mem-specs SPEC_BUILD=build-asan LD_PRELOAD="$ASAN_LIBS" ASAN_OPTIONS=detect_leaks=1:exitcode=98:intercept_tls_get_addr=0
   echo "== core specs under valgrind (Lua 5.4)" >&2
   SPEC_FILES="spec/foundation_spec.lua spec/json_spec.lua spec/rest_spec.lua spec/exec_spec.lua" \
     spec SPEC_LABEL=mem-specs SPEC_INTERPS=lua5.4 \
