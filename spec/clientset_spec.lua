@@ -308,15 +308,19 @@ describe("clientset (" .. H.interpreter .. ")", function()
     assert.equal("autoscaling/v1", scale.apiVersion)
     assert.equal(1, scale.spec.replicas)
     assert.equal("app=" .. name, scale.status.selector)
-    scale.spec.replicas = 3
+    -- without apiVersion and kind: UpdateScale sends autoscaling/v1 Scale,
+    -- and leaves the caller's table as it was
+    local function strip(sc) sc.spec.replicas = 3; sc.apiVersion = nil; sc.kind = nil; return sc end
+    scale = strip(scale)
     local out, err
     for _ = 1, 10 do
       out, err = d:UpdateScale(name, scale)
       if out or not errors.IsConflict(err) then break end
-      scale = assert(d:GetScale(name))
-      scale.spec.replicas = 3
+      scale = strip(assert(d:GetScale(name)))
     end
     assert(out, tostring(err))
+    assert.is_nil(scale.apiVersion)
+    assert.is_nil(scale.kind)
     assert.equal(3, out.spec.replicas)
     assert.equal(3, assert(d:Get(name)).spec.replicas)
   end)
@@ -792,7 +796,9 @@ describe("clientset (" .. H.interpreter .. ")", function()
     local sas = cs:CoreV1():ServiceAccounts(ns)
     local name = H.name("sa")
     assert(sas:Create({ metadata = { name = name } }))
-    local tr = assert(sas:CreateToken(name, { spec = { expirationSeconds = 600 } }))
+    local req = { spec = { expirationSeconds = 600 } }
+    local tr = assert(sas:CreateToken(name, req))
+    assert.same({ spec = { expirationSeconds = 600 } }, req) -- the caller's table is not changed
     assert.equal("TokenRequest", tr.kind)
     assert.equal("authentication.k8s.io/v1", tr.apiVersion)
     assert.is_string(tr.status.token)
@@ -825,7 +831,9 @@ describe("clientset (" .. H.interpreter .. ")", function()
     assert.is_true(errors.IsBadRequest(err))
     assert.matches("nope", err.message, 1, true)
     -- no PodDisruptionBudget: the eviction succeeds and the pod is deleted
-    local st = assert(pods:EvictV1({ metadata = { name = name, namespace = ns } }))
+    local eviction = { metadata = { name = name, namespace = ns } }
+    local st = assert(pods:EvictV1(eviction))
+    assert.same({ metadata = { name = name, namespace = ns } }, eviction) -- not changed
     assert.equal("Status", st.kind)
     assert.equal("Success", st.status)
     assert.equal(201, st.code)

@@ -354,8 +354,11 @@ static const char *object_name(lua_State *L, int idx, const char *what)
 }
 
 /* Body for typed clients: fill apiVersion/kind when the object lacks them
- * (client-go's typed encoding always writes them). */
-static void set_object_body(lua_State *L, l_res *u, k8s_request *r, int idx, const char *kind)
+ * (client-go's typed encoding always writes them), in a shallow copy: the
+ * caller's table is left as it was. kind and api_version override the
+ * resource's (subresources: Scale, Eviction, TokenRequest). */
+static void set_object_body(lua_State *L, l_res *u, k8s_request *r, int idx, const char *kind,
+			    const char *api_version)
 {
 	int need = 0;
 	if (!u->dynamic && lua_type(L, idx) == LUA_TTABLE) {
@@ -378,7 +381,9 @@ static void set_object_body(lua_State *L, l_res *u, k8s_request *r, int idx, con
 	}
 	lua_getfield(L, -1, "apiVersion");
 	if (lua_isnil(L, -1)) {
-		if (*u->res->group)
+		if (api_version)
+			lua_pushstring(L, api_version);
+		else if (*u->res->group)
 			lua_pushfstring(L, "%s/%s", u->res->group, u->res->version);
 		else
 			lua_pushstring(L, u->res->version);
@@ -443,7 +448,7 @@ static int res_create(lua_State *L)
 	r = start(L, u, K8S_VERB_CREATE, NULL, NULL, "Create");
 	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 3, "Create");
-	set_object_body(L, u, r, 2, NULL);
+	set_object_body(L, u, r, 2, NULL, NULL);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -458,7 +463,7 @@ static int update_common(lua_State *L, const char *sub, const char *what)
 	r = start(L, u, K8S_VERB_UPDATE, name, sub, what);
 	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 3, what);
-	set_object_body(L, u, r, 2, NULL);
+	set_object_body(L, u, r, 2, NULL, NULL);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -601,7 +606,7 @@ static int apply_common(lua_State *L, const char *sub, const char *what)
 	}
 	if (force && k8s_request_param(r, "force", "true") < 0)
 		return k8s_lua_raise_last(L, what);
-	set_object_body(L, u, r, 2, NULL);
+	set_object_body(L, u, r, 2, NULL, NULL);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -627,7 +632,7 @@ static int res_watch(lua_State *L)
 
 /* A subresource call with an object body: verb = create (POST) or update (PUT). */
 static int sub_with_body(lua_State *L, k8s_verb verb, const char *name, const char *sub, int body_idx, int opts_idx,
-			 const char *kind, const char *what)
+			 const char *kind, const char *api_version, const char *what)
 {
 	l_res *u = check_res(L, 1);
 	k8s_request *r;
@@ -662,7 +667,7 @@ static int sub_with_body(lua_State *L, k8s_verb verb, const char *name, const ch
 		k8s_lua_add_params(L, r, opts_idx, what);
 	if (body_idx) {
 		luaL_checktype(L, body_idx, LUA_TTABLE);
-		set_object_body(L, u, r, body_idx, kind);
+		set_object_body(L, u, r, body_idx, kind, api_version);
 	}
 	return exec_decode(L, r, a, 1);
 }
@@ -691,13 +696,7 @@ static int res_update_scale(lua_State *L)
 	const char *name = check_name(L, 2, "UpdateScale");
 	check_table(L, 3, "UpdateScale", "scale");
 	opt_table(L, 4, "UpdateScale", "opts");
-	lua_getfield(L, 3, "apiVersion");
-	if (lua_isnil(L, -1)) {
-		lua_pushstring(L, "autoscaling/v1");
-		lua_setfield(L, 3, "apiVersion");
-	}
-	lua_pop(L, 1);
-	return sub_with_body(L, K8S_VERB_UPDATE, name, "scale", 3, 4, "Scale", "UpdateScale");
+	return sub_with_body(L, K8S_VERB_UPDATE, name, "scale", 3, 4, "Scale", "autoscaling/v1", "UpdateScale");
 }
 
 /* Pods(ns):EvictV1(eviction) */
@@ -705,13 +704,7 @@ static int res_evict(lua_State *L)
 {
 	lua_settop(L, 2);
 	const char *name = object_name(L, 2, "EvictV1");
-	lua_getfield(L, 2, "apiVersion");
-	if (lua_isnil(L, -1)) {
-		lua_pushstring(L, "policy/v1");
-		lua_setfield(L, 2, "apiVersion");
-	}
-	lua_pop(L, 1);
-	return sub_with_body(L, K8S_VERB_CREATE, name, "eviction", 2, 0, "Eviction", "EvictV1");
+	return sub_with_body(L, K8S_VERB_CREATE, name, "eviction", 2, 0, "Eviction", "policy/v1", "EvictV1");
 }
 
 /* ServiceAccounts(ns):CreateToken(name, tokenRequest, opts) */
@@ -725,13 +718,7 @@ static int res_create_token(lua_State *L)
 	}
 	check_table(L, 3, "CreateToken", "tokenRequest");
 	opt_table(L, 4, "CreateToken", "opts");
-	lua_getfield(L, 3, "apiVersion");
-	if (lua_isnil(L, -1)) {
-		lua_pushstring(L, "authentication.k8s.io/v1");
-		lua_setfield(L, 3, "apiVersion");
-	}
-	lua_pop(L, 1);
-	return sub_with_body(L, K8S_VERB_CREATE, name, "token", 3, 4, "TokenRequest", "CreateToken");
+	return sub_with_body(L, K8S_VERB_CREATE, name, "token", 3, 4, "TokenRequest", "authentication.k8s.io/v1", "CreateToken");
 }
 
 /* Pods(ns):GetLogs(name, opts) -> request (call :Stream() or :DoRaw()) */
