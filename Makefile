@@ -20,12 +20,14 @@ CORE_OBJ = $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 LUA_SRC  = $(wildcard src/lua/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 TESTS    = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# helpers the specs run (a fake server for faults the real one won't produce)
+HELPERS  = $(BUILD)/tests/fakewatch
 
 
 .PHONY: all deps lib lua tests test test-c test-lua demo check-memory bench clean control-plane-start control-plane-stop
 all: lib lua
 
-tests: $(TESTS)
+tests: $(TESTS) $(HELPERS)
 
 deps:
 	@tools/deps.sh

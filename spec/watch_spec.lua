@@ -248,3 +248,83 @@ describe("watch (" .. H.interpreter .. ")", function()
     assert.matches('cannot watch resource "configmaps"', err.message, 1, true)
   end)
 end)
+
+-- Faults the real API server does not produce on demand, from a fake server
+-- (build/tests/fakewatch): what client-go's StreamWatcher does with them.
+describe("watch stream faults (" .. H.interpreter .. ")", function()
+  local function fake(mode)
+    local p = assert(io.popen("build/tests/fakewatch " .. mode))
+    local url = p:read("*l")
+    assert(url and url:match("^http://127%.0%.0%.1:%d+$"), "fakewatch did not start")
+    local cs = assert(k8s.NewForConfig({ Host = url }))
+    return cs:CoreV1():ConfigMaps("faults"), p
+  end
+  local function drain(w)
+    local evs = {}
+    for ev in w:ResultChan() do evs[#evs + 1] = ev end
+    return evs
+  end
+
+  it("an event that is not JSON ends the ResultChan loop with client-go's ClientWatchDecoding ERROR event", function()
+    local cms, p = fake("malformed")
+    local evs = drain(assert(cms:Watch()))
+    p:close()
+    assert.equal(2, #evs)
+    assert.equal("ADDED", evs[1].type)
+    assert.equal("first", evs[1].object.metadata.name)
+    local st = evs[2].object
+    assert.equal("ERROR", evs[2].type)
+    assert.equal("Status", st.kind)
+    assert.equal("Failure", st.status)
+    assert.equal(500, st.code)
+    assert.equal("InternalError", st.reason)
+    assert.matches('an error on the server ("unable to decode an event from the watch stream: ', st.message, 1, true)
+    assert.equal("ClientWatchDecoding", st.details.causes[2].reason)
+    assert.matches("^unable to decode an event from the watch stream: ", st.details.causes[2].message)
+    -- the Status is a JSON value like any object
+    assert.matches('"code":500', k8s.json.encode(st), 1, true)
+  end)
+
+  it("an event of an unknown type: the same ERROR event naming the type", function()
+    local cms, p = fake("badtype")
+    local evs = drain(assert(cms:Watch()))
+    p:close()
+    assert.equal(2, #evs)
+    assert.equal("ERROR", evs[2].type)
+    assert.matches('BOGUS', evs[2].object.details.causes[2].message, 1, true)
+  end)
+
+  it("a stream cut inside an event ends the loop without an event; Next reports UnexpectedEOF", function()
+    local cms, p = fake("truncated")
+    local evs = drain(assert(cms:Watch()))
+    p:close()
+    assert.equal(1, #evs)
+    assert.equal("ADDED", evs[1].type)
+    cms, p = fake("truncated")
+    local w = assert(cms:Watch())
+    assert.equal("ADDED", assert(w:Next(10)).type)
+    local ev, err = w:Next(10)
+    p:close()
+    assert.is_nil(ev)
+    assert.equal("UnexpectedEOF", err.reason)
+    assert.matches("ended inside an event", err.message, 1, true)
+  end)
+
+  it("Next returns a malformed event as nil and a DecodeError, again on the next call; a loop then gets the ERROR event", function()
+    local cms, p = fake("malformed")
+    local w = assert(cms:Watch())
+    assert.equal("ADDED", assert(w:Next(10)).type)
+    local ev, err = w:Next(10)
+    assert.is_nil(ev)
+    assert.equal("DecodeError", err.reason)
+    ev, err = w:Next(10) -- the stream cannot resynchronize: the error stays
+    assert.is_nil(ev)
+    assert.equal("DecodeError", err.reason)
+    local evs = drain(w)
+    p:close()
+    assert.equal(1, #evs)
+    assert.equal("ERROR", evs[1].type)
+    assert.equal(500, evs[1].object.code)
+    assert.is_nil(w:Next(1)) -- ended
+  end)
+end)

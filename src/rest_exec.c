@@ -657,7 +657,7 @@ int k8s_watch_next(k8s_watch *w, k8s_watch_event *ev, double timeout)
 		if (rc == 0) {
 			w->ended = 1;
 			if (k8s_watch_decoder_pending(w->dec) > 0)
-				return k8s__error(K8S_EDECODE, "DecodeError", "watch stream ended inside an event");
+				return k8s__error(K8S_EOF, "UnexpectedEOF", "watch stream ended inside an event");
 			return 0;
 		}
 		if (rc < 0) {

@@ -231,7 +231,9 @@ K8S_EXTERN(int) k8s_request_watch(k8s_watch **out, k8s_result **res_err, k8s_req
  * @param[out] ev borrowed until the next call
  * @param timeout seconds; < 0 waits forever
  * @return 1 with an event, 0 when the watch ended (server closed or stopped),
- *         K8S_ETIMEOUT (watch still usable), K8S_EDECODE or a transport code
+ *         K8S_ETIMEOUT (watch still usable), K8S_EOF when the stream ended
+ *         inside an event (reason "UnexpectedEOF"), K8S_EDECODE for a
+ *         malformed or oversized event, or a transport code
  */
 K8S_EXTERN(int) k8s_watch_next(k8s_watch *w, k8s_watch_event *ev, double timeout);
 

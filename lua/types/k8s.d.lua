@@ -45,11 +45,19 @@ function RateLimiter:QPS() end
 
 ---@class k8s.Watcher
 local Watcher = {}
+--- Iterator over the events (`for ev in w:ResultChan() do`). The loop ends when the
+--- server closes the watch, after Stop(), or when the connection fails, as client-go's
+--- channel closes; an event that cannot be decoded arrives as a last ERROR event whose
+--- object is client-go's ClientWatchDecoding Status (code 500, InternalError).
 ---@return fun(): k8s.Event|nil
 function Watcher:ResultChan() end
+--- The next event; nil at the end of the watch; nil, err on a timeout (the watch stays
+--- usable), a transport error, an event that cannot be decoded (DecodeError) or a
+--- stream cut inside an event (UnexpectedEOF).
 ---@param timeout number|nil seconds
 ---@return k8s.Event|nil, k8s.Error|nil
 function Watcher:Next(timeout) end
+--- Close the connection (also done on garbage collection and by `<close>`).
 function Watcher:Stop() end
 
 ---@class k8s.Stream

@@ -1119,10 +1119,58 @@ static int stream_close(lua_State *L)
 
 /* ---- Watch ---- */
 
-static int watch_next(lua_State *L)
+/* The event client-go's StreamWatcher sends when an event cannot be decoded
+ * (apierrors.NewClientErrorReporter(500, verb, "ClientWatchDecoding")):
+ * { type = "ERROR", object = <a v1 Status, InternalError, code 500> }. */
+static void push_decoding_error_event(lua_State *L, const char *what)
 {
-	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
-	double timeout = luaL_optnumber(L, 2, -1);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "unable to decode an event from the watch stream: %s", what);
+	lua_createtable(L, 0, 2);
+	lua_pushliteral(L, "ERROR");
+	lua_setfield(L, -2, "type");
+	lua_createtable(L, 0, 8);
+	lua_pushliteral(L, "Status");
+	lua_setfield(L, -2, "kind");
+	lua_pushliteral(L, "v1");
+	lua_setfield(L, -2, "apiVersion");
+	lua_newtable(L);
+	lua_setfield(L, -2, "metadata");
+	lua_pushliteral(L, "Failure");
+	lua_setfield(L, -2, "status");
+	lua_pushfstring(L, "an error on the server (\"%s\") has prevented the request from succeeding", msg);
+	lua_setfield(L, -2, "message");
+	lua_pushliteral(L, "InternalError");
+	lua_setfield(L, -2, "reason");
+	lua_pushinteger(L, 500);
+	lua_setfield(L, -2, "code");
+	lua_createtable(L, 0, 1); /* details */
+	lua_createtable(L, 2, 0); /* causes */
+	k8s_lua_json_push_array_mt(L);
+	lua_setmetatable(L, -2);
+	lua_createtable(L, 0, 2);
+	lua_pushliteral(L, "UnexpectedServerResponse");
+	lua_setfield(L, -2, "reason");
+	lua_pushstring(L, msg);
+	lua_setfield(L, -2, "message");
+	lua_rawseti(L, -2, 1);
+	lua_createtable(L, 0, 2);
+	lua_pushliteral(L, "ClientWatchDecoding");
+	lua_setfield(L, -2, "reason");
+	lua_pushstring(L, msg);
+	lua_setfield(L, -2, "message");
+	lua_rawseti(L, -2, 2);
+	lua_setfield(L, -2, "causes");
+	lua_setfield(L, -2, "details");
+	lua_setfield(L, -2, "object");
+}
+
+/* One step of a watch. With `chan` (the ResultChan loop) errors end the
+ * loop as client-go's StreamWatcher ends its channel: silently for the end
+ * of the connection (reset, timeout, a stream cut inside an event), and
+ * with a last ERROR event for an event that cannot be decoded. */
+static int watch_step(lua_State *L, l_watch *w, double timeout, int chan)
+{
 	k8s_watch_event ev;
 	char err[256];
 	int rc;
@@ -1135,18 +1183,41 @@ static int watch_next(lua_State *L)
 		lua_pushnil(L);
 		return 1;
 	}
-	if (rc < 0)
-		return k8s_lua_fail_last(L);
+	if (rc < 0) {
+		if (!chan)
+			return k8s_lua_fail_last(L);
+		if (rc == K8S_EDECODE)
+			push_decoding_error_event(L, k8s_error_last()->message);
+		else
+			lua_pushnil(L);
+		k8s_watch_free(w->w); /* the loop ends with this step */
+		w->w = NULL;
+		return 1;
+	}
 	lua_createtable(L, 0, 2);
 	lua_pushstring(L, ev.type_name);
 	lua_setfield(L, -2, "type");
 	if (!k8s_lua_json_decode(L, ev.object, ev.object_len, err, sizeof(err))) {
+		lua_pop(L, 1);
+		if (chan) {
+			push_decoding_error_event(L, err);
+			k8s_watch_free(w->w);
+			w->w = NULL;
+			return 1;
+		}
 		lua_pushnil(L);
 		k8s_lua_push_error(L, 0, "DecodeError", err, NULL, 0);
 		return 2;
 	}
 	lua_setfield(L, -2, "object");
 	return 1;
+}
+
+static int watch_next(lua_State *L)
+{
+	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
+	double timeout = luaL_optnumber(L, 2, -1);
+	return watch_step(L, w, timeout, 0);
 }
 
 /* Stop, __gc and __close: close the connection and free the watch; a
@@ -1161,17 +1232,18 @@ static int watch_gc(lua_State *L)
 
 static int watch_iter(lua_State *L)
 {
-	lua_settop(L, 1);
-	return watch_next(L);
+	return watch_step(L, luaL_checkudata(L, 1, MT_WATCH), -1, 1);
 }
 
 static int watch_result_chan(lua_State *L)
 {
 	luaL_checkudata(L, 1, MT_WATCH);
 	/* for ev in w:ResultChan() do ... end: the loop ends when the server
-	 * closes the watch, after w:Stop(), or on a transport or decode error
-	 * (as client-go's StreamWatcher closes its channel); ERROR events from
-	 * the server are delivered as events. Use w:Next() to see errors. */
+	 * closes the watch, after w:Stop(), or when the connection fails (as
+	 * client-go's StreamWatcher closes its channel); ERROR events from the
+	 * server are delivered as events, and so is an event that cannot be
+	 * decoded, as client-go's ClientWatchDecoding Status. w:Next() returns
+	 * every error as nil, err. */
 	lua_pushcfunction(L, watch_iter);
 	lua_pushvalue(L, 1);
 	return 2;
