@@ -1124,7 +1124,9 @@ static int stream_close(lua_State *L)
  * { type = "ERROR", object = <a v1 Status, InternalError, code 500> }. */
 static void push_decoding_error_event(lua_State *L, const char *what)
 {
+	static const char *const causes[] = {"UnexpectedServerResponse", "ClientWatchDecoding"};
 	char msg[512];
+	int i;
 	snprintf(msg, sizeof(msg), "unable to decode an event from the watch stream: %s", what);
 	lua_createtable(L, 0, 2);
 	lua_pushliteral(L, "ERROR");
@@ -1148,18 +1150,14 @@ static void push_decoding_error_event(lua_State *L, const char *what)
 	lua_createtable(L, 2, 0); /* causes */
 	k8s_lua_json_push_array_mt(L);
 	lua_setmetatable(L, -2);
-	lua_createtable(L, 0, 2);
-	lua_pushliteral(L, "UnexpectedServerResponse");
-	lua_setfield(L, -2, "reason");
-	lua_pushstring(L, msg);
-	lua_setfield(L, -2, "message");
-	lua_rawseti(L, -2, 1);
-	lua_createtable(L, 0, 2);
-	lua_pushliteral(L, "ClientWatchDecoding");
-	lua_setfield(L, -2, "reason");
-	lua_pushstring(L, msg);
-	lua_setfield(L, -2, "message");
-	lua_rawseti(L, -2, 2);
+	for (i = 0; i < 2; i++) {
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, causes[i]);
+		lua_setfield(L, -2, "reason");
+		lua_pushstring(L, msg);
+		lua_setfield(L, -2, "message");
+		lua_rawseti(L, -2, i + 1);
+	}
 	lua_setfield(L, -2, "causes");
 	lua_setfield(L, -2, "details");
 	lua_setfield(L, -2, "object");
