@@ -478,6 +478,22 @@ describe("k8s.core JSON", function()
       end
     end)
 
+    it("scans a value larger than 64 KiB to its end before decoding it, member or element", function()
+      local huge = ("0123456789abcdef"):rep(16 * 1024) -- 256 KiB
+      local doc = '{"kind":"List","big":{"s":"' .. huge .. '","n":[1,2.5,{"x":null}]},"items":[{"a":1},'
+        .. '{"blob":"' .. huge .. '\\n","k":[true,false]},{"b":"\\u00e9"},12345]}'
+      local want = decode(doc)
+      for _, step in ipairs({ 997, 4096, 65539, #doc }) do
+        local got, why = pieces(doc, step)
+        assert.is_nil(why, "step " .. step)
+        same(got, want)
+      end
+      assert.equal(#huge, #want.big.s)
+      -- and a malformed large value still gives up
+      local bad = '{"items":[{"blob":"' .. huge .. '",]}]}'
+      assert.is_nil(pieces(bad, 4096))
+    end)
+
     it("gives up, so that the whole text is decoded and reports the error, on what is not a well-formed object", function()
       for _, doc in ipairs({ '[1,2]', '"s"', '12', '{"a":1', '{"a":1}x', '{"a":[1,}', '{"a" 1}', '{1:2}',
                              '{"a":[{"b":1}],}', '{"items":[1 2]}', '{"a":tru}' }) do

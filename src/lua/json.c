@@ -689,6 +689,11 @@ int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
 
 /* ------------------------------------------------------ incremental decoder */
 
+/* Values up to this size are decoded from the text there is, and again
+ * with more text if they were cut; larger ones are scanned to their end
+ * first. */
+#define INC_TRIAL_MAX (64 * 1024)
+
 enum {
     INC_START, INC_FIRST_KEY, INC_KEY, INC_COLON, INC_VALUE, INC_SCAN,
     INC_AFTER, INC_ELEM_FIRST, INC_ELEM, INC_ELEM_SCAN, INC_ELEM_AFTER, INC_DONE
@@ -734,17 +739,36 @@ int k8s_lua_json_inc_feed(lua_State *L, k8s_lua_json_inc *s, int slot,
              * counts, and the scanner tells a cut from a malformed value. */
             int member = s->phase == INC_SCAN;
             size_t used = 0;
-            if (!decode_at(L, buf + s->vstart, len - s->vstart, NULL, 0,
-                           member ? 1 : 2, &used)) {
-                r = k8s_json_skip_value(buf, len, s->vstart, &end);
-                if (r == 1)
+            if (s->scanning || len - s->vstart > INC_TRIAL_MAX) {
+                /* a large value: trying it again with each piece would cost
+                 * O(n^2); the resumable scanner finds its end first */
+                if (!s->scanning) {
+                    k8s_json_scanner_init(&s->sc);
+                    s->scan_at = s->vstart;
+                    s->scanning = 1;
+                }
+                r = k8s_json_scanner_run(&s->sc, buf, len, s->scan_at, &end);
+                if (r == 1) {
+                    s->scan_at = len;
                     return 1;
-                return inc_fail(s);
-            }
-            end = s->vstart + used;
-            if (k8s_json_skip_ws(buf, len, end) >= len) {
-                lua_pop(L, 1);
-                return 1;
+                }
+                if (r < 0 || !decode_at(L, buf + s->vstart, end - s->vstart,
+                                        NULL, 0, member ? 1 : 2, NULL))
+                    return inc_fail(s);
+                s->scanning = 0;
+            } else {
+                if (!decode_at(L, buf + s->vstart, len - s->vstart, NULL, 0,
+                               member ? 1 : 2, &used)) {
+                    r = k8s_json_skip_value(buf, len, s->vstart, &end);
+                    if (r == 1)
+                        return 1;
+                    return inc_fail(s);
+                }
+                end = s->vstart + used;
+                if (k8s_json_skip_ws(buf, len, end) >= len) {
+                    lua_pop(L, 1);
+                    return 1;
+                }
             }
             if (member) {
                 if (!inc_push_key(L, s, buf))

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <lua.h>
 
+#include "jsonscan.h"
+
 #define K8S_LUA_JSON_MAX_DEPTH 1000
 
 /* Registry name (luaL_newmetatable) of the array metatable. */
@@ -72,6 +74,9 @@ typedef struct {
     int phase;
     int n;               /* elements of the array member so far */
     int failed;          /* not decodable this way: decode the whole text */
+    int scanning;        /* a large value: the scanner looks for its end */
+    size_t scan_at;      /* where the scanner resumes */
+    k8s_json_scanner sc;
 } k8s_lua_json_inc;
 
 void k8s_lua_json_inc_init(k8s_lua_json_inc *s);
