@@ -619,6 +619,60 @@ describe("clientset (" .. H.interpreter .. ")", function()
       assert.is_nil(r.name:find("/", 1, true), "no subresources in preferred resources")
     end
 
+    -- aggregated discovery (two requests) and the legacy format (one per
+    -- group-version) give the same groups and preferred resources
+    local groups2, by_gv, failed = d:GroupsAndMaybeResources()
+    assert.is_table(by_gv, "the server answers in the aggregated format")
+    assert.same({}, failed)
+    local pods_res
+    for _, r in ipairs(by_gv["v1"].resources) do if r.name == "pods" then pods_res = r end end
+    assert.equal("Pod", pods_res.kind)
+    assert.is_nil(pods_res.storageVersionHash) -- only the legacy format has it
+    local lpods
+    for _, r in ipairs(assert(d:ServerResourcesForGroupVersion("v1")).resources) do
+      if r.name == "pods" then lpods = r end
+    end
+    assert.is_string(lpods.storageVersionHash)
+    local legacy = cs:Discovery()
+    legacy.UseLegacyDiscovery = true
+    local lgroups, lby_gv = legacy:GroupsAndMaybeResources()
+    assert.is_nil(lby_gv)
+    local function names(gl)
+      local t = {}
+      for _, g in ipairs(gl.groups) do t[#t + 1] = g.name .. "@" .. g.preferredVersion.groupVersion .. ":" .. #g.versions end
+      return t
+    end
+    assert.same(names(lgroups), names(groups2))
+    local function flat(lists)
+      local t = {}
+      for _, l in ipairs(lists) do
+        for _, r in ipairs(l.resources) do
+          local verbs = {}
+          for i, v in ipairs(r.verbs) do verbs[i] = v end
+          table.sort(verbs)
+          t[#t + 1] = table.concat({ l.groupVersion, r.name, r.kind, tostring(r.namespaced), table.concat(verbs, ",") }, " ")
+        end
+      end
+      table.sort(t)
+      return t
+    end
+    local lpreferred = assert(legacy:ServerPreferredResources())
+    assert.is_true(#flat(preferred) > 50)
+    assert.same(flat(lpreferred), flat(preferred))
+    -- a resource appears once, at its group's preferred version
+    local seen = {}
+    for _, l in ipairs(preferred) do
+      local group = l.groupVersion:match("^(.*)/") or ""
+      for _, r in ipairs(l.resources) do
+        assert.is_nil(seen[group .. "/" .. r.name], group .. "/" .. r.name .. " twice")
+        seen[group .. "/" .. r.name] = true
+      end
+    end
+    assert.is_true(seen["autoscaling/horizontalpodautoscalers"])
+    for _, l in ipairs(preferred) do
+      if l.groupVersion == "autoscaling/v1" then assert.equal(0, #l.resources, "HPAs are at autoscaling/v2") end
+    end
+
     local _, err = d:ServerResourcesForGroupVersion("nope.example.com/v1")
     assert.is_true(errors.IsNotFound(err))
     assert.has_error(function() d:ServerResourcesForGroupVersion("") end,

@@ -219,16 +219,30 @@ function GroupVersionClient:RESTClient() end
 ---@return table[] the resource table rows of this group-version
 function GroupVersionClient:Resources() end
 
+--- client-go's DiscoveryClient. /api and /apis are asked for aggregated discovery
+--- (every group-version's resources in two responses), with the legacy format as
+--- the fallback, as client-go does.
 ---@class k8s.DiscoveryClient
+---@field UseLegacyDiscovery boolean ask for the legacy format only (default false)
 local DiscoveryClient = {}
+--- The decoded /version.
 ---@return table|nil, k8s.Error|nil
 function DiscoveryClient:ServerVersion() end
+--- An APIGroupList; the legacy core group "" first.
 ---@return table|nil, k8s.Error|nil
 function DiscoveryClient:ServerGroups() end
+--- The APIResourceList of one group-version ("v1", "apps/v1").
 ---@return table|nil, k8s.Error|nil
 function DiscoveryClient:ServerResourcesForGroupVersion(gv) end
+--- One APIResourceList per group-version, each resource once at its group's preferred
+--- version (or the first version serving it); a partial failure returns the lists and
+--- a GroupDiscoveryFailed error.
 ---@return table[]|nil, k8s.Error|nil
 function DiscoveryClient:ServerPreferredResources() end
+--- The APIGroupList, the APIResourceLists by group-version when the server answered
+--- in the aggregated format (else nil), and the stale group-versions ({ gv, message }).
+---@return table|nil, table|k8s.Error|nil, table|nil
+function DiscoveryClient:GroupsAndMaybeResources() end
 
 ---@class k8s.Clientset
 local Clientset = {}
