@@ -85,6 +85,26 @@ void k8s_buf_free(k8s_buf *b)
 	b->len = b->cap = 0;
 }
 
+void k8s__wipe(void *p, size_t n)
+{
+	if (p && n)
+		explicit_bzero(p, n);
+}
+
+void k8s__sfree(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void k8s_buf_wipe_free(k8s_buf *b)
+{
+	k8s__wipe(b->ptr, b->cap);
+	k8s_buf_free(b);
+}
+
 char *k8s__strdup(const char *s)
 {
 	return s ? k8s__strndup(s, strlen(s)) : NULL;

@@ -70,10 +70,7 @@ void k8s__payload_unref(k8s_payload *p)
 		return;
 	if (p->free_fn)
 		p->free_fn(p->ptr);
-	if (p->token) {
-		memset(p->token, 0, strlen(p->token));
-		free(p->token);
-	}
+	k8s__sfree(p->token);
 	free(p);
 }
 
@@ -111,14 +108,28 @@ int k8s__strlist_add(k8s_strlist *l, const char *s)
 	return 0;
 }
 
-void k8s__strlist_free(k8s_strlist *l)
+static void strlist_release(k8s_strlist *l, int wipe)
 {
 	size_t i;
-	for (i = 0; i < l->n; i++)
-		free(l->items[i]);
+	for (i = 0; i < l->n; i++) {
+		if (wipe)
+			k8s__sfree(l->items[i]);
+		else
+			free(l->items[i]);
+	}
 	free(l->items);
 	l->items = NULL;
 	l->n = 0;
+}
+
+void k8s__strlist_free(k8s_strlist *l)
+{
+	strlist_release(l, 0);
+}
+
+void k8s__strlist_wipe(k8s_strlist *l)
+{
+	strlist_release(l, 1);
 }
 
 static void field_free(k8s_config *cfg, int i)
@@ -130,11 +141,9 @@ static void field_free(k8s_config *cfg, int i)
 		v->s = NULL;
 		break;
 	case K8S_FIELD_BYTES:
-		if (v->b.data) {
-			/* key material: wipe before release */
-			memset(v->b.data, 0, v->b.len);
-			free(v->b.data);
-		}
+		/* key material: wipe before release */
+		k8s__wipe(v->b.data, v->b.len);
+		free(v->b.data);
 		memset(&v->b, 0, sizeof(v->b));
 		break;
 	case K8S_FIELD_LIST:

@@ -75,5 +75,6 @@ struct k8s_config {
 int k8s__field_index(const char *field);
 int k8s__strlist_add(k8s_strlist *l, const char *s);
 void k8s__strlist_free(k8s_strlist *l);
+void k8s__strlist_wipe(k8s_strlist *l); /* items may be secrets: wiped first */
 
 #endif

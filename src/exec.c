@@ -32,19 +32,11 @@ struct k8s_exec_provider {
 	double timeout;
 };
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
-}
-
 void k8s__credential_clear(k8s_credential *c)
 {
-	wipe_free(c->token);
-	wipe_free(c->cert_pem);
-	wipe_free(c->key_pem);
+	k8s__sfree(c->token);
+	k8s__sfree(c->cert_pem);
+	k8s__sfree(c->key_pem);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -413,9 +405,7 @@ int k8s__exec_provider_get(k8s_exec_provider *p, int invalidate, const k8s_crede
 	rc = run_plugin(p, &buf);
 	if (rc == 0)
 		rc = parse_credential(p, buf.ptr ? buf.ptr : "", buf.len, &c);
-	if (buf.ptr)
-		memset(buf.ptr, 0, buf.len);
-	k8s_buf_free(&buf);
+	k8s_buf_wipe_free(&buf);
 	if (rc < 0)
 		return rc;
 	k8s__credential_clear(&p->cred);

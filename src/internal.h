@@ -32,6 +32,12 @@ int k8s_buf_printf(k8s_buf *b, const char *fmt, ...) K8S_PRINTF(2, 3);
 void k8s_buf_consume(k8s_buf *b, size_t n); /* drop n bytes from the front */
 char *k8s_buf_detach(k8s_buf *b);           /* caller frees; buffer reset */
 void k8s_buf_free(k8s_buf *b);
+void k8s_buf_wipe_free(k8s_buf *b);         /* zero the whole buffer, then free */
+
+/* Secrets (tokens, passwords, keys) are zeroed before their memory is
+ * released, with explicit_bzero so that the compiler cannot drop the stores. */
+void k8s__wipe(void *p, size_t n);          /* NULL-safe */
+void k8s__sfree(char *s);                   /* wipe a C string, then free; NULL-safe */
 
 int k8s__base64_encode(k8s_buf *b, const void *data, size_t n); /* appends */
 char *k8s__strdup(const char *s);  /* NULL-safe */

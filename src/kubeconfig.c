@@ -31,16 +31,8 @@ static int empty(const char *s)
 
 static void wipe_free(char *p, size_t n)
 {
-	if (p) {
-		memset(p, 0, n);
-		free(p);
-	}
-}
-
-static void sfree(char *s)
-{
-	if (s)
-		wipe_free(s, strlen(s));
+	k8s__wipe(p, n);
+	free(p);
 }
 
 static void bytes_free(k8s_bytes *b)
@@ -49,15 +41,6 @@ static void bytes_free(k8s_bytes *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static void strlist_wipe(k8s_strlist *l)
-{
-	size_t i;
-	for (i = 0; i < l->n; i++)
-		sfree(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
 
 static const char *reason_for(int code)
 {
@@ -499,7 +482,7 @@ static int get_list(const pctx *p, yaml_node_t *n, const char *field, k8s_strlis
 		if ((rc = get_str(p, v, field, &s)) < 0)
 			return rc;
 		rc = k8s__strlist_add(out, s ? s : "");
-		sfree(s);
+		k8s__sfree(s);
 		if (rc < 0)
 			return rc;
 	}
@@ -521,13 +504,13 @@ static int get_strmap(const pctx *p, yaml_node_t *n, const char *field, k8s_strl
 	for (i = 0; !rc && i < ps.n; i++) {
 		char *k = NULL, *v = NULL;
 		if ((rc = get_str(p, ps.k[i], field, &k)) < 0 || (rc = get_str(p, ps.v[i], field, &v)) < 0) {
-			sfree(k);
+			k8s__sfree(k);
 			break;
 		}
 		if (k && (rc = k8s__strlist_add(out, k)) == 0)
 			rc = k8s__strlist_add(out, v ? v : "");
-		sfree(k);
-		sfree(v);
+		k8s__sfree(k);
+		k8s__sfree(v);
 	}
 	pairs_free(&ps);
 	return rc;
@@ -599,10 +582,10 @@ static void user_free(kc_user *u)
 	free(u->name);
 	free(u->cert_file);
 	free(u->key_file);
-	sfree(u->token);
+	k8s__sfree(u->token);
 	free(u->token_file);
-	sfree(u->username);
-	sfree(u->password);
+	k8s__sfree(u->username);
+	k8s__sfree(u->password);
 	bytes_free(&u->cert_data);
 	bytes_free(&u->key_data);
 	free(u->as);
@@ -610,13 +593,13 @@ static void user_free(kc_user *u)
 	k8s__strlist_free(&u->as_groups);
 	k8s__strlist_free(&u->as_extra);
 	free(u->ap_name);
-	strlist_wipe(&u->ap_config);
+	k8s__strlist_wipe(&u->ap_config);
 	free(u->exec_command);
 	free(u->exec_api);
 	free(u->exec_mode);
 	free(u->exec_hint);
-	strlist_wipe(&u->exec_args);
-	strlist_wipe(&u->exec_env);
+	k8s__strlist_wipe(&u->exec_args);
+	k8s__strlist_wipe(&u->exec_env);
 	free(u);
 }
 
@@ -747,7 +730,7 @@ static int parse_exec(const pctx *p, yaml_node_t *body, kc_user *u, const char *
 			if ((rc = k8s__strlist_add(&u->exec_env, name ? name : "")) == 0)
 				rc = k8s__strlist_add(&u->exec_env, value ? value : "");
 			free(name);
-			sfree(value);
+			k8s__sfree(value);
 			if (rc < 0)
 				return rc;
 		}
@@ -1296,7 +1279,7 @@ static int apply_user(k8s_config *cfg, const kc_user *u)
 		if (!tok)
 			return k8s__error_oom();
 		rc = *tok ? k8s_config_set_string(cfg, "BearerToken", tok) : 0;
-		sfree(tok);
+		k8s__sfree(tok);
 		TRY(rc);
 		TRY(k8s_config_set_string(cfg, "BearerTokenFile", u->token_file));
 	}
@@ -1645,7 +1628,7 @@ int k8s_in_cluster_config(k8s_config **out)
 fail:
 	free(data);
 	free(ns);
-	sfree(token);
+	k8s__sfree(token);
 	k8s_buf_free(&path);
 	k8s_buf_free(&url);
 	k8s_config_free(cfg);

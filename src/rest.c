@@ -432,10 +432,7 @@ void k8s_rest_client_free(k8s_rest_client *c)
 	free(c->accept);
 	free(c->content_type);
 	free(c->user_agent);
-	if (c->file_token) {
-		memset(c->file_token, 0, strlen(c->file_token));
-		free(c->file_token);
-	}
+	k8s__sfree(c->file_token);
 	free(c);
 }
 

@@ -17,14 +17,6 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
-}
-
 /* Read BearerTokenFile: trimmed contents, or NULL with an error. */
 static char *read_token_file(const char *path)
 {
@@ -52,15 +44,12 @@ static char *read_token_file(const char *path)
 	while (e > s && isspace((unsigned char)b.ptr[e - 1]))
 		e--;
 	if (e == s) {
-		if (b.ptr)
-			memset(b.ptr, 0, b.len);
-		k8s_buf_free(&b);
+		k8s_buf_wipe_free(&b);
 		k8s__error(K8S_EAUTH, "TokenFileError", "BearerTokenFile %s is empty", path);
 		return NULL;
 	}
 	tok = k8s__strndup(b.ptr + s, e - s);
-	memset(b.ptr, 0, b.len);
-	k8s_buf_free(&b);
+	k8s_buf_wipe_free(&b);
 	return tok;
 }
 
@@ -87,12 +76,12 @@ static int current_token(k8s_rest_client *c, const char **tok)
 			double exp = 0;
 			int rc = cfg->token_cb(cfg->token_payload->ptr, 0, &t, &exp);
 			if (rc < 0) {
-				wipe_free(t);
+				k8s__sfree(t);
 				if (k8s_error_last()->code == 0)
 					k8s__error(K8S_EAUTH, "AuthProviderError", "credential plugin failed");
 				return rc;
 			}
-			wipe_free(c->cfg->token_payload->token);
+			k8s__sfree(c->cfg->token_payload->token);
 			c->cfg->token_payload->token = t;
 			c->cfg->token_payload->expiry = exp;
 		}
@@ -106,7 +95,7 @@ static int current_token(k8s_rest_client *c, const char **tok)
 		if (!c->file_token || now - c->file_token_at >= c->file_token_period) {
 			char *t = read_token_file(cfg->f[F_TOKENFILE].s);
 			if (t) {
-				wipe_free(c->file_token);
+				k8s__sfree(c->file_token);
 				c->file_token = t;
 				c->file_token_at = now;
 			} else if (!c->file_token && !(cfg->f[F_TOKEN].s && *cfg->f[F_TOKEN].s)) {
@@ -138,14 +127,14 @@ static int drop_credentials(k8s_rest_client *c)
 	if (c->cfg->token_cb) {
 		char *t = NULL;
 		double exp = 0;
-		wipe_free(c->cfg->token_payload->token);
+		k8s__sfree(c->cfg->token_payload->token);
 		c->cfg->token_payload->token = NULL;
 		if (c->cfg->token_cb(c->cfg->token_payload->ptr, 1, &t, &exp) == 0 && t) {
 			c->cfg->token_payload->token = t;
 			c->cfg->token_payload->expiry = exp;
 			retry = 1;
 		} else {
-			wipe_free(t);
+			k8s__sfree(t);
 		}
 	}
 	if (c->file_token) {
@@ -177,10 +166,7 @@ static int hs_add(void *ctx, const char *name, const char *value)
 
 static void hs_free(header_set *h)
 {
-	size_t i;
-	for (i = 0; i < h->lines.n; i++)
-		memset(h->lines.items[i], 0, strlen(h->lines.items[i]));
-	k8s__strlist_free(&h->lines);
+	k8s__strlist_wipe(&h->lines); /* Authorization lines */
 }
 
 static int user_set_header(k8s_request *r, const char *name)
@@ -244,8 +230,7 @@ static int build_headers(k8s_request *r, const char *url, header_set *h)
 			if (k8s_buf_printf(&b, "Bearer %s", tok) < 0)
 				return K8S_ENOMEM;
 			rc = hs_add(h, "Authorization", b.ptr);
-			memset(b.ptr, 0, b.len);
-			k8s_buf_free(&b);
+			k8s_buf_wipe_free(&b);
 			if (rc < 0)
 				return rc;
 		} else if (cfg->f[F_USERNAME].s || cfg->f[F_PASSWORD].s) {
@@ -258,10 +243,8 @@ static int build_headers(k8s_request *r, const char *url, header_set *h)
 				return K8S_ENOMEM;
 			}
 			rc = hs_add(h, "Authorization", b.ptr);
-			memset(up.ptr, 0, up.len);
-			memset(b.ptr, 0, b.len);
-			k8s_buf_free(&up);
-			k8s_buf_free(&b);
+			k8s_buf_wipe_free(&up);
+			k8s_buf_wipe_free(&b);
 			if (rc < 0)
 				return rc;
 		}

@@ -124,14 +124,8 @@ int k8s_transport_set_client_cert(k8s_transport *t, const char *cert_pem, const 
 		free(k);
 		return k8s__error_oom();
 	}
-	if (t->strs[5]) {
-		memset(t->strs[5], 0, strlen(t->strs[5]));
-		free(t->strs[5]);
-	}
-	if (t->strs[6]) {
-		memset(t->strs[6], 0, strlen(t->strs[6]));
-		free(t->strs[6]);
-	}
+	k8s__sfree(t->strs[5]);
+	k8s__sfree(t->strs[6]);
 	t->strs[5] = c;
 	t->strs[6] = k;
 	t->o.cert_data = c;
@@ -164,12 +158,8 @@ void k8s_transport_free(k8s_transport *t)
 	if (t->share)
 		curl_share_cleanup(t->share);
 	curl_slist_free_all(t->connect_to);
-	for (i = 0; i < 8; i++) {
-		if (t->strs[i]) {
-			memset(t->strs[i], 0, strlen(t->strs[i]));
-			free(t->strs[i]);
-		}
-	}
+	for (i = 0; i < 8; i++)
+		k8s__sfree(t->strs[i]);
 	free(t);
 }
 
