@@ -55,7 +55,7 @@ $(BUILD)/luajit/k8s/core.so: $(LUA_SRC) $(CORE_OBJ) $(wildcard src/lua/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -shared -o $@.tmp $(LUA_SRC) $(CORE_OBJ) $(LIBS) && mv -f $@.tmp $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libk8s.a tests/test.h
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libk8s.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< -o $@ $(BUILD)/libk8s.a $(LIBS)
 

@@ -3,9 +3,11 @@
  * Output ends with the plain line "N passed, N failed". */
 #ifndef K8S_TEST_H
 #define K8S_TEST_H
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static int test_failed_ = 0, test_passed_ = 0, test_cur_failed_ = 0;
@@ -24,6 +26,36 @@ static int test_failed_ = 0, test_passed_ = 0, test_cur_failed_ = 0;
 #define RUN(name) do { test_cur_failed_ = 0; test_##name(); \
 	if (test_cur_failed_) { test_failed_++; fprintf(stderr, "FAIL %s\n", #name); } \
 	else { test_passed_++; fprintf(stderr, "ok   %s\n", #name); } } while (0)
+/* stop the test (failed) when a precondition such as a client is missing */
+#define REQUIRE(c) do { if (!(c)) { CHECK(c); return; } } while (0)
+
+static inline int contains(const char *hay, const char *needle)
+{
+	return hay && needle && strstr(hay, needle) != NULL;
+}
+
+#define CHECK_HAS(hay, needle) do { const char *h_ = (hay), *n_ = (needle); \
+	if (!contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%.400s\" does not contain \"%s\"\n", \
+	__FILE__, __LINE__, h_ ? h_ : "(null)", n_); test_cur_failed_ = 1; } } while (0)
+#define CHECK_HASNT(hay, needle) do { const char *h_ = (hay), *n_ = (needle); \
+	if (contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%.400s\" contains \"%s\"\n", \
+	__FILE__, __LINE__, h_, n_); test_cur_failed_ = 1; } } while (0)
+
+/* Monotonic seconds, and a sleep that survives signals. */
+static inline double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline void sleep_s(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 #define TEST_SUMMARY() (printf("%d passed, %d failed\n", test_passed_, test_failed_), \
 	test_failed_ ? 1 : 0)
 

@@ -4,36 +4,7 @@
 #include <jansson.h>
 #include "k8s.h"
 #include "test.h"
-
-static const char *env(const char *k)
-{
-	const char *v = getenv(k);
-	if (!v || !*v) {
-		fprintf(stderr, "  missing environment variable %s (run through tools/run-tests.sh)\n", k);
-		return NULL;
-	}
-	return v;
-}
-
-/* A config for one of the control plane's three identities. */
-static k8s_config *identity(const char *who)
-{
-	k8s_config *cfg = NULL;
-	const char *server = env("K8S_LUA_SERVER"), *ca = env("K8S_LUA_CA");
-	if (!server || !ca || k8s_config_new(&cfg) < 0)
-		return NULL;
-	k8s_config_set_string(cfg, "Host", server);
-	k8s_config_set_string(cfg, "TLSClientConfig.CAFile", ca);
-	if (!strcmp(who, "admin-cert")) {
-		k8s_config_set_string(cfg, "TLSClientConfig.CertFile", env("K8S_LUA_ADMIN_CERT"));
-		k8s_config_set_string(cfg, "TLSClientConfig.KeyFile", env("K8S_LUA_ADMIN_KEY"));
-	} else if (!strcmp(who, "admin-token")) {
-		k8s_config_set_string(cfg, "BearerToken", env("K8S_LUA_ADMIN_TOKEN"));
-	} else if (!strcmp(who, "restricted")) {
-		k8s_config_set_string(cfg, "BearerToken", env("K8S_LUA_RESTRICTED_TOKEN"));
-	}
-	return cfg;
-}
+#include "k8s_test.h"
 
 /* GET path through an unversioned client; returns the result or NULL. */
 static int get_abs(k8s_config *cfg, const char *path, k8s_result **res)

@@ -16,48 +16,10 @@
 #include <unistd.h>
 #include "k8s.h"
 #include "test.h"
+#include "k8s_test.h"
 
 static char NS[64];
 static int setup_ok;
-
-static const char *env(const char *k)
-{
-	const char *v = getenv(k);
-	if (!v || !*v) {
-		fprintf(stderr, "  missing environment variable %s (run through tools/run-tests.sh)\n", k);
-		return NULL;
-	}
-	return v;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* stop the test (failed) when a precondition such as a client is missing */
-#define REQUIRE(c) do { if (!(c)) { CHECK(c); return; } } while (0)
-
-static int contains(const char *hay, const char *needle)
-{
-	return hay && needle && strstr(hay, needle) != NULL;
-}
-
-#define CHECK_HAS(hay, needle) do { const char *h_ = (hay), *n_ = (needle); \
-	if (!contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%.400s\" does not contain \"%s\"\n", \
-	__FILE__, __LINE__, h_ ? h_ : "(null)", n_); test_cur_failed_ = 1; } } while (0)
-#define CHECK_HASNT(hay, needle) do { const char *h_ = (hay), *n_ = (needle); \
-	if (contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%.400s\" contains \"%s\"\n", \
-	__FILE__, __LINE__, h_, n_); test_cur_failed_ = 1; } } while (0)
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -99,39 +61,6 @@ static void write_file(const char *path, const char *s)
 
 /* A config for one of the control plane's identities: "admin-token",
  * "admin-cert", "restricted", or "none" (CA only). */
-static k8s_config *identity(const char *who)
-{
-	k8s_config *cfg = NULL;
-	const char *server = env("K8S_LUA_SERVER"), *ca = env("K8S_LUA_CA");
-	if (!server || !ca || k8s_config_new(&cfg) < 0)
-		return NULL;
-	k8s_config_set_string(cfg, "Host", server);
-	k8s_config_set_string(cfg, "TLSClientConfig.CAFile", ca);
-	k8s_config_set_number(cfg, "QPS", -1);
-	if (!strcmp(who, "admin-cert")) {
-		k8s_config_set_string(cfg, "TLSClientConfig.CertFile", env("K8S_LUA_ADMIN_CERT"));
-		k8s_config_set_string(cfg, "TLSClientConfig.KeyFile", env("K8S_LUA_ADMIN_KEY"));
-	} else if (!strcmp(who, "admin-token")) {
-		k8s_config_set_string(cfg, "BearerToken", env("K8S_LUA_ADMIN_TOKEN"));
-	} else if (!strcmp(who, "restricted")) {
-		k8s_config_set_string(cfg, "BearerToken", env("K8S_LUA_RESTRICTED_TOKEN"));
-	}
-	return cfg;
-}
-
-static k8s_rest_client *client_gv(const k8s_config *base, const char *group, const char *version)
-{
-	k8s_config *gv = NULL;
-	k8s_rest_client *rc = NULL;
-	if (!base)
-		return NULL;
-	if (k8s_config_for_group_version(&gv, base, group, version) < 0 || k8s_rest_client_for(&rc, gv) < 0) {
-		fprintf(stderr, "  client: %s\n", k8s_error_last()->message);
-		rc = NULL;
-	}
-	k8s_config_free(gv);
-	return rc;
-}
 
 /* A core/v1 client for an identity. */
 static k8s_rest_client *core(const char *who)
@@ -1046,7 +975,6 @@ TEST(impersonation_selfsubjectreview)
 }
 
 /* ---- gzip ---- */
-
 
 /* LIST the gzip test's ConfigMaps with K8S_LUA_V=8 (which logs the
  * response's Content-Encoding); returns the items (a new reference) and the

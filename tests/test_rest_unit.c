@@ -12,35 +12,10 @@
 #include "k8s.h"
 #include "reason.h"
 #include "test.h"
+#include "k8s_test.h"
 #include "fakeserver.h"
 
 static fakeserver FS;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int contains(const char *hay, const char *needle)
-{
-	return hay && needle && strstr(hay, needle) != NULL;
-}
-
-#define CHECK_HAS(hay, needle) do { const char *h_ = (hay), *n_ = (needle); \
-	if (!contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%s\" does not contain \"%s\"\n", \
-	__FILE__, __LINE__, h_ ? h_ : "(null)", n_); test_cur_failed_ = 1; } } while (0)
-#define CHECK_HASNT(hay, needle) do { const char *h_ = (hay), *n_ = (needle); \
-	if (contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%.300s\" contains \"%s\"\n", \
-	__FILE__, __LINE__, h_, n_); test_cur_failed_ = 1; } } while (0)
 
 /* ---- config and client helpers ---- */
 
@@ -53,19 +28,6 @@ static k8s_config *cfg_host(const char *host)
 		k8s_config_set_string(c, "Host", host);
 	k8s_config_set_number(c, "QPS", -1); /* no throttling unless a test asks */
 	return c;
-}
-
-/* A client for group/version built from base (not consumed). */
-static k8s_rest_client *client_gv(const k8s_config *base, const char *group, const char *version)
-{
-	k8s_config *gv = NULL;
-	k8s_rest_client *rc = NULL;
-	if (k8s_config_for_group_version(&gv, base, group, version) < 0 || k8s_rest_client_for(&rc, gv) < 0) {
-		fprintf(stderr, "  client: %s\n", k8s_error_last()->message);
-		rc = NULL;
-	}
-	k8s_config_free(gv);
-	return rc;
 }
 
 static k8s_rest_client *client_host(const char *host)
@@ -1770,7 +1732,6 @@ TEST(stream_reads_body_and_errors)
 /* ==================================================================== */
 /* Debug log redaction                                                  */
 /* ==================================================================== */
-
 
 static k8s_rest_client *client_with_level(const char *level, const char *user, const char *pass, const char *token)
 {

@@ -4,13 +4,6 @@
 #include "k8s/watch.h"
 #include "k8s/common.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Append "TYPE object\n" for each event ready in d to out (size cap). */
 static int drain(k8s_watch_decoder *d, char *out, size_t cap)
 {
