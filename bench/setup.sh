@@ -29,6 +29,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 # shellcheck source=../tools/versions.sh
 . "$ROOT/tools/versions.sh"
+# shellcheck source=../tools/k8s-module.sh
+. "$ROOT/tools/k8s-module.sh"
 CACHE=${K8S_LUA_CACHE:-$HOME/.cache/k8s-lua}
 MINOR=${K8S_VERSION#1.}; MINOR=${MINOR%%.*}
 PATCH=${K8S_VERSION##*.}
@@ -68,7 +70,7 @@ debs() {
 }
 
 # ----------------------------------------------------------- kubectl ----
-# The same wrapper-module technique as tools/build-control-plane.sh.
+# The wrapper module of tools/k8s-module.sh, as tools/build-control-plane.sh.
 kubectl_build() {
   local W="$CACHE/kubectl/$K8S_VERSION"
   [ -x "$W/bin/kubectl" ] && return 0
@@ -77,27 +79,7 @@ kubectl_build() {
   mkdir -p "$W/bin"
   (
     cd "$W"
-    rm -f go.mod go.sum
-    go mod init local/kubectlbuild >/dev/null 2>&1
-    local GOMOD
-    GOMOD=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\([^"]*\)".*/\1/p')
-    [ -f "$GOMOD" ] || { log "cannot download k8s.io/kubernetes@v$K8S_VERSION"; exit 1; }
-    local m
-    for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/.*#\1#p' "$GOMOD"); do
-      go mod edit -replace="$m=$m@v0.$MINOR.$PATCH"
-    done
-    local G
-    G=$(sed -n 's/^godebug //p' "$GOMOD" | tr -d '()' | xargs echo -n || true)
-    if [ -n "$G" ]; then go mod edit -godebug="$G" || true; fi
-    go get "k8s.io/kubernetes@v$K8S_VERSION" >/dev/null 2>&1 || go get "k8s.io/kubernetes@v$K8S_VERSION"
-    cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import _ "k8s.io/kubernetes/cmd/kubectl"
-GO
-    go mod tidy >/dev/null 2>&1 || true
+    k8s_wrapper_module kubectlbuild k8s.io/kubernetes/cmd/kubectl
     local V=k8s.io/client-go/pkg/version C=k8s.io/component-base/version LD
     LD="-s -w"
     for v in $V $C; do

@@ -12,6 +12,7 @@ set -euo pipefail
 
 # K8S_VERSION / ETCD_VERSION defaults live in versions.sh (shared with control-plane.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/versions.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/k8s-module.sh"
 CACHE=${K8S_LUA_CACHE:-$HOME/.cache/k8s-lua}
 
 # Go is only needed when something has to be built (cached binaries run without it).
@@ -36,35 +37,9 @@ build_k8s() {
   log "building kube-apiserver and kube-controller-manager v$K8S_VERSION (cold build takes many minutes)"
   mkdir -p "$W/bin"
   local MINOR=${K8S_VERSION#1.}
-  local SVER=v0.$MINOR
   (
     cd "$W"
-    rm -f go.mod go.sum
-    go mod init local/k8sbuild >/dev/null 2>&1
-    local GOMOD
-    GOMOD=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\([^"]*\)".*/\1/p')
-    [ -f "$GOMOD" ] || { log "cannot download k8s.io/kubernetes@v$K8S_VERSION"; exit 1; }
-    # The staging replace list, generated from the release's own go.mod.
-    local m n=0
-    for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/.*#\1#p' "$GOMOD"); do
-      go mod edit -replace="$m=$m@$SVER"; n=$((n+1))
-    done
-    log "replaced $n staging modules with @$SVER"
-    local G
-    G=$(sed -n 's/^godebug //p' "$GOMOD" | tr -d '()' | xargs echo -n || true)
-    if [ -n "$G" ]; then go mod edit -godebug="$G" || true; fi
-    go get "k8s.io/kubernetes@v$K8S_VERSION" >/dev/null 2>&1 || go get "k8s.io/kubernetes@v$K8S_VERSION"
-    cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-)
-GO
-    go mod tidy >/dev/null 2>&1 || true
+    k8s_wrapper_module k8sbuild k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
     local V=k8s.io/component-base/version
     local LD="-s -w -X $V.gitVersion=v$K8S_VERSION -X $V.gitMajor=1 -X $V.gitMinor=${MINOR%%.*} -X $V.gitTreeState=clean -X $V.buildDate=$(date -u +%FT%TZ)"
     go build -trimpath -ldflags "$LD" -o bin.tmp/ \

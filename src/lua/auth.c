@@ -128,6 +128,20 @@ static void push_info(lua_State *L, const k8s_clientcmd_info *info)
 	lua_setfield(L, -2, "Files");
 }
 
+/* What a load gave: config table and info, or nil, err. Frees both. */
+static int push_loaded(lua_State *L, int rc, k8s_config *cfg, k8s_clientcmd_info *info)
+{
+	if (rc < 0) {
+		k8s_clientcmd_info_free(info);
+		return k8s_lua_fail_last(L);
+	}
+	k8s_lua_push_config_table(L, cfg);
+	push_info(L, info);
+	k8s_config_free(cfg);
+	k8s_clientcmd_info_free(info);
+	return 2;
+}
+
 static const char *opt_field(lua_State *L, int idx, const char *name)
 {
 	const char *v;
@@ -149,6 +163,7 @@ static int l_clientcmd_load(lua_State *L)
 	k8s_config_overrides ov = K8S_CONFIG_OVERRIDES_INIT;
 	k8s_clientcmd_info info;
 	k8s_config *cfg = NULL;
+	int rc;
 	if (!lua_isnoneornil(L, 1)) {
 		luaL_checktype(L, 1, LUA_TTABLE);
 		lua_pushnil(L);
@@ -171,15 +186,8 @@ static int l_clientcmd_load(lua_State *L)
 		ov.kubeconfig = opt_field(L, 1, "ExplicitPath");
 	}
 	memset(&info, 0, sizeof(info));
-	if (k8s_clientcmd_load_ex(&cfg, &info, &ov) < 0) {
-		k8s_clientcmd_info_free(&info);
-		return k8s_lua_fail_last(L);
-	}
-	k8s_lua_push_config_table(L, cfg);
-	push_info(L, &info);
-	k8s_config_free(cfg);
-	k8s_clientcmd_info_free(&info);
-	return 2;
+	rc = k8s_clientcmd_load_ex(&cfg, &info, &ov);
+	return push_loaded(L, rc, cfg, &info);
 }
 
 /* core.build_config_from_flags(masterUrl, kubeconfigPath) -> config, info | nil, err */
@@ -189,16 +197,10 @@ static int l_build_config_from_flags(lua_State *L)
 	const char *path = luaL_optstring(L, 2, "");
 	k8s_clientcmd_info info;
 	k8s_config *cfg = NULL;
+	int rc;
 	memset(&info, 0, sizeof(info));
-	if (k8s_clientcmd_build_config_from_flags_ex(&cfg, &info, master, path) < 0) {
-		k8s_clientcmd_info_free(&info);
-		return k8s_lua_fail_last(L);
-	}
-	k8s_lua_push_config_table(L, cfg);
-	push_info(L, &info);
-	k8s_config_free(cfg);
-	k8s_clientcmd_info_free(&info);
-	return 2;
+	rc = k8s_clientcmd_build_config_from_flags_ex(&cfg, &info, master, path);
+	return push_loaded(L, rc, cfg, &info);
 }
 
 /* core.in_cluster_config() -> config | nil, err */
