@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <lua.h>
 #include <lauxlib.h>
+#include "procstat.h"
 
 static int l_now(lua_State *L)
 {
@@ -45,16 +46,7 @@ static int l_rusage(lua_State *L)
 
 static int l_vmrss(lua_State *L)
 {
-	char line[256];
-	long kb = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-	if (f) {
-		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-				break;
-		fclose(f);
-	}
-	lua_pushnumber(L, (double)kb);
+	lua_pushnumber(L, (double)proc_vmrss_kb());
 	return 1;
 }
 

@@ -19,6 +19,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "procstat.h"
 
 #if LUA_VERSION_NUM < 502
 #define lua_rawlen lua_objlen
@@ -79,19 +80,6 @@ static long maxrss(void)
 	return ru.ru_maxrss;
 }
 
-static long vmrss(void)
-{
-	char line[256];
-	long kb = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-	if (f) {
-		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-				break;
-		fclose(f);
-	}
-	return kb;
-}
 
 static void buf_add(buf *b, const char *p, size_t n)
 {
@@ -303,7 +291,7 @@ int main(int argc, char **argv)
 		long items = 0, rss0;
 		snprintf(url, sizeof url, "%s/api/v1/namespaces/%s/configmaps?limit=1", server, ns);
 		fetch(url, &b); /* warm the connection */
-		rss0 = vmrss();
+		rss0 = proc_vmrss_kb();
 		t0 = now();
 		cpu(&u0, &s0);
 		if (strcmp(wl, "list") == 0) {
