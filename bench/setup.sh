@@ -134,16 +134,16 @@ c_build() {
   local B="$ROOT/build/bench" CC=${CC:-gcc} F="-O2 -g -Wall -Wextra"
   mkdir -p "$B/lua5.4" "$B/luajit"
   local src=$HERE/c
-  if [ ! -x "$B/curlpeer-lua5.4" ] || [ "$src/curlpeer.c" -nt "$B/curlpeer-lua5.4" ]; then
+  if [ ! -x "$B/curlpeer-lua5.4" ] || [ "$src/curlpeer.c" -nt "$B/curlpeer-lua5.4" ] || [ "$src/procstat.h" -nt "$B/curlpeer-lua5.4" ]; then
     $CC $F -I/usr/include/lua5.4 -o "$B/curlpeer-lua5.4" "$src/curlpeer.c" -lcurl -llua5.4 -lm -ldl
   fi
-  if [ ! -x "$B/curlpeer-luajit" ] || [ "$src/curlpeer.c" -nt "$B/curlpeer-luajit" ]; then
+  if [ ! -x "$B/curlpeer-luajit" ] || [ "$src/curlpeer.c" -nt "$B/curlpeer-luajit" ] || [ "$src/procstat.h" -nt "$B/curlpeer-luajit" ]; then
     $CC $F -I/usr/include/luajit-2.1 -o "$B/curlpeer-luajit" "$src/curlpeer.c" -lcurl -lluajit-5.1 -lm -ldl
   fi
-  if [ ! -f "$B/lua5.4/benchutil.so" ] || [ "$src/benchutil.c" -nt "$B/lua5.4/benchutil.so" ]; then
+  if [ ! -f "$B/lua5.4/benchutil.so" ] || [ "$src/benchutil.c" -nt "$B/lua5.4/benchutil.so" ] || [ "$src/procstat.h" -nt "$B/lua5.4/benchutil.so" ]; then
     $CC $F -fPIC -shared -I/usr/include/lua5.4 -o "$B/lua5.4/benchutil.so" "$src/benchutil.c"
   fi
-  if [ ! -f "$B/luajit/benchutil.so" ] || [ "$src/benchutil.c" -nt "$B/luajit/benchutil.so" ]; then
+  if [ ! -f "$B/luajit/benchutil.so" ] || [ "$src/benchutil.c" -nt "$B/luajit/benchutil.so" ] || [ "$src/procstat.h" -nt "$B/luajit/benchutil.so" ]; then
     $CC $F -fPIC -shared -I/usr/include/luajit-2.1 -o "$B/luajit/benchutil.so" "$src/benchutil.c"
   fi
 }
