@@ -701,8 +701,13 @@ enum {
 
 void k8s_lua_json_inc_init(k8s_lua_json_inc *s)
 {
-    memset(s, 0, sizeof(*s));
+    /* every request with a body runs this: the scanner (1.3 KiB) is set up
+     * only when a large value needs it */
+    s->pos = s->vstart = s->kstart = s->kend = s->scan_at = 0;
     s->phase = INC_START;
+    s->n = 0;
+    s->failed = 0;
+    s->scanning = 0;
 }
 
 static int inc_fail(k8s_lua_json_inc *s)
