@@ -23,10 +23,7 @@ local function copy(src, dst)
   write(dst, H.read(src))
 end
 
-local function contains(list, v)
-  for _, x in ipairs(list or {}) do if x == v then return true end end
-  return false
-end
+local contains = H.contains
 
 local tmpdirs = {}
 local function tmpdir()
@@ -37,14 +34,6 @@ local function tmpdir()
 end
 
 local CHILD_PRELUDE = [[
-local k8s = require "k8s"
-local R = {}
-local function E(err)
-  if err == nil then return nil end
-  if type(err) ~= "table" then return { str = tostring(err) } end
-  return { code = err.code, reason = err.reason, message = err.message, str = tostring(err),
-           unauthorized = k8s.errors.IsUnauthorized(err), forbidden = k8s.errors.IsForbidden(err) }
-end
 -- the identity a config yields (SelfSubjectReview), or { err = ... }
 local function whoami(config)
   local cs = assert(k8s.NewForConfig(config))
@@ -60,40 +49,12 @@ local function list_namespaces(config)
   for _, n in ipairs(l.items) do names[#names + 1] = n.metadata.name end
   return { names = names }
 end
-local ok, crash = pcall(function()
-]]
-local CHILD_POSTLUDE = [[
-end)
-if not ok then R.crash = tostring(crash) end
-io.write("RESULT ", k8s.json.encode(R), "\n")
 ]]
 
-local child_n = 0
---- Run `body` in a child interpreter with `env` (name -> value) added to a
--- clean environment (no KUBECONFIG, no in-cluster variables, an empty HOME).
--- Returns the table R the body filled in.
+--- Run `body` in a child interpreter (H.child) with `env` added to a clean
+-- environment. Returns the table R the body filled in.
 local function child(env, body, dir)
-  child_n = child_n + 1
-  dir = dir or tmpdir()
-  local script = dir .. "/child-" .. child_n .. ".lua"
-  write(script, CHILD_PRELUDE .. body .. CHILD_POSTLUDE)
-  local home = dir .. "/home-" .. child_n
-  os.execute("mkdir -p " .. shq(home))
-  local cmd = {
-    "cd / && env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT -u POD_NAMESPACE",
-    "-u K8S_LUA_SERVICEACCOUNT_DIR -u NO_PROXY -u no_proxy -u HTTPS_PROXY -u https_proxy -u ALL_PROXY -u all_proxy",
-    "HOME=" .. shq(home),
-    "LUA_PATH=" .. shq(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"),
-    "LUA_CPATH=" .. shq(ROOT .. "/build/" .. INTERP .. "/?.so;;"),
-  }
-  for k, v in pairs(env or {}) do cmd[#cmd + 1] = k .. "=" .. shq(v) end
-  cmd[#cmd + 1] = INTERP .. " " .. shq(script)
-  local out = sh(table.concat(cmd, " "))
-  local line = out:match("RESULT ([^\n]*)")
-  assert(line, "the child printed no result:\n" .. out)
-  local R = json.decode(line)
-  assert(R.crash == nil, "the child failed: " .. tostring(R.crash) .. "\n" .. out)
-  return R, out
+  return H.child(dir or tmpdir(), env, body, CHILD_PRELUDE)
 end
 
 local function b64file(path)

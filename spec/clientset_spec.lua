@@ -44,12 +44,7 @@ local function events_until(w, name, last, timeout)
   end
 end
 
-local function names_of(list)
-  local out = {}
-  for _, it in ipairs(list.items) do out[#out + 1] = it.metadata.name end
-  table.sort(out)
-  return out
-end
+local names_of = H.names_of
 
 local function pod_spec(image)
   return { containers = { { name = "c", image = image or "registry.k8s.io/pause:3.10" } } }

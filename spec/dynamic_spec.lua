@@ -17,12 +17,7 @@ local function conditions(obj)
   return type(c) == "table" and c or {}
 end
 
-local function names_of(list)
-  local out = {}
-  for _, it in ipairs(list.items) do out[#out + 1] = it.metadata.name end
-  table.sort(out)
-  return out
-end
+local names_of = H.names_of
 
 describe("dynamic client (" .. H.interpreter .. ")", function()
   local cs, dc, ns, crds, crd, plural, kind, gvr, widgets

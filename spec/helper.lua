@@ -114,4 +114,70 @@ function H.cleanup_namespaces()
   H.namespaces = {}
 end
 
+
+--- Whether the array `list` holds `v`.
+function H.contains(list, v)
+  for _, x in ipairs(list or {}) do if x == v then return true end end
+  return false
+end
+
+--- The sorted metadata.name of a List's items.
+function H.names_of(list)
+  local out = {}
+  for _, it in ipairs(list.items) do out[#out + 1] = it.metadata.name end
+  table.sort(out)
+  return out
+end
+
+-- The child scripts of H.child: `k8s`, a result table R and E(err), an
+-- error as plain fields; the prelude adds helpers, the body fills R.
+local CHILD_HEAD = [[
+local k8s = require "k8s"
+local R = {}
+local function E(err)
+  if err == nil then return nil end
+  if type(err) ~= "table" then return { str = tostring(err) } end
+  return { code = err.code, reason = err.reason, message = err.message, str = tostring(err),
+           unauthorized = k8s.errors.IsUnauthorized(err), forbidden = k8s.errors.IsForbidden(err) }
+end
+]]
+local CHILD_TAIL = [[
+end)
+if not ok then R.crash = tostring(crash) end
+io.write("RESULT ", k8s.json.encode(R), "\n")
+]]
+local child_n = 0
+
+--- Run Lua code in a child interpreter (this one) started from "/" in a clean
+-- environment: no KUBECONFIG, in-cluster, service-account or proxy
+-- variables, an empty HOME, plus `env` (name -> value; false leaves it
+-- unset). Lua cannot set environment variables, so this is how specs vary
+-- them. `prelude` defines helpers; `body` fills the table R, which is
+-- returned decoded, with the child's whole output.
+function H.child(dir, env, body, prelude)
+  child_n = child_n + 1
+  local script = dir .. "/child-" .. child_n .. ".lua"
+  H.write(script, CHILD_HEAD .. (prelude or "") .. "local ok, crash = pcall(function()\n" .. body .. CHILD_TAIL)
+  local home = dir .. "/home-" .. child_n
+  os.execute("mkdir -p " .. H.shq(home))
+  local cmd = {
+    "cd / && env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT -u POD_NAMESPACE",
+    "-u K8S_LUA_SERVICEACCOUNT_DIR -u K8S_LUA_TOKEN_FILE_PERIOD",
+    "-u NO_PROXY -u no_proxy -u HTTPS_PROXY -u https_proxy -u ALL_PROXY -u all_proxy",
+    "HOME=" .. H.shq(home),
+    "LUA_PATH=" .. H.shq(H.ROOT .. "/lua/?.lua;" .. H.ROOT .. "/lua/?/init.lua;;"),
+    "LUA_CPATH=" .. H.shq(H.ROOT .. "/build/" .. H.INTERP .. "/?.so;;"),
+  }
+  for k, v in pairs(env or {}) do
+    if v then cmd[#cmd + 1] = k .. "=" .. H.shq(v) end
+  end
+  cmd[#cmd + 1] = H.INTERP .. " " .. H.shq(script)
+  local out = H.sh(table.concat(cmd, " "))
+  local line = out:match("RESULT ([^\n]*)")
+  assert(line, "the child printed no result:\n" .. out)
+  local R = require("k8s").json.decode(line)
+  assert(R.crash == nil, "the child failed: " .. tostring(R.crash) .. "\n" .. out)
+  return R, out
+end
+
 return H

@@ -16,20 +16,9 @@ local json = k8s.json
 local INTERP, ROOT = H.INTERP, H.ROOT
 local shq, sh, write = H.shq, H.sh, H.write
 
-local function contains(list, v)
-  for _, x in ipairs(list or {}) do if x == v then return true end end
-  return false
-end
+local contains = H.contains
 
 local CHILD_PRELUDE = [[
-local k8s = require "k8s"
-local R = {}
-local function E(err)
-  if err == nil then return nil end
-  if type(err) ~= "table" then return { str = tostring(err) } end
-  return { code = err.code, reason = err.reason, message = err.message, str = tostring(err),
-           unauthorized = k8s.errors.IsUnauthorized(err), forbidden = k8s.errors.IsForbidden(err) }
-end
 local function read(path)
   local f = assert(io.open(path, "rb")); local s = f:read("*a"); f:close(); return s
 end
@@ -55,12 +44,6 @@ local function summary(config)
            hasBearerToken = config.BearerToken ~= nil }
 end
 local SA = os.getenv("K8S_LUA_SERVICEACCOUNT_DIR")
-local ok, crash = pcall(function()
-]]
-local CHILD_POSTLUDE = [[
-end)
-if not ok then R.crash = tostring(crash) end
-io.write("RESULT ", k8s.json.encode(R), "\n")
 ]]
 
 describe("in-cluster config (" .. H.interpreter .. ")", function()
@@ -69,31 +52,11 @@ describe("in-cluster config (" .. H.interpreter .. ")", function()
   local sa = {}     -- name -> { token = ..., user = "system:serviceaccount:ns:name" }
   local children = 0
 
-  -- Run body in a child with env (name -> value; false unsets) on top of a
-  -- clean environment without KUBECONFIG, in-cluster variables or HOME config.
+  -- Run body in a child (H.child) with env (name -> value; false unsets);
+  -- no service-account token may appear in what it prints.
   local function child(env, body)
-    children = children + 1
-    local script = dir .. "/child-" .. children .. ".lua"
-    write(script, CHILD_PRELUDE .. body .. CHILD_POSTLUDE)
-    local home = dir .. "/home-" .. children
-    os.execute("mkdir -p " .. shq(home))
-    local cmd = {
-      "cd / && env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT -u POD_NAMESPACE",
-      "-u K8S_LUA_SERVICEACCOUNT_DIR -u K8S_LUA_TOKEN_FILE_PERIOD",
-      "HOME=" .. shq(home),
-      "LUA_PATH=" .. shq(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"),
-      "LUA_CPATH=" .. shq(ROOT .. "/build/" .. INTERP .. "/?.so;;"),
-    }
-    for k, v in pairs(env) do
-      if v then cmd[#cmd + 1] = k .. "=" .. shq(v) end
-    end
-    cmd[#cmd + 1] = INTERP .. " " .. shq(script)
-    local out = sh(table.concat(cmd, " "))
-    local line = out:match("RESULT ([^\n]*)")
-    assert(line, "the child printed no result:\n" .. out)
-    local R = json.decode(line)
-    assert(R.crash == nil, "the child failed: " .. tostring(R.crash) .. "\n" .. out)
-    for _, t in pairs(sa) do assert.not_matches(t.token, line, 1, true) end
+    local R, out = H.child(dir, env, body, CHILD_PRELUDE)
+    for _, t in pairs(sa) do assert.not_matches(t.token, out, 1, true) end
     return R
   end
 
