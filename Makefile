@@ -10,7 +10,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow
 CSTD     = -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) -fPIC -fvisibility=hidden -Iinclude -Isrc $(CFLAGS)
-LIBS     = -lcurl -ljansson -lyaml -lssl -lcrypto -lpthread -lm
+LIBS     = -lcurl -ljansson -lyaml -lhttp_parser -lz -lssl -lcrypto -lpthread -lm
 
 LUA54_INC  ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1

@@ -29,6 +29,23 @@ typedef struct {
 	int verbose;             /* debug level */
 } k8s_transport_options;
 
+/* A response's status line and headers, as any transport parsed them
+ * (libcurl's header callback, the HTTP/1.1 codec of the sans-I/O engine). */
+typedef struct {
+	long status;
+	char **rh;              /* name, value, name, value... (malloc'd) */
+	size_t nrh;
+} k8s_http_head;
+
+/* Last value of a header (case-insensitive name), or NULL. */
+const char *k8s__http_head_get(const k8s_http_head *h, const char *name);
+/* The i-th value of a possibly repeated header, or NULL. */
+const char *k8s__http_head_get_n(const k8s_http_head *h, const char *name, size_t i);
+/* Append a header (copies both); value is trimmed of surrounding blanks. */
+int k8s__http_head_add(k8s_http_head *h, const char *name, size_t nlen, const char *value, size_t vlen);
+/* Free the headers; status becomes 0. */
+void k8s__http_head_clear(k8s_http_head *h);
+
 typedef struct k8s_transport k8s_transport;
 typedef struct k8s_http_response k8s_http_response;
 
@@ -46,6 +63,8 @@ void k8s_transport_free(k8s_transport *t);
 int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_response **out);
 
 long k8s_http_response_status(const k8s_http_response *r);
+/* Status and headers (borrowed). */
+const k8s_http_head *k8s_http_response_head(const k8s_http_response *r);
 /* Last value of a response header (case-insensitive name), or NULL. */
 const char *k8s_http_response_header(const k8s_http_response *r, const char *name);
 /* The i-th value of a possibly repeated header, or NULL. */

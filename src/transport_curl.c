@@ -30,14 +30,12 @@ struct k8s_http_response {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char errbuf[CURL_ERROR_SIZE];
-	long status;
 	int headers_done;
 	int done;           /* transfer finished */
 	CURLcode result;
 	k8s_buf body;       /* received, not yet handed out */
 	size_t handed;      /* bytes of body handed out by the last read */
-	char **rh;          /* response headers: name, value, name, value... */
-	size_t nrh;
+	k8s_http_head head; /* status and headers */
 };
 
 
@@ -176,12 +174,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 static void headers_reset(k8s_http_response *r)
 {
-	size_t i;
-	for (i = 0; i < r->nrh; i++)
-		free(r->rh[i]);
-	free(r->rh);
-	r->rh = NULL;
-	r->nrh = 0;
+	long st = r->head.status;
+	k8s__http_head_clear(&r->head);
+	r->head.status = st;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
@@ -189,17 +184,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	k8s_http_response *r = ud;
 	size_t len = size * n, klen;
 	r->t->progress++;
-	char *colon, **rh;
-	const char *v, *end = p + len;
+	char *colon;
+	const char *end = p + len;
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		const char *sp = memchr(p, ' ', len);
 		headers_reset(r);
-		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		r->head.status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		return len;
 	}
 	if (len <= 2 && (p[0] == '\r' || p[0] == '\n')) {
 		/* end of a header block; 1xx blocks are followed by another */
-		if (r->status >= 200 || r->status == 101)
+		if (r->head.status >= 200 || r->head.status == 101)
 			r->headers_done = 1;
 		return len;
 	}
@@ -207,23 +202,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	if (!colon)
 		return len;
 	klen = (size_t)(colon - p);
-	v = colon + 1;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	rh = realloc(r->rh, (r->nrh + 2) * sizeof(char *));
-	if (!rh)
+	if (k8s__http_head_add(&r->head, p, klen, colon + 1, (size_t)(end - colon - 1)) < 0)
 		return 0;
-	r->rh = rh;
-	r->rh[r->nrh] = k8s__strndup(p, klen);
-	r->rh[r->nrh + 1] = k8s__strndup(v, (size_t)(end - v));
-	if (!r->rh[r->nrh] || !r->rh[r->nrh + 1]) {
-		free(r->rh[r->nrh]);
-		free(r->rh[r->nrh + 1]);
-		return 0;
-	}
-	r->nrh += 2;
 	return len;
 }
 
@@ -402,7 +382,7 @@ static int wait_for(k8s_http_response *r, int (*cond)(k8s_http_response *), doub
  * stream level: the status is the answer (its body may be cut short). */
 static int early_error_answer(const k8s_http_response *r)
 {
-	return r->status >= 400 && (r->result == CURLE_PARTIAL_FILE || r->result == CURLE_HTTP2 ||
+	return r->head.status >= 400 && (r->result == CURLE_PARTIAL_FILE || r->result == CURLE_HTTP2 ||
 				     r->result == CURLE_HTTP2_STREAM || r->result == CURLE_RECV_ERROR ||
 				     r->result == CURLE_SEND_ERROR);
 }
@@ -522,26 +502,22 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 
 long k8s_http_response_status(const k8s_http_response *r)
 {
-	return r->status;
+	return r->head.status;
+}
+
+const k8s_http_head *k8s_http_response_head(const k8s_http_response *r)
+{
+	return &r->head;
 }
 
 const char *k8s_http_response_header_n(const k8s_http_response *r, const char *name, size_t n)
 {
-	size_t i;
-	for (i = 0; i + 1 < r->nrh; i += 2)
-		if (strcasecmp(r->rh[i], name) == 0 && n-- == 0)
-			return r->rh[i + 1];
-	return NULL;
+	return k8s__http_head_get_n(&r->head, name, n);
 }
 
 const char *k8s_http_response_header(const k8s_http_response *r, const char *name)
 {
-	const char *last = NULL;
-	size_t i;
-	for (i = 0; i + 1 < r->nrh; i += 2)
-		if (strcasecmp(r->rh[i], name) == 0)
-			last = r->rh[i + 1];
-	return last;
+	return k8s__http_head_get(&r->head, name);
 }
 
 int k8s_http_response_read(k8s_http_response *r, const char **data, size_t *len, double timeout)
@@ -615,7 +591,7 @@ void k8s_http_response_free(k8s_http_response *r)
 		give_easy(r->t, r->easy);
 	}
 	curl_slist_free_all(r->hdrs);
-	headers_reset(r);
+	k8s__http_head_clear(&r->head);
 	k8s_buf_free(&r->body);
 	free(r);
 }

@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(
   build-essential pkg-config openssl curl ca-certificates python3
-  liblua5.4-dev lua5.4 libluajit-5.1-dev luajit
+  liblua5.4-dev lua5.4 libluajit2-5.1-dev luajit2
+  nginx libnginx-mod-http-lua libhttp-parser-dev
   libcurl4-openssl-dev libssl-dev libyaml-dev libjansson-dev
   lua-cjson lua-busted luarocks valgrind
 )
