@@ -19,6 +19,7 @@
 #include "k8s/watch.h"
 #include "k8s/config.h"
 #include "k8s/rest.h"
+#include "k8s/call.h"
 #include "k8s/clientcmd.h"
 #include "k8s/clientset.h"
 

@@ -113,6 +113,21 @@ double k8s_rate_limiter_accept(k8s_rate_limiter *rl)
 	return k8s__now() - start;
 }
 
+double k8s_rate_limiter_reserve(k8s_rate_limiter *rl)
+{
+	double w;
+	if (!rl)
+		return 0;
+	if (rl->custom) {
+		rl->ops.accept(rl->payload);
+		return 0;
+	}
+	if (isinf(rl->qps))
+		return 0;
+	reserve(rl, INFINITY, &w);
+	return w;
+}
+
 double k8s_rate_limiter_qps(k8s_rate_limiter *rl)
 {
 	if (!rl)

@@ -885,3 +885,8 @@ k8s_transport *k8s__rest_client_transport(k8s_rest_client *c)
 {
 	return c->transport;
 }
+
+int k8s__rest_client_set_client_cert(k8s_rest_client *c, const char *cert_pem, const char *key_pem)
+{
+	return k8s_transport_set_client_cert(c->transport, cert_pem, key_pem);
+}

@@ -57,13 +57,31 @@ struct k8s_result {
 	char *st_reason, *st_message, *st_json, *st_details;
 };
 
-/* Build a result from a finished response (or transport failure rc < 0). */
-int k8s__result_from_response(k8s_result **out, k8s_request *req, k8s_http_response *resp, k8s_buf *body, int rc);
+/* Build a result from a finished response: its head and whole body (taken).
+ * verb, resource and name shape client-go's messages for unstructured errors. */
+int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb, const char *resource,
+			  const char *name, const k8s_http_head *head, k8s_buf *body);
 /* A result carrying only a transport error (the last error). */
 int k8s__result_from_error(k8s_result **out, int rc);
 /* Build a client; with `shared`, reuse that transport (clientset). */
 int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *cfg, int versioned, k8s_transport *shared);
 k8s_transport *k8s__rest_client_transport(k8s_rest_client *c);
+/* Use an exec plugin's client certificate from now on (libcurl transport and sans-I/O TLS). */
+int k8s__rest_client_set_client_cert(k8s_rest_client *c, const char *cert_pem, const char *key_pem);
+
+/* The engine's internals shared with the drivers (call.c). */
+typedef struct k8s_call k8s_call;
+const k8s_http_head *k8s__call_head(const k8s_call *k);
+k8s_rest_client *k8s__call_client(const k8s_call *k);
+int k8s__call_mode(const k8s_call *k);
+size_t k8s__call_headers(const k8s_call *k, char ***lines);
+/* The blocking driver (libcurl, nanosleep): run a call to its answer. */
+int k8s__call_run(k8s_call *k, k8s_http_response **resp);
+int k8s__call_do(k8s_result **out, k8s_call *k, k8s_body_observer obs, void *payload);
+int k8s__call_stream(k8s_stream **out, k8s_result **res_err, k8s_call *k);
+int k8s__call_watch(k8s_watch **out, k8s_result **res_err, k8s_call *k);
+/* The result of a finished DO call from its whole body (taken). */
+int k8s__call_result_buf(k8s_result **out, k8s_call *k, k8s_buf *body);
 void k8s__debug(k8s_rest_client *c, int level, const char *fmt, ...) K8S_PRINTF(3, 4);
 
 #endif

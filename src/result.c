@@ -246,35 +246,35 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 	return 1;
 }
 
-int k8s__result_from_response(k8s_result **out, k8s_request *req, k8s_http_response *resp, k8s_buf *body, int rc)
+int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb, const char *resource,
+			  const char *name, const k8s_http_head *head, k8s_buf *body)
 {
 	k8s_result *res = calloc(1, sizeof(*res));
 	const char *ctype, *ra;
 	size_t i;
-	(void)rc;
 	*out = NULL;
 	if (!res) {
 		k8s_buf_free(body);
 		return k8s__error_oom();
 	}
-	res->code = (int)k8s_http_response_status(resp);
+	res->code = (int)head->status;
 	res->body = *body;
 	memset(body, 0, sizeof(*body));
 	if (!res->body.ptr && k8s_buf_put(&res->body, "", 0) < 0) {
 		free(res);
 		return k8s__error_oom();
 	}
-	ctype = k8s_http_response_header(resp, "Content-Type");
+	ctype = k8s__http_head_get(head, "Content-Type");
 	res->content_type = k8s__strdup(ctype);
 	for (i = 0;; i++) {
-		const char *w = k8s_http_response_header_n(resp, "Warning", i);
+		const char *w = k8s__http_head_get_n(head, "Warning", i);
 		if (!w)
 			break;
 		parse_warnings(&res->warnings, w);
 	}
 	for (i = 0; i < res->warnings.n; i++)
-		k8s__debug(req->c, 1, "Warning: %s", res->warnings.items[i]);
-	ra = k8s_http_response_header(resp, "Retry-After");
+		k8s__debug(c, 1, "Warning: %s", res->warnings.items[i]);
+	ra = k8s__http_head_get(head, "Retry-After");
 	{
 		int secs = 0;
 		if (ra && parse_retry_after(ra, &secs) && secs > 0)
@@ -289,7 +289,7 @@ int k8s__result_from_response(k8s_result **out, k8s_request *req, k8s_http_respo
 		/* client-go's newUnstructuredResponseError: at most 2048 bytes of
 		 * a text body, trimmed; "unknown" for anything else */
 		k8s_buf server_msg = K8S_BUF_INIT, m = K8S_BUF_INIT, full = K8S_BUF_INIT;
-		char verb[32];
+		char lverb[32];
 		int oom = 0;
 		size_t j;
 		if (is_text(res->content_type)) {
@@ -303,18 +303,18 @@ int k8s__result_from_response(k8s_result **out, k8s_request *req, k8s_http_respo
 			oom |= k8s_buf_puts(&server_msg, "unknown") < 0;
 		}
 		oom |= !server_msg.ptr || generic_message(&m, res->code, server_msg.ptr) < 0;
-		for (j = 0; req->verb[j] && j + 1 < sizeof(verb); j++)
-			verb[j] = (char)tolower((unsigned char)req->verb[j]);
-		verb[j] = 0;
+		for (j = 0; verb[j] && j + 1 < sizeof(lverb); j++)
+			lverb[j] = (char)tolower((unsigned char)verb[j]);
+		lverb[j] = 0;
 		res->st.code = res->code;
-		res->st_reason = k8s__strdup(k8s__reason_for_code(res->code, req->verb));
-		if (!oom && req->resource && *req->resource) {
-			const char *g = req->c->group;
-			if (req->name)
-				oom |= k8s_buf_printf(&full, "%s (%s %s%s%s %s)", m.ptr, verb, req->resource, *g ? "." : "", g,
-						      req->name) < 0;
+		res->st_reason = k8s__strdup(k8s__reason_for_code(res->code, verb));
+		if (!oom && resource && *resource) {
+			const char *g = c->group;
+			if (name)
+				oom |= k8s_buf_printf(&full, "%s (%s %s%s%s %s)", m.ptr, lverb, resource, *g ? "." : "", g,
+						      name) < 0;
 			else
-				oom |= k8s_buf_printf(&full, "%s (%s %s%s%s)", m.ptr, verb, req->resource, *g ? "." : "", g) < 0;
+				oom |= k8s_buf_printf(&full, "%s (%s %s%s%s)", m.ptr, lverb, resource, *g ? "." : "", g) < 0;
 			res->st_message = k8s_buf_detach(&full);
 		} else if (!oom) {
 			res->st_message = k8s_buf_detach(&m);

@@ -54,6 +54,14 @@ K8S_EXTERN(int) k8s_rate_limiter_try_accept(k8s_rate_limiter *rl);
 /** Wait for a token and take it. @return seconds waited */
 K8S_EXTERN(double) k8s_rate_limiter_accept(k8s_rate_limiter *rl);
 
+/**
+ * Take a token without waiting for it: the caller waits the returned delay
+ * before acting (an event loop sleeps without blocking). A custom limiter's
+ * accept operation is called instead, and 0 returned.
+ * @return seconds until the token is due (0 when one was available)
+ */
+K8S_EXTERN(double) k8s_rate_limiter_reserve(k8s_rate_limiter *rl);
+
 /** The limiter's rate in tokens per second. */
 K8S_EXTERN(double) k8s_rate_limiter_qps(k8s_rate_limiter *rl);
 

@@ -1,0 +1,736 @@
+/* The sans-I/O request engine (include/k8s/call.h): throttling, credentials
+ * and their refresh after a 401, headers, retries with Retry-After,
+ * connection-reset retries and URLBackoff, as one state machine that answers
+ * "what next?" with an action and never blocks. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "k8s/call.h"
+#include "rest_internal.h"
+#include "exec.h"
+
+enum {
+	S_BACKOFF,      /* URLBackoff wait before an attempt */
+	S_THROTTLE,     /* client-side rate limiter */
+	S_EXEC,         /* exec plugin credential */
+	S_EXEC_WAIT,
+	S_TOKEN,        /* auth provider callback token */
+	S_TOKEN_WAIT,
+	S_SEND,         /* headers built, request handed to the driver */
+	S_SENDING,
+	S_AUTH_EXEC,    /* 401: run the exec plugin again */
+	S_AUTH_EXEC_WAIT,
+	S_AUTH_TOKEN,   /* 401: ask the auth provider again */
+	S_AUTH_TOKEN_WAIT,
+	S_AUTH_DECIDE,
+	S_DRAIN,        /* discard the body before a retry */
+	S_DRAIN_WAIT,
+	S_RETRY_SLEEP,  /* Retry-After or reset wait, then a new attempt */
+	S_RETRY_WAIT,
+	S_DONE
+};
+
+typedef struct {
+	k8s_strlist lines; /* "Name: value" */
+	int failed;
+} header_set;
+
+struct k8s_call {
+	k8s_rest_client *c;
+	k8s_call_mode mode;
+	char *verb, *url, *resource, *name;
+	k8s_strlist user_headers;     /* name, value, ... */
+	char *body;
+	size_t body_len;
+	int has_body;
+	double timeout;
+	int max_retries;
+
+	int state;
+	int attempt, auth_retried, skip_backoff, auth_retry;
+	int invalidate;               /* the credential step is a refresh after a 401 */
+	double sleep_for, retry_wait;
+	double t0;                    /* when the request was sent */
+	header_set h;
+	k8s_http_head head;           /* the last response */
+	int rc;                       /* final error code, or 0 */
+};
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- credentials ---- */
+
+/* Read BearerTokenFile: trimmed contents, or NULL with an error. */
+static char *read_token_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	k8s_buf b = K8S_BUF_INIT;
+	char chunk[4096];
+	size_t n, s = 0, e;
+	char *tok;
+	if (!f) {
+		k8s__error(K8S_EAUTH, "TokenFileError", "cannot read BearerTokenFile %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (k8s_buf_put(&b, chunk, n) < 0) {
+			fclose(f);
+			k8s_buf_free(&b);
+			return NULL;
+		}
+	}
+	fclose(f);
+	k8s__wipe(chunk, sizeof(chunk));
+	e = b.len;
+	while (s < e && isspace((unsigned char)b.ptr[s]))
+		s++;
+	while (e > s && isspace((unsigned char)b.ptr[e - 1]))
+		e--;
+	if (e == s) {
+		k8s_buf_wipe_free(&b);
+		k8s__error(K8S_EAUTH, "TokenFileError", "BearerTokenFile %s is empty", path);
+		return NULL;
+	}
+	tok = k8s__strndup(b.ptr + s, e - s);
+	k8s_buf_wipe_free(&b);
+	return tok;
+}
+
+/* The exec plugin's cached credential, if valid. */
+static const k8s_credential *exec_cred(k8s_rest_client *c)
+{
+	const k8s_credential *cred = NULL;
+	if (c->cfg->exec_payload && k8s__exec_provider_cached(c->cfg->exec_payload->ptr, 0, &cred) == 1)
+		return cred;
+	return NULL;
+}
+
+static int token_valid(k8s_rest_client *c)
+{
+	k8s_payload *p = c->cfg->token_payload;
+	return p->token && (p->expiry <= 0 || wall_now() < p->expiry);
+}
+
+/* The bearer token to send, or NULL for none; <0 on a credential failure.
+ * Plugin and callback credentials were obtained by the EXEC/TOKEN steps. */
+static int current_token(k8s_rest_client *c, const char **tok)
+{
+	k8s_config *cfg = c->cfg;
+	*tok = NULL;
+	if (cfg->exec_payload) {
+		const k8s_credential *cred = exec_cred(c);
+		if (cred && cred->token && *cred->token) {
+			*tok = cred->token;
+			return 0;
+		}
+	}
+	if (cfg->token_cb && cfg->token_payload->token && *cfg->token_payload->token) {
+		*tok = cfg->token_payload->token;
+		return 0;
+	}
+	if (cfg->f[F_TOKENFILE].s && *cfg->f[F_TOKENFILE].s) {
+		double now = k8s__now();
+		if (!c->file_token || now - c->file_token_at >= c->file_token_period) {
+			char *t = read_token_file(cfg->f[F_TOKENFILE].s);
+			if (t) {
+				k8s__sfree(c->file_token);
+				c->file_token = t;
+				c->file_token_at = now;
+			} else if (!c->file_token && !(cfg->f[F_TOKEN].s && *cfg->f[F_TOKEN].s)) {
+				return K8S_EAUTH;
+			} else {
+				k8s__debug(c, 2, "BearerTokenFile could not be re-read; keeping the last good token");
+			}
+		}
+		if (c->file_token) {
+			*tok = c->file_token;
+			return 0;
+		}
+	}
+	if (cfg->f[F_TOKEN].s && *cfg->f[F_TOKEN].s)
+		*tok = cfg->f[F_TOKEN].s;
+	return 0;
+}
+
+/* ---- headers ---- */
+
+static int hs_add(void *ctx, const char *name, const char *value)
+{
+	header_set *h = ctx;
+	k8s_buf b = K8S_BUF_INIT;
+	if (!name || strpbrk(name, ":\r\n") || (value && strpbrk(value, "\r\n")))
+		return k8s__error(K8S_EINVALID, "Invalid", "invalid header %s", name ? name : "(null)");
+	if (k8s_buf_printf(&b, "%s: %s", name, value ? value : "") < 0 || k8s__strlist_add(&h->lines, b.ptr) < 0) {
+		k8s_buf_wipe_free(&b);
+		h->failed = 1;
+		return K8S_ENOMEM;
+	}
+	k8s_buf_wipe_free(&b);
+	return 0;
+}
+
+static void hs_free(header_set *h)
+{
+	k8s__strlist_wipe(&h->lines); /* Authorization lines */
+	h->failed = 0;
+}
+
+static int user_set_header(k8s_call *k, const char *name)
+{
+	size_t i;
+	for (i = 0; i + 1 < k->user_headers.n; i += 2)
+		if (strcasecmp(k->user_headers.items[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Impersonate-Extra-<key>: the key is percent-escaped (legal header chars kept). */
+static int extra_header(header_set *h, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	k8s_buf b = K8S_BUF_INIT;
+	const unsigned char *p;
+	int rc;
+	if (k8s_buf_puts(&b, "Impersonate-Extra-") < 0)
+		return K8S_ENOMEM;
+	for (p = (const unsigned char *)key; *p; p++) {
+		if (isalnum(*p) || strchr("!#$&'*+-.^_`|~", *p)) {
+			if (k8s_buf_put(&b, p, 1) < 0)
+				goto oom;
+		} else {
+			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			if (k8s_buf_put(&b, e, 3) < 0)
+				goto oom;
+		}
+	}
+	rc = hs_add(h, b.ptr, value);
+	k8s_buf_free(&b);
+	return rc;
+oom:
+	k8s_buf_free(&b);
+	return K8S_ENOMEM;
+}
+
+static int build_headers(k8s_call *k)
+{
+	k8s_rest_client *c = k->c;
+	k8s_config *cfg = c->cfg;
+	header_set *h = &k->h;
+	const char *tok;
+	size_t i;
+	int rc;
+
+	hs_free(h);
+	for (i = 0; i + 1 < k->user_headers.n; i += 2)
+		if ((rc = hs_add(h, k->user_headers.items[i], k->user_headers.items[i + 1])) < 0)
+			return rc;
+	if (!user_set_header(k, "Accept") && (rc = hs_add(h, "Accept", c->accept)) < 0)
+		return rc;
+	if (k->has_body && !user_set_header(k, "Content-Type") && (rc = hs_add(h, "Content-Type", c->content_type)) < 0)
+		return rc;
+	if (!user_set_header(k, "User-Agent") && (rc = hs_add(h, "User-Agent", c->user_agent)) < 0)
+		return rc;
+	if (!user_set_header(k, "Authorization")) {
+		if ((rc = current_token(c, &tok)) < 0)
+			return rc;
+		if (tok) {
+			k8s_buf b = K8S_BUF_INIT;
+			if (k8s_buf_printf(&b, "Bearer %s", tok) < 0)
+				return K8S_ENOMEM;
+			rc = hs_add(h, "Authorization", b.ptr);
+			k8s_buf_wipe_free(&b);
+			if (rc < 0)
+				return rc;
+		} else if (cfg->f[F_USERNAME].s || cfg->f[F_PASSWORD].s) {
+			k8s_buf up = K8S_BUF_INIT, b = K8S_BUF_INIT;
+			if (k8s_buf_printf(&up, "%s:%s", cfg->f[F_USERNAME].s ? cfg->f[F_USERNAME].s : "",
+					   cfg->f[F_PASSWORD].s ? cfg->f[F_PASSWORD].s : "") < 0 ||
+			    k8s_buf_puts(&b, "Basic ") < 0 || k8s__base64_encode(&b, up.ptr, up.len) < 0) {
+				k8s_buf_wipe_free(&up);
+				k8s_buf_wipe_free(&b);
+				return K8S_ENOMEM;
+			}
+			rc = hs_add(h, "Authorization", b.ptr);
+			k8s_buf_wipe_free(&up);
+			k8s_buf_wipe_free(&b);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if (cfg->f[F_IMP_USER].s && *cfg->f[F_IMP_USER].s) {
+		k8s_strlist *g = &cfg->f[F_IMP_GROUPS].list, *x = &cfg->f[F_IMP_EXTRA].list;
+		if ((rc = hs_add(h, "Impersonate-User", cfg->f[F_IMP_USER].s)) < 0)
+			return rc;
+		if (cfg->f[F_IMP_UID].s && *cfg->f[F_IMP_UID].s && (rc = hs_add(h, "Impersonate-Uid", cfg->f[F_IMP_UID].s)) < 0)
+			return rc;
+		for (i = 0; i < g->n; i++)
+			if ((rc = hs_add(h, "Impersonate-Group", g->items[i])) < 0)
+				return rc;
+		for (i = 0; i + 1 < x->n; i += 2)
+			if ((rc = extra_header(h, x->items[i], x->items[i + 1])) < 0)
+				return rc;
+	}
+	if (cfg->req_hook) {
+		rc = cfg->req_hook(cfg->hook_payload ? cfg->hook_payload->ptr : NULL, k->verb, k->url, hs_add, h);
+		if (rc < 0) {
+			if (k8s_error_last()->code == 0)
+				k8s__error(rc, "HookError", "request hook failed");
+			return rc;
+		}
+	}
+	return h->failed ? K8S_ENOMEM : 0;
+}
+
+static void log_headers(k8s_call *k)
+{
+	size_t i;
+	if (k->c->verbose < 7)
+		return;
+	for (i = 0; i < k->h.lines.n; i++) {
+		const char *l = k->h.lines.items[i];
+		if (strncasecmp(l, "Authorization:", 14) == 0)
+			k8s__debug(k->c, 7, "    Authorization: <masked>");
+		else
+			k8s__debug(k->c, 7, "    %s", l);
+	}
+}
+
+/* Integer Retry-After, or -1. */
+static int retry_after(const k8s_http_head *h)
+{
+	const char *v = k8s__http_head_get(h, "Retry-After");
+	char *end;
+	long n;
+	if (!v || !*v)
+		return -1;
+	n = strtol(v, &end, 10);
+	if (*end || n < 0 || n > 86400)
+		return -1;
+	return (int)n;
+}
+
+/* URLBackoff.UpdateBackoff: connection errors (status 0) and 5xx double the
+ * wait (from base up to max); any other answer resets it. */
+static void backoff_update(k8s_rest_client *c, long status)
+{
+	if (c->backoff_base <= 0)
+		return;
+	if (status == 0 || status >= 500) {
+		c->backoff_cur = c->backoff_cur > 0 ? c->backoff_cur * 2 : c->backoff_base;
+		if (c->backoff_cur > c->backoff_max)
+			c->backoff_cur = c->backoff_max;
+	} else {
+		c->backoff_cur = 0;
+	}
+}
+
+/* ---- the call ---- */
+
+int k8s_call_new(k8s_call **out, k8s_request *r, k8s_call_mode mode)
+{
+	k8s_call *k;
+	size_t i;
+	*out = NULL;
+	if (mode == K8S_CALL_MODE_WATCH) {
+		int rc = k8s_request_param(r, "watch", "true");
+		if (rc < 0)
+			return rc;
+	}
+	if (!(k = calloc(1, sizeof(*k))))
+		return k8s__error_oom();
+	if (!(k->url = k8s_request_url(r))) {
+		free(k);
+		return k8s_error_last()->code ? k8s_error_last()->code : K8S_EINVALID;
+	}
+	k->c = k8s_rest_client_ref(r->c);
+	k->mode = mode;
+	k->verb = k8s__strdup(r->verb);
+	k->resource = k8s__strdup(r->resource);
+	k->name = k8s__strdup(r->name);
+	k->has_body = r->has_body;
+	k->timeout = mode == K8S_CALL_MODE_DO ? r->timeout : 0;
+	k->max_retries = r->max_retries;
+	if (r->has_body && r->body_len && !(k->body = malloc(r->body_len)))
+		goto oom;
+	if (k->body)
+		memcpy(k->body, r->body, r->body_len);
+	k->body_len = r->has_body ? r->body_len : 0;
+	for (i = 0; i < r->headers.n; i++)
+		if (k8s__strlist_add(&k->user_headers, r->headers.items[i]) < 0)
+			goto oom;
+	if (!k->verb || (r->resource && !k->resource) || (r->name && !k->name))
+		goto oom;
+	k->state = S_BACKOFF;
+	*out = k;
+	return 0;
+oom:
+	k8s_call_free(k);
+	return k8s__error_oom();
+}
+
+static k8s_call_action finish(k8s_call *k, int rc)
+{
+	k->rc = rc;
+	k->state = S_DONE;
+	return K8S_CALL_DONE;
+}
+
+k8s_call_action k8s_call_next(k8s_call *k)
+{
+	k8s_rest_client *c = k->c;
+	k8s_config *cfg = c->cfg;
+	int rc;
+	for (;;) {
+		switch (k->state) {
+		case S_BACKOFF:
+			k->state = S_THROTTLE;
+			if (c->backoff_cur > 0 && !k->skip_backoff) {
+				k8s__debug(c, 4, "backing off %.3fs before %s %s", c->backoff_cur, k->verb, k->url);
+				k->sleep_for = c->backoff_cur;
+				return K8S_CALL_SLEEP;
+			}
+			break;
+		case S_THROTTLE:
+			k->skip_backoff = 0;
+			k->state = S_EXEC;
+			if (k->mode != K8S_CALL_MODE_WATCH && c->rl) {
+				double w = k8s_rate_limiter_reserve(c->rl);
+				if (w > 0.05)
+					k8s__debug(c, w > 1 ? 2 : 3,
+						   "Waited for %.3fs due to client-side throttling, not priority and fairness, request: %s:%s",
+						   w, k->verb, k->url);
+				if (w > 0) {
+					k->sleep_for = w;
+					return K8S_CALL_SLEEP;
+				}
+			}
+			break;
+		case S_EXEC:
+			k->state = S_TOKEN;
+			k->invalidate = 0;
+			if (cfg->exec_payload && !user_set_header(k, "Authorization")) {
+				const k8s_credential *cred = exec_cred(c);
+				if (!cred) {
+					k->state = S_EXEC_WAIT;
+					return K8S_CALL_EXEC;
+				}
+				if (cred->cert_pem &&
+				    (rc = k8s__rest_client_set_client_cert(c, cred->cert_pem, cred->key_pem)) < 0)
+					return finish(k, rc);
+			}
+			break;
+		case S_TOKEN:
+			k->state = S_SEND;
+			if (cfg->token_cb && !user_set_header(k, "Authorization") && !token_valid(c)) {
+				k->state = S_TOKEN_WAIT;
+				return K8S_CALL_TOKEN;
+			}
+			break;
+		case S_SEND:
+			if ((rc = build_headers(k)) < 0)
+				return finish(k, rc);
+			k8s__debug(c, 6, "%s %s", k->verb, k->url);
+			log_headers(k);
+			k8s__http_head_clear(&k->head);
+			k->t0 = k8s__now();
+			k->state = S_SENDING;
+			return K8S_CALL_SEND;
+		case S_AUTH_EXEC:
+			k->state = S_AUTH_TOKEN;
+			k->auth_retry = 0;
+			if (cfg->exec_payload) {
+				/* run the plugin again once; the request is retried with the new credential */
+				k->invalidate = 1;
+				k->state = S_AUTH_EXEC_WAIT;
+				return K8S_CALL_EXEC;
+			}
+			break;
+		case S_AUTH_TOKEN:
+			k->state = S_AUTH_DECIDE;
+			if (cfg->token_cb) {
+				k8s__sfree(cfg->token_payload->token);
+				cfg->token_payload->token = NULL;
+				k->invalidate = 1;
+				k->state = S_AUTH_TOKEN_WAIT;
+				return K8S_CALL_TOKEN;
+			}
+			break;
+		case S_AUTH_DECIDE:
+			k->invalidate = 0;
+			if (c->file_token)
+				c->file_token_at = -1e9; /* re-read on next use */
+			if (!k->auth_retry)
+				return finish(k, 0); /* the 401 is the answer */
+			k->auth_retried = 1;
+			k->retry_wait = -1;
+			k->state = S_DRAIN;
+			break;
+		case S_DRAIN:
+			k->state = S_DRAIN_WAIT;
+			return K8S_CALL_DRAIN;
+		case S_RETRY_SLEEP:
+			k->state = S_BACKOFF;
+			if (k->retry_wait >= 0) {
+				k->sleep_for = k->retry_wait;
+				k->state = S_RETRY_WAIT;
+				return K8S_CALL_SLEEP;
+			}
+			break;
+		case S_DONE:
+			return K8S_CALL_DONE;
+		default: /* waiting for the driver: repeat the action */
+			switch (k->state) {
+			case S_EXEC_WAIT: case S_AUTH_EXEC_WAIT: return K8S_CALL_EXEC;
+			case S_TOKEN_WAIT: case S_AUTH_TOKEN_WAIT: return K8S_CALL_TOKEN;
+			case S_SENDING: return K8S_CALL_SEND;
+			case S_DRAIN_WAIT: return K8S_CALL_DRAIN;
+			default: return K8S_CALL_SLEEP;
+			}
+		}
+	}
+}
+
+double k8s_call_sleep_seconds(const k8s_call *k)
+{
+	return k->sleep_for > 0 ? k->sleep_for : 0;
+}
+
+void k8s_call_slept(k8s_call *k)
+{
+	k->sleep_for = 0;
+	if (k->state == S_RETRY_WAIT)
+		k->state = S_BACKOFF;
+}
+
+int k8s_call_credential_invalidate(const k8s_call *k)
+{
+	return k->invalidate;
+}
+
+int k8s_call_exec_run(k8s_call *k)
+{
+	const k8s_credential *cred;
+	if (!k->c->cfg->exec_payload)
+		return 0;
+	return k8s__exec_provider_get(k->c->cfg->exec_payload->ptr, k->invalidate, &cred);
+}
+
+void k8s_call_exec_done(k8s_call *k, int rc)
+{
+	if (k->state == S_EXEC_WAIT) {
+		if (rc < 0) {
+			finish(k, rc);
+			return;
+		}
+		k->state = S_EXEC; /* apply the new credential */
+	} else if (k->state == S_AUTH_EXEC_WAIT) {
+		if (rc == 0)
+			k->auth_retry = 1;
+		k->state = S_AUTH_TOKEN;
+	}
+}
+
+void k8s_call_token_done(k8s_call *k, int rc, const char *token, double expiry)
+{
+	k8s_payload *p = k->c->cfg->token_payload;
+	int ok = rc == 0;
+	if (ok && p) {
+		k8s__sfree(p->token);
+		p->token = token ? k8s__strdup(token) : NULL;
+		p->expiry = expiry;
+	}
+	if (k->state == S_TOKEN_WAIT) {
+		if (!ok) {
+			if (k8s_error_last()->code == 0)
+				k8s__error(K8S_EAUTH, "AuthProviderError", "credential plugin failed");
+			finish(k, rc < 0 ? rc : K8S_EAUTH);
+			return;
+		}
+		k->state = S_SEND;
+	} else if (k->state == S_AUTH_TOKEN_WAIT) {
+		if (ok && token)
+			k->auth_retry = 1;
+		k->state = S_AUTH_DECIDE;
+	}
+}
+
+const char *k8s_call_method(const k8s_call *k) { return k->verb; }
+const char *k8s_call_url(const k8s_call *k) { return k->url; }
+double k8s_call_timeout(const k8s_call *k) { return k->timeout; }
+
+const char *k8s_call_header(const k8s_call *k, size_t i)
+{
+	return i < k->h.lines.n ? k->h.lines.items[i] : NULL;
+}
+
+size_t k8s__call_headers(const k8s_call *k, char ***lines)
+{
+	*lines = k->h.lines.items;
+	return k->h.lines.n;
+}
+
+const char *k8s_call_body(const k8s_call *k, size_t *len)
+{
+	if (len)
+		*len = k->body_len;
+	return k->has_body ? (k->body ? k->body : "") : NULL;
+}
+
+static void call_resp_hook(k8s_call *k, long status)
+{
+	k8s_config *cfg = k->c->cfg;
+	if (cfg->resp_hook)
+		cfg->resp_hook(cfg->hook_payload ? cfg->hook_payload->ptr : NULL, k->verb, k->url, status,
+			       k8s__now() - k->t0);
+}
+
+void k8s_call_failed(k8s_call *k, int rc)
+{
+	const k8s_error *e = k8s_error_last();
+	int retryable = strcmp(k->verb, "GET") == 0 && k->mode != K8S_CALL_MODE_STREAM &&
+			strcmp(e->reason, "ConnectionReset") == 0;
+	k8s_rest_client *c = k->c;
+	hs_free(&k->h);
+	k8s__debug(c, 6, "%s %s failed after %.0f ms: %s", k->verb, k->url, (k8s__now() - k->t0) * 1000, e->message);
+	call_resp_hook(k, 0);
+	backoff_update(c, 0);
+	if (retryable && k->attempt < k->max_retries) {
+		k->attempt++;
+		k->retry_wait = 1.0;
+		k->state = S_RETRY_SLEEP;
+		return;
+	}
+	finish(k, rc);
+}
+
+int k8s_call_response(k8s_call *k, long status, const char *const *headers, size_t n)
+{
+	k8s_rest_client *c = k->c;
+	size_t i;
+	int ra;
+	hs_free(&k->h);
+	k8s__http_head_clear(&k->head);
+	k->head.status = status;
+	for (i = 0; i + 1 < n; i += 2)
+		if (k8s__http_head_add(&k->head, headers[i], strlen(headers[i]), headers[i + 1], strlen(headers[i + 1])) < 0) {
+			finish(k, k8s__error_oom());
+			return K8S_ENOMEM;
+		}
+	backoff_update(c, status);
+	k8s__debug(c, 6, "%s %s %ld in %.0f milliseconds", k->verb, k->url, status, (k8s__now() - k->t0) * 1000);
+	if (c->verbose >= 8) {
+		const char *names[] = {"Content-Type", "Content-Encoding", "Retry-After", "Warning", "Audit-Id",
+				       "X-Kubernetes-Pf-Flowschema-Uid", NULL};
+		for (i = 0; names[i]; i++) {
+			const char *v = k8s__http_head_get(&k->head, names[i]);
+			if (v)
+				k8s__debug(c, 8, "    %s: %s", names[i], v);
+		}
+	}
+	call_resp_hook(k, status);
+	if (status == 401 && !k->auth_retried && !user_set_header(k, "Authorization") &&
+	    (c->cfg->exec_payload || c->cfg->token_cb || c->file_token)) {
+		k->state = S_AUTH_EXEC;
+		return 0;
+	}
+	ra = retry_after(&k->head);
+	if ((status == 429 || status >= 500) && ra >= 0 && k->attempt < k->max_retries) {
+		k->attempt++;
+		k8s__debug(c, 4, "Got a Retry-After %ds response for attempt %d to %s", ra, k->attempt, k->url);
+		/* the larger of Retry-After and the backoff, as client-go */
+		k->retry_wait = ra > c->backoff_cur ? ra : c->backoff_cur;
+		k->skip_backoff = 1;
+		k->state = S_DRAIN;
+		return 0;
+	}
+	finish(k, 0);
+	return 0;
+}
+
+void k8s_call_drained(k8s_call *k)
+{
+	int skip = k->skip_backoff;
+	k8s__http_head_clear(&k->head);
+	k->state = S_RETRY_SLEEP;
+	k->skip_backoff = skip;
+}
+
+int k8s_call_status(const k8s_call *k)
+{
+	return k->state == S_DONE ? k->rc : K8S_ERROR;
+}
+
+long k8s_call_response_status(const k8s_call *k)
+{
+	return k->head.status;
+}
+
+const char *k8s_call_response_header(const k8s_call *k, const char *name)
+{
+	return k8s__http_head_get(&k->head, name);
+}
+
+const k8s_http_head *k8s__call_head(const k8s_call *k)
+{
+	return &k->head;
+}
+
+k8s_rest_client *k8s__call_client(const k8s_call *k)
+{
+	return k->c;
+}
+
+int k8s__call_mode(const k8s_call *k)
+{
+	return k->mode;
+}
+
+int k8s_call_result(k8s_result **out, k8s_call *k, const char *body, size_t len)
+{
+	k8s_buf b = K8S_BUF_INIT;
+	*out = NULL;
+	if (k->state != S_DONE)
+		return k8s__error(K8S_EINVALID, "Invalid", "k8s_call_result: the call is not done");
+	if (k->rc < 0)
+		return k8s__result_from_error(out, k->rc);
+	if (len && k8s_buf_put(&b, body, len) < 0)
+		return k8s__error_oom();
+	return k8s__result_from_head(out, k->c, k->verb, k->resource, k->name, &k->head, &b);
+}
+
+int k8s__call_result_buf(k8s_result **out, k8s_call *k, k8s_buf *body)
+{
+	*out = NULL;
+	if (k->rc < 0) {
+		k8s_buf_free(body);
+		return k8s__result_from_error(out, k->rc);
+	}
+	return k8s__result_from_head(out, k->c, k->verb, k->resource, k->name, &k->head, body);
+}
+
+void k8s_call_free(k8s_call *k)
+{
+	if (!k)
+		return;
+	hs_free(&k->h);
+	k8s__http_head_clear(&k->head);
+	k8s__strlist_wipe(&k->user_headers);
+	if (k->body)
+		k8s__wipe(k->body, k->body_len);
+	free(k->body);
+	free(k->verb);
+	free(k->url);
+	free(k->resource);
+	free(k->name);
+	k8s_rest_client_free(k->c);
+	free(k);
+}
