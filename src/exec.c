@@ -392,6 +392,16 @@ done:
 	return rc;
 }
 
+int k8s__exec_provider_cached(k8s_exec_provider *p, int invalidate, const k8s_credential **out)
+{
+	*out = NULL;
+	if (p->have && !invalidate && (p->cred.expiry == 0 || wall_now() < p->cred.expiry)) {
+		*out = &p->cred;
+		return 1;
+	}
+	return 0;
+}
+
 int k8s__exec_provider_get(k8s_exec_provider *p, int invalidate, const k8s_credential **out)
 {
 	k8s_buf buf = K8S_BUF_INIT;

@@ -26,6 +26,9 @@ void k8s__exec_provider_free(void *p);
  * valid until the next call. */
 int k8s__exec_provider_get(k8s_exec_provider *p, int invalidate, const k8s_credential **out);
 
+/* 1 and *out set when a cached credential is valid (invalidate=1: never), 0 when the plugin must run. */
+int k8s__exec_provider_cached(k8s_exec_provider *p, int invalidate, const k8s_credential **out);
+
 /* Give cfg a shared exec provider when it names a plugin and has no static
  * credentials or callback. */
 int k8s__exec_attach(k8s_config *cfg);
