@@ -2,16 +2,14 @@
  * ExecCredential request in KUBERNETES_EXEC_INFO, parse its stdout
  * (client.authentication.k8s.io/v1 or v1beta1), cache the credential until
  * its expirationTimestamp, and run it again after a 401. stderr passes
- * through; stdin is attached only for interactive runs. */
+ * through; stdin is attached only for interactive runs. The plugin runs
+ * through spawn.c (a helper process with no SIGCHLD, which nginx's handler
+ * cannot reap): k8s__exec_provider_get blocks, the start / spawn_poll /
+ * finish steps let an event loop (nginx) run it without blocking. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -196,123 +194,105 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run the plugin; fill out with its stdout. */
-static int run_plugin(k8s_exec_provider *p, k8s_buf *out)
+/* The plugin's argv and envp: the parent environment, the configured
+ * entries (override), KUBERNETES_EXEC_INFO. envp's own strings are in
+ * *owned (free with k8s__strlist_wipe: they may hold secrets). */
+static int plugin_argv_envp(k8s_exec_provider *p, char ***argvp, char ***envpp, k8s_strlist *owned)
 {
-	int outp[2], errp[2], status = 0;
-	pid_t pid;
-	size_t i, nenv = 0;
+	size_t i, j, k = 0, nenv = 0;
 	char **argv, **envp, **e;
-	k8s_buf info = K8S_BUF_INIT;
-	double deadline;
-	int rc = 0, exec_errno = 0;
+	k8s_buf kv = K8S_BUF_INIT;
 
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: pipe: %s", p->command, strerror(errno));
-	argv = calloc(p->args.n + 2, sizeof(char *));
+	*argvp = *envpp = NULL;
 	for (e = environ; e && *e; e++)
 		nenv++;
+	argv = calloc(p->args.n + 2, sizeof(char *));
 	envp = calloc(nenv + p->env.n / 2 + 2, sizeof(char *));
-	if (!argv || !envp) {
-		free(argv);
-		free(envp);
-		close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
-		return k8s__error_oom();
-	}
+	if (!argv || !envp)
+		goto oom;
 	argv[0] = p->command;
 	for (i = 0; i < p->args.n; i++)
 		argv[i + 1] = p->args.items[i];
-	/* parent environment, configured entries (override), KUBERNETES_EXEC_INFO */
-	{
-		size_t k = 0, j;
-		k8s_strlist owned = {NULL, 0};
-		for (e = environ; e && *e; e++) {
-			int overridden = !strncmp(*e, "KUBERNETES_EXEC_INFO=", 21);
-			for (j = 0; j + 1 < p->env.n && !overridden; j += 2) {
-				size_t l = strlen(p->env.items[j]);
-				if (!strncmp(*e, p->env.items[j], l) && (*e)[l] == '=')
-					overridden = 1;
-			}
-			if (!overridden)
-				envp[k++] = *e;
+	for (e = environ; e && *e; e++) {
+		int overridden = !strncmp(*e, "KUBERNETES_EXEC_INFO=", 21);
+		for (j = 0; j + 1 < p->env.n && !overridden; j += 2) {
+			size_t l = strlen(p->env.items[j]);
+			if (!strncmp(*e, p->env.items[j], l) && (*e)[l] == '=')
+				overridden = 1;
 		}
-		for (j = 0; j + 1 < p->env.n; j += 2) {
-			k8s_buf kv = K8S_BUF_INIT;
-			k8s_buf_printf(&kv, "%s=%s", p->env.items[j], p->env.items[j + 1]);
-			k8s__strlist_add(&owned, kv.ptr ? kv.ptr : "");
-			k8s_buf_free(&kv);
-		}
-		k8s_buf_printf(&info, "KUBERNETES_EXEC_INFO=%s", p->exec_info);
-		for (j = 0; j < owned.n; j++)
-			envp[k++] = owned.items[j];
-		envp[k++] = info.ptr;
-		envp[k] = NULL;
-
-		pid = fork();
-		if (pid == 0) {
-			int fd;
-			dup2(outp[1], 1);
-			if (!p->interactive_run && (fd = open("/dev/null", O_RDONLY)) >= 0) {
-				dup2(fd, 0);
-				close(fd);
-			}
-			signal(SIGPIPE, SIG_DFL);
-			execvpe(p->command, argv, envp);
-			fd = errno;
-			if (write(errp[1], &fd, sizeof(fd)) < 0)
-				_exit(127);
-			_exit(127);
-		}
-		k8s__strlist_free(&owned);
+		if (!overridden)
+			envp[k++] = *e;
 	}
-	k8s_buf_free(&info);
+	for (j = 0; j + 1 < p->env.n; j += 2) {
+		kv.len = 0;
+		if (k8s_buf_printf(&kv, "%s=%s", p->env.items[j], p->env.items[j + 1]) < 0 ||
+		    k8s__strlist_add(owned, kv.ptr) < 0)
+			goto oom;
+	}
+	kv.len = 0;
+	if (k8s_buf_printf(&kv, "KUBERNETES_EXEC_INFO=%s", p->exec_info) < 0 || k8s__strlist_add(owned, kv.ptr) < 0)
+		goto oom;
+	for (j = 0; j < owned->n; j++)
+		envp[k++] = owned->items[j];
+	envp[k] = NULL;
+	k8s_buf_wipe_free(&kv);
+	*argvp = argv;
+	*envpp = envp;
+	return 0;
+oom:
+	k8s_buf_wipe_free(&kv);
+	k8s__strlist_wipe(owned);
 	free(argv);
 	free(envp);
-	close(outp[1]);
-	close(errp[1]);
-	if (pid < 0) {
-		close(outp[0]);
-		close(errp[0]);
-		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: fork: %s", p->command, strerror(errno));
-	}
-	if (read(errp[0], &exec_errno, sizeof(exec_errno)) != (ssize_t)sizeof(exec_errno))
-		exec_errno = 0;
-	close(errp[0]);
-	deadline = k8s__now() + p->timeout;
-	for (;;) {
-		struct pollfd pfd = {outp[0], POLLIN, 0};
-		double left = deadline - k8s__now();
-		char chunk[4096];
-		ssize_t n;
-		if (exec_errno)
-			break;
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			rc = k8s__error(K8S_ETIMEOUT, "ExecPluginError", "exec plugin %s: timed out after %.0fs", p->command,
-					p->timeout);
-			break;
-		}
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		n = read(outp[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (k8s_buf_put(out, chunk, (size_t)n) < 0) {
-			kill(pid, SIGKILL);
-			rc = K8S_ENOMEM;
-			break;
-		}
-	}
-	close(outp[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rc < 0)
+	return k8s__error_oom();
+}
+
+int k8s__exec_provider_start(k8s_exec_provider *p, k8s_spawn **out)
+{
+	char **argv, **envp;
+	k8s_strlist owned = {NULL, 0};
+	int rc;
+
+	*out = NULL;
+	if ((rc = plugin_argv_envp(p, &argv, &envp, &owned)) < 0)
 		return rc;
+	rc = k8s__spawn_start(out, p->command, argv, envp, p->interactive_run, p->timeout);
+	k8s__strlist_wipe(&owned);
+	free(argv);
+	free(envp);
+	if (rc < 0 && rc != K8S_ENOMEM) {
+		char msg[256]; /* the last error's text is overwritten by the next */
+		snprintf(msg, sizeof(msg), "%s", k8s_error_last()->message);
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: %s", p->command, msg);
+	}
+	return rc;
+}
+
+double k8s__exec_provider_timeout(const k8s_exec_provider *p)
+{
+	return p->timeout;
+}
+
+/* How the plugin ended: 0 when it exited 0. */
+static int plugin_status(k8s_exec_provider *p, k8s_spawn *sp, int poll_rc)
+{
+	int code = K8S_SPAWN_LOST, exec_errno = 0;
+	if (poll_rc == K8S_ETIMEOUT)
+		return k8s__error(K8S_ETIMEOUT, "ExecPluginError", "exec plugin %s: timed out after %.0fs", p->command,
+				  p->timeout);
+	if (poll_rc == K8S_ENOMEM)
+		return poll_rc;
+	if (poll_rc < 0) {
+		const k8s_error *last = k8s_error_last();
+		char msg[256]; /* the last error's text is overwritten by the next */
+		if (last->code == poll_rc && last->reason && !strncmp(last->reason, "ExecPlugin", 10))
+			return poll_rc; /* already ours (k8s__exec_provider_start's) */
+		snprintf(msg, sizeof(msg), "%s", last->message);
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: %s", p->command, msg);
+	}
+	if (poll_rc == 0 || !sp)
+		return k8s__error(K8S_EINVALID, "Invalid", "exec plugin %s: still running", p->command);
+	k8s__spawn_status(sp, &code, &exec_errno);
 	if (exec_errno == ENOENT || exec_errno == EACCES) {
 		if (p->install_hint && *p->install_hint)
 			return k8s__error(K8S_EAUTH, "ExecPluginNotFound",
@@ -324,10 +304,12 @@ static int run_plugin(k8s_exec_provider *p, k8s_buf *out)
 	}
 	if (exec_errno)
 		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: %s", p->command, strerror(exec_errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (code == K8S_SPAWN_LOST)
+		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s failed: exit status unknown (lost)",
+				  p->command);
+	if (code != 0)
 		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s failed: %s %d", p->command,
-				  WIFEXITED(status) ? "exit status" : "signal",
-				  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+				  code > 0 ? "exit status" : "signal", code > 0 ? code : -code);
 	return 0;
 }
 
@@ -402,27 +384,39 @@ int k8s__exec_provider_cached(k8s_exec_provider *p, int invalidate, const k8s_cr
 	return 0;
 }
 
-int k8s__exec_provider_get(k8s_exec_provider *p, int invalidate, const k8s_credential **out)
+int k8s__exec_provider_finish(k8s_exec_provider *p, k8s_spawn *sp, int poll_rc, const k8s_credential **out)
 {
-	k8s_buf buf = K8S_BUF_INIT;
+	const k8s_buf *buf;
 	k8s_credential c;
 	int rc;
 	*out = NULL;
-	if (p->have && !invalidate && (p->cred.expiry == 0 || wall_now() < p->cred.expiry)) {
-		*out = &p->cred;
-		return 0;
-	}
-	rc = run_plugin(p, &buf);
-	if (rc == 0)
-		rc = parse_credential(p, buf.ptr ? buf.ptr : "", buf.len, &c);
-	k8s_buf_wipe_free(&buf);
-	if (rc < 0)
+	if ((rc = plugin_status(p, sp, poll_rc)) < 0)
+		return rc;
+	buf = k8s__spawn_output(sp);
+	if ((rc = parse_credential(p, buf->ptr ? buf->ptr : "", buf->len, &c)) < 0)
 		return rc;
 	k8s__credential_clear(&p->cred);
 	p->cred = c;
 	p->have = 1;
 	*out = &p->cred;
 	return 0;
+}
+
+int k8s__exec_provider_get(k8s_exec_provider *p, int invalidate, const k8s_credential **out)
+{
+	k8s_spawn *sp;
+	int rc;
+	if (k8s__exec_provider_cached(p, invalidate, out))
+		return 0;
+	if ((rc = k8s__exec_provider_start(p, &sp)) < 0)
+		return rc;
+	/* poll wakes up at the deadline itself and kills the plugin; the extra
+	 * second covers the reaping that follows */
+	while ((rc = k8s__spawn_poll(sp, p->timeout + 1)) == 0)
+		;
+	rc = k8s__exec_provider_finish(p, sp, rc, out);
+	k8s__spawn_free(sp);
+	return rc;
 }
 
 int k8s__exec_attach(k8s_config *cfg)

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${SPEC_BUILD:-build}
 read -r -a WRAP <<<"${SPEC_WRAP:-}"
-files=("$@"); [ ${#files[@]} -eq 0 ] && files=(spec)
+files=("$@"); [ ${#files[@]} -eq 0 ] && files=(spec/*_spec.lua) # spec/ngx: tools/run-ngx-specs.sh
 pass=0; fail=0; status=0
 for interp in ${SPEC_INTERPS:-lua5.4 luajit}; do
   echo "== busted on $interp${SPEC_WRAP:+ under ${WRAP[0]}}" >&2
