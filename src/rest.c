@@ -280,6 +280,8 @@ int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versi
 		      has(cfg, F_TLS_CERTDATA) || cfg->f[F_TLS_INSECURE].flag.value || has(cfg, F_TLS_SERVERNAME);
 	if ((rc = parse_host(c, default_tls, &shost, &sport)) < 0)
 		goto fail;
+	c->wire_host = k8s__strdup(shost);
+	c->wire_port = sport ? atoi(sport) : 0;
 
 	/* group/version and the versioned API path */
 	if (gv && *gv) {
@@ -433,6 +435,7 @@ void k8s_rest_client_free(k8s_rest_client *c)
 	free(c->content_type);
 	free(c->user_agent);
 	k8s__sfree(c->file_token);
+	k8s__wire_client_free(c);
 	free(c);
 }
 
@@ -884,9 +887,4 @@ oom:
 k8s_transport *k8s__rest_client_transport(k8s_rest_client *c)
 {
 	return c->transport;
-}
-
-int k8s__rest_client_set_client_cert(k8s_rest_client *c, const char *cert_pem, const char *key_pem)
-{
-	return k8s_transport_set_client_cert(c->transport, cert_pem, key_pem);
 }

@@ -272,7 +272,43 @@ struct k8s_watch {
 	k8s_watch_decoder *dec;
 	int ended;
 	int stopped;            /* k8s_watch_stop: buffered events are dropped */
+	int fed;                /* bytes come from k8s__watch_feed (the nginx driver) */
+	int end_rc;             /* fed: how the stream ended (0 = cleanly) */
+	char *end_reason, *end_message;
 };
+
+int k8s__watch_new_fed(k8s_watch **out, k8s_rest_client *c)
+{
+	k8s_watch *w;
+	*out = NULL;
+	if (!(w = calloc(1, sizeof(*w))) || k8s_watch_decoder_new(&w->dec, 0) < 0) {
+		free(w);
+		return k8s__error_oom();
+	}
+	w->fed = 1;
+	w->c = k8s_rest_client_ref(c);
+	*out = w;
+	return 0;
+}
+
+int k8s__watch_feed(k8s_watch *w, const char *data, size_t len)
+{
+	if (w->stopped || w->ended)
+		return 0;
+	return k8s_watch_decoder_feed(w->dec, data, len);
+}
+
+void k8s__watch_end(k8s_watch *w, int rc, const char *reason, const char *message)
+{
+	if (w->ended)
+		return;
+	w->ended = 1;
+	w->end_rc = rc;
+	if (rc < 0) {
+		w->end_reason = k8s__strdup(reason ? reason : "ConnectionReset");
+		w->end_message = k8s__strdup(message ? message : "the watch connection failed");
+	}
+}
 
 int k8s__call_watch(k8s_watch **out, k8s_result **res_err, k8s_call *k)
 {
@@ -319,6 +355,21 @@ int k8s_watch_next(k8s_watch *w, k8s_watch_event *ev, double timeout)
 		rc = k8s_watch_decoder_next(w->dec, ev);
 		if (rc != 0)
 			return rc;
+		if (w->fed) {
+			if (!w->ended)
+				return K8S__WATCH_NEED;
+			if (w->end_rc < 0) {
+				rc = w->end_rc;
+				w->end_rc = 0;
+				return k8s__error(rc, w->end_reason ? w->end_reason : "ConnectionReset", "%s",
+						  w->end_message ? w->end_message : "the watch connection failed");
+			}
+			if (k8s_watch_decoder_pending(w->dec) > 0 && !w->stopped) {
+				w->stopped = 1;
+				return k8s__error(K8S_EOF, "UnexpectedEOF", "watch stream ended inside an event");
+			}
+			return 0;
+		}
 		if (w->ended || !w->resp)
 			return 0;
 		rc = k8s_http_response_read(w->resp, &data, &len,
@@ -354,6 +405,8 @@ void k8s_watch_free(k8s_watch *w)
 	if (!w)
 		return;
 	k8s_watch_stop(w);
+	free(w->end_reason);
+	free(w->end_message);
 	k8s_watch_decoder_free(w->dec);
 	k8s_rest_client_free(w->c);
 	free(w);

@@ -23,6 +23,11 @@ struct k8s_rest_client {
 	int verbose;
 	/* optional exponential backoff (client-go URLBackoff): 0 base = off */
 	double backoff_base, backoff_max, backoff_cur;
+	/* the sans-I/O wire (wire.c): where to connect, and TLS in C */
+	char *wire_host;         /* the server's host (not ServerName), no brackets */
+	int wire_port;
+	struct k8s_tls_ctx *tls_ctx; /* built on first use */
+	char *client_cert, *client_key; /* the exec plugin's certificate in use (PEM) */
 };
 
 struct k8s_request {
@@ -66,6 +71,8 @@ int k8s__result_from_error(k8s_result **out, int rc);
 /* Build a client; with `shared`, reuse that transport (clientset). */
 int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *cfg, int versioned, k8s_transport *shared);
 k8s_transport *k8s__rest_client_transport(k8s_rest_client *c);
+/* wire.c: release the client's TLS state. */
+void k8s__wire_client_free(k8s_rest_client *c);
 /* Use an exec plugin's client certificate from now on (libcurl transport and sans-I/O TLS). */
 int k8s__rest_client_set_client_cert(k8s_rest_client *c, const char *cert_pem, const char *key_pem);
 
@@ -80,6 +87,13 @@ int k8s__call_run(k8s_call *k, k8s_http_response **resp);
 int k8s__call_do(k8s_result **out, k8s_call *k, k8s_body_observer obs, void *payload);
 int k8s__call_stream(k8s_stream **out, k8s_result **res_err, k8s_call *k);
 int k8s__call_watch(k8s_watch **out, k8s_result **res_err, k8s_call *k);
+/* A watch fed with bytes by a driver (nginx): k8s_watch_next returns
+ * K8S__WATCH_NEED when it needs more; k8s__watch_end records how it ended
+ * (rc 0 = the server ended it). */
+#define K8S__WATCH_NEED 2
+int k8s__watch_new_fed(k8s_watch **out, k8s_rest_client *c);
+int k8s__watch_feed(k8s_watch *w, const char *data, size_t len);
+void k8s__watch_end(k8s_watch *w, int rc, const char *reason, const char *message);
 /* The result of a finished DO call from its whole body (taken). */
 int k8s__call_result_buf(k8s_result **out, k8s_call *k, k8s_buf *body);
 void k8s__debug(k8s_rest_client *c, int level, const char *fmt, ...) K8S_PRINTF(3, 4);

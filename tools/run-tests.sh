@@ -44,6 +44,7 @@ run() { # run a step, tee its stderr summary into a log
 run make -s test-c
 run tools/check-memory.sh
 run tools/run-specs.sh
+run tools/run-ngx-specs.sh
 run tools/check-rock.sh
 if [ -x tools/bench.sh ] && [ -f bench/run.lua ]; then
   run tools/bench.sh --tiny

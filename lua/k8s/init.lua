@@ -51,4 +51,9 @@ setmetatable(k8s, {
   end,
 })
 
+-- Inside nginx's lua module, the cosocket driver serves every call.
+if type(ngx) == "table" and type(ngx.get_phase) == "function" and ngx.config and ngx.config.ngx_lua_version then
+  k8s.ngx = require "k8s.ngx"
+end
+
 return k8s

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "core.h"
 #include "internal.h"
+#include "config_internal.h"
 #include "k8s/clientcmd.h"
 
 /* ---- config -> table ---- */
@@ -305,6 +306,34 @@ static const char *error_message(lua_State *T, int idx)
 	return NULL;
 }
 
+/* What a TokenSource call returned, on T's stack from idx: failed (an
+ * error value at idx), or token[, expiry] | nil, err. */
+static int token_outcome(lua_State *T, const char *name, int failed, int idx, char **token, double *expiry)
+{
+	int rc = 0;
+	*token = NULL;
+	*expiry = 0;
+	if (failed) {
+		const char *msg = error_message(T, idx);
+		rc = k8s__error(K8S_EAUTH, "AuthProviderError", "%s: %s", name, msg ? msg : "error object is not a string");
+	} else if (lua_type(T, idx) == LUA_TSTRING) {
+		*token = k8s__strdup(lua_tostring(T, idx));
+		if (lua_type(T, idx + 1) == LUA_TNUMBER)
+			*expiry = lua_tonumber(T, idx + 1);
+		if (!*token)
+			rc = k8s__error_oom();
+	} else {
+		const char *msg = lua_type(T, idx + 1) == LUA_TSTRING ? lua_tostring(T, idx + 1) : NULL;
+		if (!msg && lua_type(T, idx + 1) == LUA_TTABLE) {
+			lua_getfield(T, idx + 1, "message");
+			msg = lua_tostring(T, -1);
+		}
+		rc = k8s__error(K8S_EAUTH, "AuthProviderError", "%s: %s", name,
+				msg ? msg : "the token source returned no token");
+	}
+	return rc;
+}
+
 static int tokensrc_call(void *payload, int invalidate, char **token, double *expiry)
 {
 	l_tokensrc *ts = payload;
@@ -321,26 +350,27 @@ static int tokensrc_call(void *payload, int invalidate, char **token, double *ex
 	ts->busy = 1;
 	rc = lua_pcall(T, 1, 2, 0);
 	ts->busy = 0;
-	if (rc != 0) {
-		const char *msg = error_message(T, lua_gettop(T));
-		rc = k8s__error(K8S_EAUTH, "AuthProviderError", "%s: %s", ts->name, msg ? msg : "error object is not a string");
-	} else if (lua_type(T, 1) == LUA_TSTRING) {
-		*token = k8s__strdup(lua_tostring(T, 1));
-		if (lua_type(T, 2) == LUA_TNUMBER)
-			*expiry = lua_tonumber(T, 2);
-		if (!*token)
-			rc = k8s__error_oom();
-	} else {
-		const char *msg = lua_type(T, 2) == LUA_TSTRING ? lua_tostring(T, 2) : NULL;
-		if (!msg && lua_type(T, 2) == LUA_TTABLE) {
-			lua_getfield(T, 2, "message");
-			msg = lua_tostring(T, -1);
-		}
-		rc = k8s__error(K8S_EAUTH, "AuthProviderError", "%s: %s", ts->name,
-				msg ? msg : "the token source returned no token");
-	}
+	rc = token_outcome(T, ts->name, rc != 0, 1, token, expiry);
 	lua_settop(T, 0);
 	return rc;
+}
+
+/* The config's TokenSource function (the nginx driver calls it itself, so
+ * that it may yield), or nil. */
+int k8s_lua_push_token_source(lua_State *L, const k8s_config *cfg)
+{
+	if (cfg->token_cb != tokensrc_call) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ((l_tokensrc *)cfg->token_payload->ptr)->fn_ref);
+	return 1;
+}
+
+int k8s_lua_token_result(lua_State *L, const k8s_config *cfg, int failed, int idx, char **token, double *expiry)
+{
+	const char *name = cfg->token_cb == tokensrc_call ? ((l_tokensrc *)cfg->token_payload->ptr)->name : "token source";
+	return token_outcome(L, name, failed, idx, token, expiry);
 }
 
 int k8s_lua_config_hook(lua_State *L, int idx, k8s_config *cfg)

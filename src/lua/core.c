@@ -10,6 +10,7 @@
 #include "k8s.h"
 #include "json.h"
 #include "core.h"
+#include "rest_internal.h"
 
 #define MT_CLIENT "k8s.RESTClient"
 #define MT_REQUEST "k8s.Request"
@@ -782,11 +783,9 @@ static int raise_if_invalid(lua_State *L, int rc, const char *what)
 	return 0;
 }
 
-static int req_do(lua_State *L)
+/* The outcome of Do: a Result, or nil, err below HTTP. */
+int k8s_lua_do_outcome(lua_State *L, int rc, k8s_result *res)
 {
-	l_request *q = check_request(L, 1);
-	k8s_result *res = NULL;
-	int rc = k8s_request_do(&res, q->r);
 	l_result *lr;
 	if (!res) {
 		raise_if_invalid(L, rc, "Do");
@@ -796,6 +795,57 @@ static int req_do(lua_State *L)
 	lr->res = res;
 	luaL_setmetatable(L, MT_RESULT);
 	return 1;
+}
+
+/* Start a call from a request; in the nginx driver's mode return it
+ * pending (K8S_LUA_PENDING, call), else run it here. */
+static int start_call(lua_State *L, k8s_request *r, k8s_call_mode mode, int kind, k8s_call **out)
+{
+	int rc = k8s_call_new(out, r, mode);
+	if (rc < 0) {
+		raise_if_invalid(L, rc, "request");
+		return k8s_lua_fail_last(L);
+	}
+	if (k8s_lua_driver_on(L))
+		return k8s_lua_push_pending(L, *out, kind);
+	return 0;
+}
+
+int k8s_lua_call_blocking(lua_State *L, k8s_call *k, int kind)
+{
+	k8s_result *res = NULL;
+	int rc;
+	switch (kind) {
+	case K8S_LUA_DO:
+		rc = k8s__call_do(&res, k, NULL, NULL);
+		return k8s_lua_do_outcome(L, rc, res);
+	case K8S_LUA_DORAW:
+		rc = k8s__call_do(&res, k, NULL, NULL);
+		return k8s_lua_do_raw_outcome(L, rc, res);
+	case K8S_LUA_STREAM:
+		return k8s_lua_stream_blocking(L, k);
+	case K8S_LUA_WATCH:
+		return k8s_lua_watch_blocking(L, k);
+	default:
+		return k8s_lua_decode_blocking(L, k, kind == K8S_LUA_DECODE);
+	}
+}
+
+static int run_kind(lua_State *L, k8s_request *r, k8s_call_mode mode, int kind)
+{
+	k8s_call *k = NULL;
+	int n = start_call(L, r, mode, kind, &k);
+	if (n)
+		return n;
+	n = k8s_lua_call_blocking(L, k, kind);
+	k8s_call_free(k);
+	return n;
+}
+
+static int req_do(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	return run_kind(L, q->r, K8S_CALL_MODE_DO, K8S_LUA_DO);
 }
 
 /* Decode a body to a Lua value, or push nil, err. Returns values pushed. */
@@ -896,22 +946,12 @@ static int l_json_decode_pieces(lua_State *L)
 	return 1;
 }
 
-/* Execute a request and return the decoded object, or nil, err. */
-int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body)
+/* The outcome of a typed call: the decoded object (or true), or nil, err.
+ * o: the incremental decoder that saw the body arrive, or NULL. */
+int k8s_lua_decode_outcome(lua_State *L, int rc, k8s_result *res, int want_body, void *inc)
 {
-	k8s_result *res = NULL;
-	body_decoder o;
-	int rc, n;
-	if (want_body) {
-		lua_pushnil(L);
-		lua_pushnil(L);
-		o.L = L;
-		o.slot = lua_gettop(L) - 1;
-		k8s_lua_json_inc_init(&o.inc);
-		k8s_request_observe_body(r, inc_observer, &o);
-	}
-	rc = k8s_request_do(&res, r);
-	k8s_request_observe_body(r, NULL, NULL);
+	body_decoder *o = inc;
+	int n;
 	if (!res) {
 		raise_if_invalid(L, rc, "request");
 		return k8s_lua_fail_last(L);
@@ -929,8 +969,8 @@ int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body)
 	{
 		size_t len;
 		const char *b = k8s_result_body(res, &len);
-		if (len >= INC_MIN && k8s_lua_json_inc_complete(&o.inc, b, len)) {
-			lua_pushvalue(L, o.slot);
+		if (o && len >= INC_MIN && k8s_lua_json_inc_complete(&o->inc, b, len)) {
+			lua_pushvalue(L, o->slot);
 			n = 1;
 		} else {
 			n = k8s_lua_push_body(L, b, len);
@@ -940,13 +980,33 @@ int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body)
 	return n;
 }
 
-static int req_do_raw(lua_State *L)
+int k8s_lua_decode_blocking(lua_State *L, k8s_call *k, int want_body)
 {
-	l_request *q = check_request(L, 1);
 	k8s_result *res = NULL;
-	int rc = k8s_request_do(&res, q->r), n;
+	body_decoder o;
+	int rc;
+	if (want_body) {
+		lua_pushnil(L);
+		lua_pushnil(L);
+		o.L = L;
+		o.slot = lua_gettop(L) - 1;
+		k8s_lua_json_inc_init(&o.inc);
+	}
+	rc = k8s__call_do(&res, k, want_body ? inc_observer : NULL, want_body ? &o : NULL);
+	return k8s_lua_decode_outcome(L, rc, res, want_body, want_body ? &o : NULL);
+}
+
+/* Execute a request and return the decoded object, or nil, err. */
+int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body)
+{
+	return run_kind(L, r, K8S_CALL_MODE_DO, want_body ? K8S_LUA_DECODE : K8S_LUA_DECODE_NOBODY);
+}
+
+int k8s_lua_do_raw_outcome(lua_State *L, int rc, k8s_result *res)
+{
 	size_t len;
 	const char *b;
+	int n;
 	if (!res) {
 		raise_if_invalid(L, rc, "DoRaw");
 		return k8s_lua_fail_last(L);
@@ -962,12 +1022,17 @@ static int req_do_raw(lua_State *L)
 	return 1;
 }
 
-static int req_stream(lua_State *L)
+static int req_do_raw(lua_State *L)
 {
 	l_request *q = check_request(L, 1);
-	k8s_stream *s = NULL;
+	return run_kind(L, q->r, K8S_CALL_MODE_DO, K8S_LUA_DORAW);
+}
+
+int k8s_lua_stream_blocking(lua_State *L, k8s_call *k)
+{
+	k8s_stream *st = NULL;
 	k8s_result *err = NULL;
-	int rc = k8s_request_stream(&s, &err, q->r);
+	int rc = k8s__call_stream(&st, &err, k);
 	l_stream *ls;
 	if (rc < 0) {
 		raise_if_invalid(L, rc, "Stream");
@@ -979,17 +1044,22 @@ static int req_stream(lua_State *L)
 		return k8s_lua_fail_last(L);
 	}
 	ls = lua_newuserdata(L, sizeof(*ls));
-	ls->s = s;
+	ls->s = st;
 	luaL_setmetatable(L, MT_STREAM);
 	return 1;
 }
 
-int k8s_lua_start_watch(lua_State *L, k8s_request *r)
+static int req_stream(lua_State *L)
+{
+	l_request *q = check_request(L, 1);
+	return run_kind(L, q->r, K8S_CALL_MODE_STREAM, K8S_LUA_STREAM);
+}
+
+int k8s_lua_watch_blocking(lua_State *L, k8s_call *k)
 {
 	k8s_watch *w = NULL;
 	k8s_result *err = NULL;
-	int rc = k8s_request_watch(&w, &err, r);
-	l_watch *lw;
+	int rc = k8s__call_watch(&w, &err, k);
 	if (rc < 0) {
 		raise_if_invalid(L, rc, "Watch");
 		if (err) {
@@ -999,10 +1069,20 @@ int k8s_lua_start_watch(lua_State *L, k8s_request *r)
 		}
 		return k8s_lua_fail_last(L);
 	}
-	lw = lua_newuserdata(L, sizeof(*lw));
+	k8s_lua_push_watch(L, w);
+	return 1;
+}
+
+void k8s_lua_push_watch(lua_State *L, k8s_watch *w)
+{
+	l_watch *lw = lua_newuserdata(L, sizeof(*lw));
 	lw->w = w;
 	luaL_setmetatable(L, MT_WATCH);
-	return 1;
+}
+
+int k8s_lua_start_watch(lua_State *L, k8s_request *r)
+{
+	return run_kind(L, r, K8S_CALL_MODE_WATCH, K8S_LUA_WATCH);
 }
 
 static int req_watch(lua_State *L)
@@ -1177,6 +1257,10 @@ static int watch_step(lua_State *L, l_watch *w, double timeout, int chan)
 		return 1;
 	}
 	rc = k8s_watch_next(w->w, &ev, timeout);
+	if (rc == K8S__WATCH_NEED) {
+		k8s_lua_push_pending_marker(L);
+		return 1;
+	}
 	if (rc == 0) {
 		lua_pushnil(L);
 		return 1;
@@ -1231,6 +1315,37 @@ static int watch_gc(lua_State *L)
 static int watch_iter(lua_State *L)
 {
 	return watch_step(L, luaL_checkudata(L, 1, MT_WATCH), -1, 1);
+}
+
+/* For the nginx driver's watcher: w:_step(chan) is one step without
+ * reading (K8S_LUA_PENDING when bytes are needed), w:_feed(bytes) and
+ * w:_end(reason, message) (no reason: the server ended the watch). */
+static int watch_step_fed(lua_State *L)
+{
+	return watch_step(L, luaL_checkudata(L, 1, MT_WATCH), 0, lua_toboolean(L, 2));
+}
+
+static int watch_feed(lua_State *L)
+{
+	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
+	size_t len;
+	const char *d = luaL_checklstring(L, 2, &len);
+	if (w->w && k8s__watch_feed(w->w, d, len) < 0)
+		k8s__watch_end(w->w, k8s_error_last()->code, k8s_error_last()->reason, k8s_error_last()->message);
+	return 0;
+}
+
+static int watch_end(lua_State *L)
+{
+	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
+	const char *reason = luaL_optstring(L, 2, NULL);
+	const char *msg = luaL_optstring(L, 3, NULL);
+	int code = K8S_ETRANSPORT;
+	if (reason && strcmp(reason, "Timeout") == 0)
+		code = K8S_ETIMEOUT;
+	if (w->w)
+		k8s__watch_end(w->w, reason ? code : 0, reason, msg);
+	return 0;
 }
 
 static int watch_result_chan(lua_State *L)
@@ -1295,7 +1410,8 @@ static const luaL_Reg stream_meta[] = {{"__gc", stream_close},
 				       {NULL, NULL}};
 
 static const luaL_Reg watch_methods[] = {
-	{"Next", watch_next}, {"Stop", watch_gc}, {"ResultChan", watch_result_chan}, {NULL, NULL}};
+	{"Next", watch_next}, {"Stop", watch_gc}, {"ResultChan", watch_result_chan},
+	{"_step", watch_step_fed}, {"_feed", watch_feed}, {"_end", watch_end}, {NULL, NULL}};
 static const luaL_Reg watch_meta[] = {{"__gc", watch_gc},
 #if LUA_VERSION_NUM >= 504
 				      {"__close", watch_gc},
@@ -1344,5 +1460,6 @@ K8S_LUA_EXPORT int luaopen_k8s_core(lua_State *L)
 	lua_setfield(L, -2, "error_mt");
 	k8s_lua_register_extras(L);
 	k8s_lua_register_auth(L);
+	k8s_lua_register_call(L);
 	return 1;
 }

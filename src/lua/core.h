@@ -22,6 +22,25 @@ int k8s_lua_set_body(lua_State *L, k8s_request *r, int idx);
 int k8s_lua_push_body(lua_State *L, const char *body, size_t len);
 int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body);
 int k8s_lua_start_watch(lua_State *L, k8s_request *r);
+/* call.c: the nginx driver's side of the engine. Kinds of pending calls: */
+enum { K8S_LUA_DECODE = 1, K8S_LUA_DECODE_NOBODY, K8S_LUA_DO, K8S_LUA_DORAW, K8S_LUA_STREAM, K8S_LUA_WATCH };
+/* 1 when k8s.ngx installed its driver: calls return pending instead of running. */
+int k8s_lua_driver_on(lua_State *L);
+/* Push K8S_LUA_PENDING and a k8s.Call owning k; returns 2. */
+int k8s_lua_push_pending(lua_State *L, k8s_call *k, int kind);
+void k8s_lua_register_call(lua_State *L);
+/* Push the K8S_LUA_PENDING marker (a table unique to the module). */
+void k8s_lua_push_pending_marker(lua_State *L);
+/* core.c: run a call with the blocking driver and push what the method returns. */
+int k8s_lua_call_blocking(lua_State *L, k8s_call *k, int kind);
+int k8s_lua_decode_blocking(lua_State *L, k8s_call *k, int want_body);
+int k8s_lua_stream_blocking(lua_State *L, k8s_call *k);
+int k8s_lua_watch_blocking(lua_State *L, k8s_call *k);
+/* The outcomes shared by both drivers (res is taken). */
+int k8s_lua_do_outcome(lua_State *L, int rc, k8s_result *res);
+int k8s_lua_do_raw_outcome(lua_State *L, int rc, k8s_result *res);
+int k8s_lua_decode_outcome(lua_State *L, int rc, k8s_result *res, int want_body, void *inc);
+void k8s_lua_push_watch(lua_State *L, k8s_watch *w);
 /* Registers functions defined in other binding files into the module table at -1. */
 void k8s_lua_register_extras(lua_State *L);
 /* auth.c: clientcmd/in-cluster bindings and Lua credential callbacks. */
@@ -30,5 +49,9 @@ void k8s_lua_register_auth(lua_State *L);
  * (a Lua function) as the config's credential callback. 0 or < 0 with the
  * last error set. */
 int k8s_lua_config_hook(lua_State *L, int idx, k8s_config *cfg);
+/* The config's Lua TokenSource, or nil; 1 value pushed. */
+int k8s_lua_push_token_source(lua_State *L, const k8s_config *cfg);
+/* Interpret a TokenSource's returns on L from idx (failed: the error value at idx). */
+int k8s_lua_token_result(lua_State *L, const k8s_config *cfg, int failed, int idx, char **token, double *expiry);
 
 #endif

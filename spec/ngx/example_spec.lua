@@ -1,0 +1,52 @@
+-- examples/nginx runs as its README says: one command, then curl.
+local N = require "spec.ngx.helper"
+local json = require "k8s".json
+
+describe("examples/nginx", function()
+  local port, pidfile, log
+
+  lazy_setup(function()
+    N.ensure_build()
+    port = N.free_port()
+    pidfile = os.tmpname()
+    log = os.tmpname()
+    -- setsid: its own process group, so the spec can stop nginx and run.sh together
+    N.sh("setsid bash -c 'echo $$ > " .. pidfile .. "; exec " .. N.ROOT .. "/examples/nginx/run.sh " .. port
+      .. "' >" .. log .. " 2>&1 < /dev/null &")
+    assert.is_true(N.wait_until(function()
+      local out = N.sh("curl -s -o /dev/null -w '%{http_code}' -m 2 http://127.0.0.1:" .. port .. "/pods")
+      return out:match("200") ~= nil
+    end, 20), "the example did not start: " .. (io.open(log):read("*a")))
+  end)
+
+  lazy_teardown(function()
+    local pid = (io.open(pidfile):read("*a") or ""):match("%d+")
+    if pid then
+      N.sh("kill -QUIT -" .. pid .. " 2>/dev/null")
+      N.wait_until(function() return select(2, N.sh("kill -0 -" .. pid .. " 2>/dev/null")) ~= 0 end, 10)
+      N.sh("kill -KILL -" .. pid .. " 2>/dev/null")
+    end
+    os.remove(pidfile)
+    os.remove(log)
+  end)
+
+  it("answers /pods with the pods of a namespace as JSON", function()
+    local out = N.sh("curl -s -m 10 'http://127.0.0.1:" .. port .. "/pods?namespace=kube-system'")
+    local r = json.decode(out)
+    assert.are.equal("kube-system", r.namespace)
+    assert.is_string(r.resourceVersion)
+    assert.is_table(r.pods)
+  end)
+
+  it("streams a watch as server-sent events", function()
+    local k8s = require "k8s"
+    local cs = assert(k8s.NewForConfig(assert(k8s.clientcmd.BuildConfigFromFlags("", ""))))
+    local name = "example-sse-" .. os.time() .. "-" .. math.random(1000, 9999)
+    assert(cs:CoreV1():ConfigMaps("default"):Create({ metadata = { name = name } }))
+    local out = N.sh("curl -s -N -m 3 'http://127.0.0.1:" .. port .. "/watch?namespace=default'")
+    cs:CoreV1():ConfigMaps("default"):Delete(name)
+    assert.matches(": watching ConfigMaps in default", out, 1, true)
+    assert.matches("event: ADDED\ndata: {", out, 1, true)
+    assert.matches('"name":"' .. name .. '"', out, 1, true)
+  end)
+end)
