@@ -12,7 +12,9 @@
 -- reason "NotYieldable".
 --
 -- Options: k8s.ngx.configure{ PoolSize = 8, IdleTimeout = 60, ConnectTimeout = 10,
---                              ReadTimeout = 300, WatchReadSlice = 5 }
+--                              ReadTimeout = 300, WatchReadSlice = 5, Blocking = false }
+-- (Blocking = true runs every call with the blocking libcurl driver, which
+-- stalls the worker: only for comparison, as `make bench` does.)
 -- @module k8s.ngx
 local core = require "k8s.core"
 
@@ -28,6 +30,7 @@ local opts = {
   ConnectTimeout = 10,   -- seconds
   ReadTimeout = 300,     -- seconds without a byte before a request without Timeout fails
   WatchReadSlice = 5,    -- watches read in slices this long, checking ngx.worker.exiting()
+  Blocking = false,      -- true: the blocking libcurl driver (stalls the worker; for comparison only)
 }
 
 --- configure(options): change the driver's options (see the module comment).
@@ -35,7 +38,11 @@ function M.configure(o)
   if type(o) ~= "table" then error("k8s.ngx.configure: options must be a table", 2) end
   for k, v in pairs(o) do
     if opts[k] == nil then error("k8s.ngx.configure: unknown option " .. tostring(k), 2) end
-    if type(v) ~= "number" or v <= 0 then error("k8s.ngx.configure: " .. k .. " must be a positive number", 2) end
+    if type(opts[k]) == "boolean" then
+      if type(v) ~= "boolean" then error("k8s.ngx.configure: " .. k .. " must be a boolean", 2) end
+    elseif type(v) ~= "number" or v <= 0 then
+      error("k8s.ngx.configure: " .. k .. " must be a positive number", 2)
+    end
     opts[k] = v
   end
 end
@@ -387,7 +394,7 @@ end
 
 local function drive(call)
   local phase = ngx.get_phase()
-  if phase == "init" then
+  if phase == "init" or opts.Blocking then
     return call:run_blocking() -- the master may block at start-up (libcurl)
   end
   if not yieldable[phase] then

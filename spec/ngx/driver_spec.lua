@@ -83,6 +83,8 @@ describe("k8s in nginx (cosocket driver)", function()
         location = /watch-next { content_by_lua_block { require("k8st").watch_next() } }
         location = /events { content_by_lua_block { require("k8st").events() } }
         location = /kubeconfig { content_by_lua_block { require("k8st").kubeconfig() } }
+        location /fake/ { content_by_lua_block { require("k8st").fake() } }
+        location = /fakeget { content_by_lua_block { require("k8st").fakeget() } }
         location = /logphase {
           content_by_lua_block { ngx.say("logged") }
           log_by_lua_block { require("k8st").log_phase() }
@@ -166,6 +168,21 @@ describe("k8s in nginx (cosocket driver)", function()
     assert.are.equal("ExecPluginError", t.error.reason)
     assert.matches("timed out", t.error.message, 1, true)
     assert.are.equal("default", get("/get?cfg=execcert").name)
+  end)
+
+  it("honours Retry-After on a 429 (plain HTTP, a fault location of this nginx)", function()
+    local r = get("/fakeget?name=retry")
+    assert.is_nil(r.error)
+    assert.are.equal("retry", r.name)
+    assert.are.equal(2, r.hits)
+    assert.are.equal("Bearer fake-token", r.auth)
+    assert.is_true(r.seconds >= 0.9, "waited " .. r.seconds .. " s")
+  end)
+
+  it("never takes a body cut short for a success", function()
+    local r = get("/fakeget?name=cut")
+    assert.is_nil(r.name)
+    assert.are.equal("UnexpectedEOF", r.error.reason)
   end)
 
   it("runs an auth provider whose Token() itself uses a cosocket", function()

@@ -57,6 +57,8 @@ function T.config(kind)
     return { Host = host, TLSClientConfig = { CAFile = ca }, AuthProvider = { Name = "cosock", Config = {} } }
   elseif kind == "slow" then
     return { Host = host, BearerToken = E("K8S_LUA_ADMIN_TOKEN"), TLSClientConfig = { CAFile = ca }, QPS = 1, Burst = 1 }
+  elseif kind == "fake" then -- this nginx's /fake locations, plain HTTP
+    return { Host = "http://127.0.0.1:" .. ngx.var.server_port .. "/fake", BearerToken = "fake-token" }
   elseif kind == "unreachable" then
     return { Host = "https://127.0.0.1:1", BearerToken = "x", TLSClientConfig = { CAFile = ca } }
   end
@@ -217,6 +219,42 @@ end
 function T.kubeconfig()
   local c, err = k8s.clientcmd.BuildConfigFromFlags("", ngx.var.arg_path)
   say { ok = c ~= nil, error = errt(err) }
+end
+
+-- /fake/api/v1/namespaces/NAME : faults the real server will not produce on
+-- demand. "retry": 429 + Retry-After: 1 on the first hit, then 200.
+-- "cut": a body shorter than its Content-Length.
+function T.fake()
+  local name = ngx.var.uri:match("/namespaces/([^/]+)$")
+  local dict = ngx.shared.k8st
+  local hits = dict:incr("fake:" .. name, 1, 0)
+  if name == "retry" and hits == 1 then
+    ngx.status = 429
+    ngx.header["Retry-After"] = "1"
+    ngx.header["Content-Type"] = "application/json"
+    ngx.say('{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"TooManyRequests","code":429}')
+    return
+  end
+  if name == "cut" then
+    ngx.header["Content-Length"] = 200
+    ngx.header["Content-Type"] = "application/json"
+    ngx.print('{"kind":"Namespace","metadata":{"name":"cut"')
+    ngx.flush(true)
+    return ngx.exit(444)
+  end
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say('{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"' .. name .. '"},"auth":"'
+    .. (ngx.var.http_authorization or "") .. '"}')
+end
+
+-- GET /fakeget?name=N : a Get against /fake, with its duration and hits
+function T.fakeget()
+  local cs = assert(T.cs("fake"))
+  local t0 = ngx.now()
+  local ns, err = cs:CoreV1():Namespaces():Get(ngx.var.arg_name)
+  ngx.update_time()
+  say { name = ns and ns.metadata.name, auth = ns and ns.auth, error = errt(err), seconds = ngx.now() - t0,
+    hits = ngx.shared.k8st:get("fake:" .. ngx.var.arg_name) }
 end
 
 -- log_by_lua: a call in a phase without cosockets
