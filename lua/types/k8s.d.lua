@@ -365,6 +365,21 @@ k8s.types = {
   StrategicMergePatchType = "application/strategic-merge-patch+json",
   ApplyPatchType = "application/apply-patch+yaml",
 }
+---The OpenResty driver (present only inside nginx's lua module): every call
+---yields on cosockets in rewrite/access/content/timer/ssl phases, blocks in
+---init_by_lua, and returns nil, err (reason "NotYieldable") elsewhere.
+k8s.ngx = {}
+---Change the driver's options: PoolSize (8), IdleTimeout (60 s), ConnectTimeout (10 s),
+---ReadTimeout (300 s), WatchReadSlice (5 s), Blocking (false: true uses libcurl and stalls the worker).
+---@param options table
+function k8s.ngx.configure(options) end
+---Always true (the module is loaded only inside nginx).
+---@return boolean
+function k8s.ngx.in_nginx() end
+---Idle keep-alive connections this worker holds, per pool key (cluster + TLS identity).
+---@return table<string, integer>
+function k8s.ngx.idle_connections() end
+
 k8s.errors = {}
 function k8s.errors.IsNotFound(err) end
 function k8s.errors.IsAlreadyExists(err) end
