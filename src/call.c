@@ -578,6 +578,17 @@ size_t k8s__call_headers(const k8s_call *k, char ***lines)
 	return k->h.lines.n;
 }
 
+void k8s__call_http_request(const k8s_call *k, k8s_http_request *hr)
+{
+	memset(hr, 0, sizeof(*hr));
+	hr->method = k->verb;
+	hr->url = k->url;
+	hr->headers = k->h.lines.items;
+	hr->nheaders = k->h.lines.n;
+	hr->body = k8s_call_body(k, &hr->body_len);
+	hr->timeout = k->timeout;
+}
+
 const char *k8s_call_body(const k8s_call *k, size_t *len)
 {
 	if (len)

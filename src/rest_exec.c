@@ -67,12 +67,7 @@ int k8s__call_run(k8s_call *k, k8s_http_response **resp_out)
 		}
 		case K8S_CALL_SEND: {
 			k8s_http_request hr;
-			memset(&hr, 0, sizeof(hr));
-			hr.method = k8s_call_method(k);
-			hr.url = k8s_call_url(k);
-			hr.nheaders = k8s__call_headers(k, &hr.headers);
-			hr.body = k8s_call_body(k, &hr.body_len);
-			hr.timeout = k8s_call_timeout(k);
+			k8s__call_http_request(k, &hr);
 			k8s_http_response_free(resp);
 			resp = NULL;
 			rc = k8s_transport_send(c->transport, &hr, &resp);

@@ -82,6 +82,8 @@ const k8s_http_head *k8s__call_head(const k8s_call *k);
 k8s_rest_client *k8s__call_client(const k8s_call *k);
 int k8s__call_mode(const k8s_call *k);
 size_t k8s__call_headers(const k8s_call *k, char ***lines);
+/* The request a K8S_CALL_SEND action asks for (borrowed strings). */
+void k8s__call_http_request(const k8s_call *k, k8s_http_request *hr);
 /* The blocking driver (libcurl, nanosleep): run a call to its answer. */
 int k8s__call_run(k8s_call *k, k8s_http_response **resp);
 int k8s__call_do(k8s_result **out, k8s_call *k, k8s_body_observer obs, void *payload);

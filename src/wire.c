@@ -154,12 +154,7 @@ int k8s__wire_request(k8s_wire *w, k8s_call *k)
 	k8s_http_request hr;
 	k8s_buf req = K8S_BUF_INIT;
 	int rc;
-	memset(&hr, 0, sizeof(hr));
-	hr.method = k8s_call_method(k);
-	hr.url = k8s_call_url(k);
-	hr.nheaders = k8s__call_headers(k, &hr.headers);
-	hr.body = k8s_call_body(k, &hr.body_len);
-	hr.timeout = k8s_call_timeout(k);
+	k8s__call_http_request(k, &hr);
 	k8s__h1_response_free(w->h1);
 	w->h1 = NULL;
 	k8s_buf_free(&w->plain);
