@@ -26,7 +26,6 @@ struct k8s_rest_client {
 	/* the sans-I/O wire (wire.c): where to connect, and TLS in C */
 	char *wire_host;         /* the server's host (not ServerName), no brackets */
 	int wire_port;
-	struct k8s_tls_ctx *tls_ctx; /* built on first use */
 	char *client_cert, *client_key; /* the exec plugin's certificate in use (PEM) */
 };
 

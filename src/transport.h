@@ -56,6 +56,9 @@ k8s_transport *k8s_transport_ref(k8s_transport *t);
  * sessions made with the old one are not reused. */
 int k8s_transport_set_client_cert(k8s_transport *t, const char *cert_pem, const char *key_pem);
 void k8s_transport_free(k8s_transport *t);
+/* The slot where the sans-I/O wire keeps its TLS context (sessions, client
+ * certificate) for the clients sharing this transport; freed with it. */
+struct k8s_tls_ctx **k8s__transport_tls_ctx(k8s_transport *t);
 
 /* Send a request and wait until the response headers arrived (or failure).
  * On failure returns a negative code (K8S_ETRANSPORT, K8S_ETIMEOUT,

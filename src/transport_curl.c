@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <curl/curl.h>
 #include "transport.h"
+#include "tls.h"
 
 struct k8s_transport {
 	int refs;
@@ -22,6 +23,7 @@ struct k8s_transport {
 	unsigned long progress_seen;
 	long http_version;      /* DISABLE_HTTP2 read once, as client-go */
 	int stale;          /* client cert changed while transfers were active */
+	struct k8s_tls_ctx *tls_ctx; /* the sans-I/O wire's TLS state, shared like the connections */
 };
 
 struct k8s_http_response {
@@ -148,6 +150,7 @@ void k8s_transport_free(k8s_transport *t)
 	size_t i;
 	if (!t || --t->refs > 0)
 		return;
+	k8s__tls_ctx_free(t->tls_ctx);
 	for (i = 0; i < t->nidle; i++)
 		curl_easy_cleanup(t->idle[i]);
 	free(t->idle);
@@ -498,6 +501,11 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 	}
 	*out = r;
 	return 0;
+}
+
+struct k8s_tls_ctx **k8s__transport_tls_ctx(k8s_transport *t)
+{
+	return &t->tls_ctx;
 }
 
 long k8s_http_response_status(const k8s_http_response *r)

@@ -27,8 +27,9 @@ static int client_tls_ctx(k8s_rest_client *c, k8s_tls_ctx **out)
 {
 	k8s_config *cfg = c->cfg;
 	k8s_tls_options o;
+	k8s_tls_ctx **slot = k8s__transport_tls_ctx(c->transport);
 	int rc;
-	if (!c->tls_ctx) {
+	if (!*slot) {
 		memset(&o, 0, sizeof(o));
 		o.insecure = cfg->f[F_TLS_INSECURE].flag.value;
 		o.ca_file = has(cfg, F_TLS_CAFILE) ? cfg->f[F_TLS_CAFILE].s : NULL;
@@ -47,13 +48,13 @@ static int client_tls_ctx(k8s_rest_client *c, k8s_tls_ctx **out)
 			o.key_len = cfg->f[F_TLS_KEYDATA].b.len;
 		}
 		o.server_name = has(cfg, F_TLS_SERVERNAME) ? cfg->f[F_TLS_SERVERNAME].s : NULL;
-		if ((rc = k8s__tls_ctx_new(&c->tls_ctx, &o)) < 0)
+		if ((rc = k8s__tls_ctx_new(slot, &o)) < 0)
 			return rc;
 		/* an exec plugin's certificate that arrived before the first connection */
-		if (c->client_cert && (rc = k8s__tls_ctx_set_client_cert(c->tls_ctx, c->client_cert, c->client_key)) < 0)
+		if (c->client_cert && (rc = k8s__tls_ctx_set_client_cert(*slot, c->client_cert, c->client_key)) < 0)
 			return rc;
 	}
-	*out = c->tls_ctx;
+	*out = *slot;
 	return 0;
 }
 
@@ -65,7 +66,8 @@ int k8s__rest_client_set_client_cert(k8s_rest_client *c, const char *cert_pem, c
 		return 0;
 	if ((rc = k8s_transport_set_client_cert(c->transport, cert_pem, key_pem)) < 0)
 		return rc;
-	if (c->tls_ctx && (rc = k8s__tls_ctx_set_client_cert(c->tls_ctx, cert_pem, key_pem)) < 0)
+	if (*k8s__transport_tls_ctx(c->transport) &&
+	    (rc = k8s__tls_ctx_set_client_cert(*k8s__transport_tls_ctx(c->transport), cert_pem, key_pem)) < 0)
 		return rc;
 	k8s__sfree(c->client_cert);
 	k8s__sfree(c->client_key);
@@ -76,9 +78,6 @@ int k8s__rest_client_set_client_cert(k8s_rest_client *c, const char *cert_pem, c
 
 void k8s__wire_client_free(k8s_rest_client *c)
 {
-	if (c->tls_ctx)
-		k8s__tls_ctx_free(c->tls_ctx);
-	c->tls_ctx = NULL;
 	k8s__sfree(c->client_cert);
 	k8s__sfree(c->client_key);
 	free(c->wire_host);
@@ -110,8 +109,9 @@ int k8s__wire_new(k8s_wire **out, k8s_call *k)
 		if ((rc = client_tls_ctx(c, &ctx)) < 0 || (rc = k8s__tls_new(&w->tls, ctx, w->host)) < 0)
 			goto fail;
 	}
-	if (k8s_buf_printf(&key, "k8s:%s:%s:%d:%s", tls ? "https" : "http", w->host, w->port,
-			   ctx ? k8s__tls_ctx_identity(ctx) : "") < 0) {
+	/* the context too: a pooled connection's TLS sessions live in it */
+	if (k8s_buf_printf(&key, "k8s:%s:%s:%d:%s:%p", tls ? "https" : "http", w->host, w->port,
+			   ctx ? k8s__tls_ctx_identity(ctx) : "", (void *)ctx) < 0) {
 		rc = k8s__error_oom();
 		goto fail;
 	}

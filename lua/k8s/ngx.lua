@@ -71,6 +71,7 @@ end
 -- k8s.Wire, which lives in this worker) goes with exactly that socket.
 local idle = {}        -- key -> { {name =, wire =}, ... }
 local seq = 0
+local stats = { connects = 0, reused = 0, handshakes = 0, resumed = 0 }
 
 local function pop_idle(key)
   local list = idle[key]
@@ -166,13 +167,19 @@ local function exchange(call, timeout, fresh)
     return nil, sock_err(e, "connect to " .. host .. ":" .. port)
   end
   local reused = sock:getreusedtimes() > 0
+  stats.connects = stats.connects + 1
   if entry and reused then
+    stats.reused = stats.reused + 1
     wire:close()
     wire = entry.wire
   else
     if entry then entry.wire:close() end
     local hok, he = handshake(sock, wire)
     if not hok then sock:close(); wire:close(); return nil, he end
+    if wire:is_tls() then
+      stats.handshakes = stats.handshakes + 1
+      if wire:session_reused() then stats.resumed = stats.resumed + 1 end
+    end
   end
   local conn = { sock = sock, wire = wire, key = key, name = name, reused = reused }
   local rok, re = wire:request(call)
@@ -436,6 +443,13 @@ function M.idle_connections()
   local r = {}
   for k, list in pairs(idle) do r[k] = #list end
   return r
+end
+
+--- stats(): this worker's connection counters: connects (requests sent),
+-- reused (over a pooled keep-alive connection), handshakes (TLS), resumed
+-- (TLS handshakes that resumed a session).
+function M.stats()
+  return { connects = stats.connects, reused = stats.reused, handshakes = stats.handshakes, resumed = stats.resumed }
 end
 
 return M

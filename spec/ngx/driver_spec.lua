@@ -85,6 +85,8 @@ describe("k8s in nginx (cosocket driver)", function()
         location = /kubeconfig { content_by_lua_block { require("k8st").kubeconfig() } }
         location /fake/ { content_by_lua_block { require("k8st").fake() } }
         location = /fakeget { content_by_lua_block { require("k8st").fakeget() } }
+        location = /pool { content_by_lua_block { require("k8st").pool() } }
+        location = /resume { content_by_lua_block { require("k8st").resume() } }
         location = /logphase {
           content_by_lua_block { ngx.say("logged") }
           log_by_lua_block { require("k8st").log_phase() }
@@ -121,6 +123,17 @@ describe("k8s in nginx (cosocket driver)", function()
       assert.are.equal("default", r.name)
     end)
   end
+
+  it("pools keep-alive connections per cluster + TLS identity, and resumes TLS sessions", function()
+    local r = get("/pool")
+    assert.are.equal(5, r.connects)
+    assert.is_true(r.reused >= 4, "reused " .. r.reused .. " of 5")
+    assert.is_true(r.idle >= 1)
+    local s = get("/resume")
+    assert.is_true(s.ok)
+    assert.is_true(s.handshakes >= 1)
+    assert.is_true(s.resumed >= 1, json.encode(s))
+  end)
 
   it("rejects a server certificate from another CA (TLSVerifyFailed)", function()
     local r = get("/get?cfg=wrongca")

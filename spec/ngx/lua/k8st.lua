@@ -257,6 +257,33 @@ function T.fakeget()
     hits = ngx.shared.k8st:get("fake:" .. ngx.var.arg_name) }
 end
 
+-- GET /pool : 5 Gets with a fresh clientset, then this worker's counters
+function T.pool()
+  local cs = assert(k8s.NewForConfig(T.config("token")))
+  local before = k8s.ngx.stats()
+  for _ = 1, 5 do assert(cs:CoreV1():Namespaces():Get("default")) end
+  local after = k8s.ngx.stats()
+  local idle = 0
+  for _, n in pairs(k8s.ngx.idle_connections()) do idle = idle + n end
+  say { connects = after.connects - before.connects, reused = after.reused - before.reused,
+    handshakes = after.handshakes - before.handshakes, idle = idle }
+end
+
+-- GET /resume : one Get (a full handshake; the session is cached), then two
+-- at once: one takes the pooled connection, the other connects and resumes
+function T.resume()
+  local a = assert(k8s.NewForConfig(T.config("cert")))
+  assert(a:CoreV1():Namespaces():Get("default"))
+  local before = k8s.ngx.stats()
+  local t1 = ngx.thread.spawn(function() return a:CoreV1():Namespaces():Get("default") end)
+  local t2 = ngx.thread.spawn(function() return a:CoreV1():Namespaces():Get("default") end)
+  local ok1, r1 = ngx.thread.wait(t1)
+  local ok2, r2 = ngx.thread.wait(t2)
+  local after = k8s.ngx.stats()
+  say { ok = ok1 and ok2 and r1 ~= nil and r2 ~= nil, handshakes = after.handshakes - before.handshakes,
+    resumed = after.resumed - before.resumed }
+end
+
 -- log_by_lua: a call in a phase without cosockets
 function T.log_phase()
   local cs = T.cs("token")
