@@ -39,7 +39,7 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h include/k8s/*.h src/*.h)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/libk8s.a: $(CORE_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libk8s.so: $(CORE_OBJ)
 	$(CC) -shared -o $@.tmp $^ $(LIBS) && mv -f $@.tmp $@

@@ -53,6 +53,7 @@ struct k8s_call {
 	int state;
 	int attempt, auth_retried, skip_backoff, auth_retry;
 	int invalidate;               /* the credential step is a refresh after a 401 */
+	int exec_ran;                 /* this call ran the exec plugin: use what it returned */
 	double sleep_for, retry_wait;
 	double t0;                    /* when the request was sent */
 	header_set h;
@@ -105,13 +106,16 @@ static char *read_token_file(const char *path)
 	return tok;
 }
 
-/* The exec plugin's cached credential, if valid. */
-static const k8s_credential *exec_cred(k8s_rest_client *c)
+/* The exec plugin's credential: the cached one while valid, or the one this
+ * call's own run returned (used even if already expired, as client-go). */
+static const k8s_credential *exec_cred(k8s_rest_client *c, int ran)
 {
 	const k8s_credential *cred = NULL;
-	if (c->cfg->exec_payload && k8s__exec_provider_cached(c->cfg->exec_payload->ptr, 0, &cred) == 1)
+	if (!c->cfg->exec_payload)
+		return NULL;
+	if (k8s__exec_provider_cached(c->cfg->exec_payload->ptr, 0, &cred) == 1)
 		return cred;
-	return NULL;
+	return ran ? k8s__exec_provider_last(c->cfg->exec_payload->ptr) : NULL;
 }
 
 static int token_valid(k8s_rest_client *c)
@@ -122,12 +126,12 @@ static int token_valid(k8s_rest_client *c)
 
 /* The bearer token to send, or NULL for none; <0 on a credential failure.
  * Plugin and callback credentials were obtained by the EXEC/TOKEN steps. */
-static int current_token(k8s_rest_client *c, const char **tok)
+static int current_token(k8s_rest_client *c, int exec_ran, const char **tok)
 {
 	k8s_config *cfg = c->cfg;
 	*tok = NULL;
 	if (cfg->exec_payload) {
-		const k8s_credential *cred = exec_cred(c);
+		const k8s_credential *cred = exec_cred(c, exec_ran);
 		if (cred && cred->token && *cred->token) {
 			*tok = cred->token;
 			return 0;
@@ -240,7 +244,7 @@ static int build_headers(k8s_call *k)
 	if (!user_set_header(k, "User-Agent") && (rc = hs_add(h, "User-Agent", c->user_agent)) < 0)
 		return rc;
 	if (!user_set_header(k, "Authorization")) {
-		if ((rc = current_token(c, &tok)) < 0)
+		if ((rc = current_token(c, k->exec_ran, &tok)) < 0)
 			return rc;
 		if (tok) {
 			k8s_buf b = K8S_BUF_INIT;
@@ -266,7 +270,9 @@ static int build_headers(k8s_call *k)
 				return rc;
 		}
 	}
-	if (cfg->f[F_IMP_USER].s && *cfg->f[F_IMP_USER].s) {
+	/* a request that impersonates by itself is left as it is (client-go's
+	 * impersonating round tripper) */
+	if (cfg->f[F_IMP_USER].s && *cfg->f[F_IMP_USER].s && !user_set_header(k, "Impersonate-User")) {
 		k8s_strlist *g = &cfg->f[F_IMP_GROUPS].list, *x = &cfg->f[F_IMP_EXTRA].list;
 		if ((rc = hs_add(h, "Impersonate-User", cfg->f[F_IMP_USER].s)) < 0)
 			return rc;
@@ -418,7 +424,7 @@ k8s_call_action k8s_call_next(k8s_call *k)
 			k->state = S_TOKEN;
 			k->invalidate = 0;
 			if (cfg->exec_payload && !user_set_header(k, "Authorization")) {
-				const k8s_credential *cred = exec_cred(c);
+				const k8s_credential *cred = exec_cred(c, k->exec_ran);
 				if (!cred) {
 					k->state = S_EXEC_WAIT;
 					return K8S_CALL_EXEC;
@@ -531,10 +537,13 @@ void k8s_call_exec_done(k8s_call *k, int rc)
 			finish(k, rc);
 			return;
 		}
+		k->exec_ran = 1;
 		k->state = S_EXEC; /* apply the new credential */
 	} else if (k->state == S_AUTH_EXEC_WAIT) {
-		if (rc == 0)
+		if (rc == 0) {
 			k->auth_retry = 1;
+			k->exec_ran = 1;
+		}
 		k->state = S_AUTH_TOKEN;
 	}
 }
@@ -607,8 +616,9 @@ static void call_resp_hook(k8s_call *k, long status)
 void k8s_call_failed(k8s_call *k, int rc)
 {
 	const k8s_error *e = k8s_error_last();
+	/* client-go retries a GET on IsConnectionReset or IsProbableEOF */
 	int retryable = strcmp(k->verb, "GET") == 0 && k->mode != K8S_CALL_MODE_STREAM &&
-			strcmp(e->reason, "ConnectionReset") == 0;
+			(strcmp(e->reason, "ConnectionReset") == 0 || strcmp(e->reason, "UnexpectedEOF") == 0);
 	k8s_rest_client *c = k->c;
 	hs_free(&k->h);
 	k8s__debug(c, 6, "%s %s failed after %.0f ms: %s", k->verb, k->url, (k8s__now() - k->t0) * 1000, e->message);

@@ -374,6 +374,11 @@ done:
 	return rc;
 }
 
+const k8s_credential *k8s__exec_provider_last(k8s_exec_provider *p)
+{
+	return p->have ? &p->cred : NULL;
+}
+
 int k8s__exec_provider_cached(k8s_exec_provider *p, int invalidate, const k8s_credential **out)
 {
 	*out = NULL;

@@ -44,6 +44,9 @@ int k8s__exec_provider_get(k8s_exec_provider *p, int invalidate, const k8s_crede
 int k8s__exec_provider_cached(k8s_exec_provider *p, int invalidate, const k8s_credential **out);
 /* Start the plugin without blocking (environment and KUBERNETES_EXEC_INFO
  * as k8s__exec_provider_get). 0 and *out, or < 0 (ExecPluginError). */
+/* The credential the plugin returned last, even if it has expired since (a
+ * request uses what its own run returned, as client-go's getCreds), or NULL. */
+const k8s_credential *k8s__exec_provider_last(k8s_exec_provider *p);
 int k8s__exec_provider_start(k8s_exec_provider *p, k8s_spawn **out);
 /* After k8s__spawn_poll returned 1 (or < 0: pass its rc): check the status,
  * parse the ExecCredential, cache it. 0 and *out (borrowed, as from _get),

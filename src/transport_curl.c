@@ -499,6 +499,12 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 		k8s_http_response_free(r);
 		return rc;
 	}
+	if (r->done && !r->headers_done) {
+		/* the connection ended inside the response head (libcurl may call
+		 * that a success): never an answer */
+		k8s_http_response_free(r);
+		return k8s__error(K8S_ETRANSPORT, "ConnectionReset", "the server closed the connection inside the response head");
+	}
 	*out = r;
 	return 0;
 }
