@@ -146,6 +146,13 @@ function T.misc()
   local raw, e1 = rc:Get():AbsPath("/version"):DoRaw()
   out.version = raw and k8s.json.decode(raw).gitVersion
   out.e1 = errt(e1)
+  local st, e4 = rc:Get():AbsPath("/version"):Stream()
+  if st then
+    local parts = {}
+    for chunk in function() return st:read(10) end do parts[#parts + 1] = chunk end
+    out.streamed = k8s.json.decode(table.concat(parts)).gitVersion
+  end
+  out.e4 = errt(e4)
   local res = rc:Get():Resource("namespaces"):Name("default"):Do()
   out.do_status = res and res:StatusCode()
   local dc = assert(k8s.dynamic.NewForConfig(config))
