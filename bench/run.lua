@@ -5,6 +5,8 @@
 --
 --   lua5.4 bench/run.lua [--tiny] [--rounds N] [--objects N] [--gets N]
 --                        [--kubectl-gets N] [--page N] [--watch-modified N]
+--                        [--ngx-duration S] [--ngx-warmup S] [--ngx-connections N]
+--                        [--ngx-workers N] [--ngx-threads N]
 --                        [--peers a,b,...] [--workloads a,b,...] [--out DIR]
 --
 -- tools/bench.sh provides the environment: BENCH_SERVER, BENCH_CA,
@@ -16,6 +18,8 @@ local k8s = require "k8s"
 local u = require "benchutil"
 
 local ROOT = os.getenv("BENCH_ROOT") or "."
+package.path = ROOT .. "/?.lua;" .. package.path -- bench.ngx.openresty, spec.ngx.helper (the nginx harness)
+local OR = require "bench.ngx.openresty"
 local WORK = assert(os.getenv("BENCH_WORK"), "BENCH_WORK is not set (run tools/bench.sh)")
 
 local function env(k, d) local v = os.getenv(k); if v == nil or v == "" then return d end; return v end
@@ -36,6 +40,8 @@ local function set(list) local t = {}; for _, x in ipairs(list) do t[x] = true e
 local opt = {
   tiny = false, rounds = 5, objects = 5000, gets = 1000, kubectl_gets = 200, page = 500,
   watch_modified = 200, out = ROOT .. "/bench", peers = nil, workloads = nil,
+  -- the OpenResty section (bench/ngx/openresty.lua): wrk against nginx, per variant and round
+  ngx_duration = 10, ngx_warmup = 3, ngx_connections = 32, ngx_workers = 2, ngx_threads = 2,
 }
 do
   local i = 1
@@ -50,6 +56,11 @@ do
     elseif a == "--kubectl-gets" then opt.kubectl_gets = tonumber(val())
     elseif a == "--page" then opt.page = tonumber(val())
     elseif a == "--watch-modified" then opt.watch_modified = tonumber(val())
+    elseif a == "--ngx-duration" then opt.ngx_duration = math.floor(tonumber(val()))
+    elseif a == "--ngx-warmup" then opt.ngx_warmup = math.floor(tonumber(val()))
+    elseif a == "--ngx-connections" then opt.ngx_connections = math.floor(tonumber(val()))
+    elseif a == "--ngx-workers" then opt.ngx_workers = math.floor(tonumber(val()))
+    elseif a == "--ngx-threads" then opt.ngx_threads = math.floor(tonumber(val()))
     elseif a == "--peers" then opt.peers = set(split(val()))
     elseif a == "--workloads" then opt.workloads = set(split(val()))
     elseif a == "--out" then opt.out = val()
@@ -58,6 +69,7 @@ do
   end
   if opt.tiny then -- a few objects, one round, every peer: keeps the harness from rotting
     opt.rounds, opt.objects, opt.gets, opt.kubectl_gets, opt.page, opt.watch_modified = 1, 24, 20, 3, 10, 5
+    opt.ngx_duration, opt.ngx_warmup = 1, 1 -- wrk counts whole seconds
     if opt.out == ROOT .. "/bench" then opt.out = ROOT .. "/build/bench/tiny" end
   end
 end
@@ -93,7 +105,22 @@ local WORKLOADS = {
   { id = "watch", verb = "watch", target = "api", title = ("4. WATCH: %d ADDED + %d MODIFIED events"):format(opt.objects, opt.watch_modified) },
   { id = "get-canned", verb = "get", target = "canned", title = ("5a. GET served as canned bytes by nginx, %d requests"):format(opt.gets) },
   { id = "list-canned", verb = "list", target = "canned", title = ("5b. LIST of %d served as canned bytes by nginx"):format(opt.objects) },
+  -- not a peer workload: three variants of one nginx (bench/ngx/openresty.lua), loaded by wrk
+  { id = "openresty", verb = "ngx", target = "nginx", title = ("6. OpenResty: one GET per request inside nginx (%d workers, %d connections, %d s per variant)")
+    :format(opt.ngx_workers, opt.ngx_connections, opt.ngx_duration) },
 }
+
+-- The plain-Lua GET of the last full run (bench/results.json as it was before this run): the
+-- reference of the OpenResty section when this run has no GET workload.
+local PREV_GET = (function()
+  local f = io.open(ROOT .. "/bench/results.json", "rb")
+  if not f then return nil end
+  local s = f:read("a"); f:close()
+  local ok, d = pcall(k8s.json.decode, s)
+  if not ok or type(d) ~= "table" or d.mode ~= "full" or type(d.summary) ~= "table" or type(d.summary.get) ~= "table" then return nil end
+  local function m(id) local x = d.summary.get[id]; return x and x.cpu_us and x.cpu_us.median end
+  return { luajit = m("luajit"), lua54 = m("lua54"), generated_unix = d.generated_unix }
+end)()
 
 -- ------------------------------------------------------------ the data ----
 local kcfg = { Host = SERVER, BearerToken = env("BENCH_TOKEN"), QPS = -1,
@@ -366,6 +393,7 @@ local METRICS = {
   list = { { "wall_ms", "time to objects (ms)" }, { "cpu_ms", "CPU (ms)" }, { "rss_mib", "peak RSS (MiB)" }, { "rss_delta_mib", "RSS growth (MiB)" } },
   pager = { { "wall_ms", "time to objects (ms)" }, { "cpu_ms", "CPU (ms)" }, { "rss_mib", "peak RSS (MiB)" }, { "rss_delta_mib", "RSS growth (MiB)" } },
   watch = { { "cpu_us_event", "CPU/event (µs)" }, { "delay_p50_ms", "delay p50 (ms)" }, { "delay_p99_ms", "delay p99 (ms)" }, { "added_ms", "all ADDED (ms)" } },
+  ngx = OR.METRICS,
 }
 
 -- ---------------------------------------------------------------- main ----
@@ -392,6 +420,8 @@ local function machine_info(canned_sizes, total, get_bytes)
       libcurl = first("curl --version"),
       lua_cjson = first("dpkg-query -W -f='${Version}' lua-cjson"),
       nginx = first("nginx -v"),
+      nginx_lua = first("dpkg-query -W -f='${Version}' libnginx-mod-http-lua"),
+      wrk = first(q(env("BENCH_WRK", "wrk")) .. " -v"):match("^(wrk %S+)"),
     },
     data = { namespace_objects = total, get_object_bytes = get_bytes, canned = canned_sizes },
   }
@@ -421,20 +451,49 @@ for _, wl in ipairs(selected_wl) do
 end
 CANNED_URL = canned_url or nil
 
+local ngx_bench -- false when it could not start
+for _, wl in ipairs(selected_wl) do
+  wl.members = wl.verb == "ngx" and OR.VARIANTS or selected_peers
+  if wl.verb == "ngx" and ngx_bench == nil then
+    local ngx_env = { BENCH_SERVER = SERVER, BENCH_CA = env("BENCH_CA"), BENCH_TOKEN = env("BENCH_TOKEN"),
+      BENCH_CERT = env("BENCH_CERT"), BENCH_KEY = env("BENCH_KEY"), BENCH_NS = NS, BENCH_NAME = GET_NAME }
+    local ok, h = pcall(OR.start, { root = ROOT, workers = opt.ngx_workers, connections = opt.ngx_connections,
+      threads = opt.ngx_threads, duration = opt.ngx_duration, warmup = opt.ngx_warmup, wrk = env("BENCH_WRK", "wrk"),
+      env = ngx_env })
+    if ok then ngx_bench = h; log("nginx (%d workers) for the OpenResty section at %s", opt.ngx_workers, h.srv:url("/"))
+    else ngx_bench = false; log("OpenResty section: nginx failed: %s", tostring(h)) end
+  end
+end
+
 local info = machine_info(canned_sizes, total, get_bytes)
 local results = {} -- results[wl][peer] = { runs = {...}, errors = {...} }
 for _, wl in ipairs(selected_wl) do
   results[wl.id] = {}
-  for _, p in ipairs(selected_peers) do results[wl.id][p.id] = { runs = {}, errors = {} } end
+  for _, p in ipairs(wl.members) do results[wl.id][p.id] = { runs = {}, errors = {} } end
 end
 
 for r = 1, opt.rounds do
   log("round %d/%d", r, opt.rounds)
   for _, wl in ipairs(selected_wl) do
-    for _, p in ipairs(selected_peers) do
+    for _, p in ipairs(wl.members) do
       local slot = results[wl.id][p.id]
       if wl.target == "canned" and not canned_url then
         slot.errors[#slot.errors + 1] = "no canned server"
+      elseif wl.verb == "ngx" then
+        local t0 = u.now()
+        local res, err
+        if ngx_bench then res, err = OR.measure(ngx_bench, p) else err = "nginx did not start" end
+        if res then
+          res.round = r
+          res.figures = OR.figures(res)
+          slot.runs[#slot.runs + 1] = res
+          log("  %-12s %-12s %.1fs: %.0f req/s, p99 %.1f ms, %.0f µs CPU/req%s", wl.id, p.id, u.now() - t0,
+            res.figures.rps, res.figures.p99_ms, res.figures.cpu_us,
+            res.conn and p.id == "cosocket" and (", %d TLS handshakes"):format(res.conn.handshakes) or "")
+        else
+          slot.errors[#slot.errors + 1] = ("round %d: %s"):format(r, err)
+          log("  %-12s %-12s FAILED: %s", wl.id, p.id, err)
+        end
       else
         local t0 = u.now()
         local res, err = run_one(p, wl, { total = total })
@@ -452,6 +511,7 @@ for r = 1, opt.rounds do
   end
 end
 canned_stop()
+if ngx_bench then OR.stop(ngx_bench) end
 info.loadavg_end = sh("cut -d' ' -f1-3 /proc/loadavg")
 info.duration_s = u.now() - t_start
 
@@ -469,7 +529,7 @@ end
 local summary = {} -- summary[wl][peer][metric] = { median, min, max }
 for _, wl in ipairs(selected_wl) do
   summary[wl.id] = {}
-  for _, p in ipairs(selected_peers) do
+  for _, p in ipairs(wl.members) do
     local slot = results[wl.id][p.id]
     local s = {}
     for _, m in ipairs(METRICS[wl.verb]) do
@@ -520,7 +580,96 @@ out(("Versions: Kubernetes %s, client-go %s, %s, %s, %s (`kubernetes` %s), kubec
 out(("Data: %d ConfigMaps in the namespace (%d bench objects + kube-root-ca.crt); the GET object is %d bytes of JSON."):format(
   total, opt.objects, get_bytes))
 out("")
+-- the plain-Lua GET that the OpenResty section is compared with: this run's section 1, else the last full run's
+local function plain_get()
+  local function m(id) local s = summary.get and summary.get[id] and summary.get[id].cpu_us; return s and s.median end
+  if m("luajit") or m("lua54") then return { luajit = m("luajit"), lua54 = m("lua54"), source = "this run" } end
+  if PREV_GET and (PREV_GET.luajit or PREV_GET.lua54) then
+    return { luajit = PREV_GET.luajit, lua54 = PREV_GET.lua54, source = "the last full run, bench/results.json of "
+      .. os.date("!%Y-%m-%d %H:%M UTC", PREV_GET.generated_unix or 0) }
+  end
+end
+local ngx_summary -- figures derived from the OpenResty section, for the JSON document
+
+local function ngx_section(wl)
+  local S = summary[wl.id]
+  local ref = plain_get()
+  local function md_(id, m) local x = S[id] and S[id][m]; return x and x.median end
+  out("### " .. wl.title)
+  out("")
+  local cols = { "variant" }
+  for _, m in ipairs(METRICS.ngx) do cols[#cols + 1] = m[2] end
+  cols[#cols + 1] = "requests/s, % of static"
+  cols[#cols + 1] = "CPU/req ÷ plain-Lua GET (LuaJIT)"
+  cols[#cols + 1] = "CPU/req ÷ plain-Lua GET (Lua 5.4)"
+  out("| " .. table.concat(cols, " | ") .. " |")
+  local al = { "---" }
+  for _ = 2, #cols do al[#al + 1] = "---:" end
+  out("|" .. table.concat(al, "|") .. "|")
+  for _, v in ipairs(wl.members) do
+    local s = S[v.id]
+    local row = { v.label }
+    if next(s) == nil then
+      for _ = 2, #cols do row[#row + 1] = "–" end
+      row[2] = "failed: " .. (results[wl.id][v.id].errors[1] or "?"):gsub("[|\n]", " "):sub(1, 160)
+    else
+      for _, m in ipairs(METRICS.ngx) do
+        local x = s[m[1]]
+        row[#row + 1] = x and (x.n > 1 and ("%s [%s–%s]"):format(fmt(x.median), fmt(x.min), fmt(x.max)) or fmt(x.median)) or "–"
+      end
+      local pc = ratio(md_(v.id, "rps"), md_("static", "rps"))
+      row[#row + 1] = pc and (pc >= 0.1 and ("%.0f %%"):format(pc * 100) or ("%.2f %%"):format(pc * 100)) or "–"
+      row[#row + 1] = fr(ratio(md_(v.id, "cpu_us"), ref and ref.luajit))
+      row[#row + 1] = fr(ratio(md_(v.id, "cpu_us"), ref and ref.lua54))
+    end
+    out("| " .. table.concat(row, " | ") .. " |")
+  end
+  out("")
+  local st, co, bl = md_("static", "cpu_us"), md_("cosocket", "cpu_us"), md_("blocking", "cpu_us")
+  ngx_summary = { plain_get = ref }
+  local lines = {}
+  if ref then
+    lines[#lines + 1] = ("Reference: the plain-Lua GET of section 1 (one process, sequential Gets, libcurl over HTTP/2; %s) costs %s µs CPU on LuaJIT, %s µs on Lua 5.4."):format(
+      ref.source, fmt(ref.luajit), fmt(ref.lua54))
+  else
+    lines[#lines + 1] = "No plain-Lua GET figure to compare with (run the `get` workload, or keep a full run in bench/results.json)."
+  end
+  local nets = {}
+  for _, x in ipairs { { co, "cosocket", "with cosockets" }, { bl, "blocking", "with blocking libcurl" } } do
+    if x[1] and st then
+      local n = x[1] - st
+      ngx_summary[x[2]] = { cpu_us_net = n, ratio_luajit = ratio(n, ref and ref.luajit), ratio_lua54 = ratio(n, ref and ref.lua54) }
+      nets[#nets + 1] = ("%s µs %s%s"):format(fmt(n), x[3], ref and ref.luajit and (" (" .. fr(ratio(n, ref.luajit)) .. " the plain LuaJIT GET)") or "")
+    end
+  end
+  if #nets > 0 then
+    lines[#lines + 1] = ("Net of the static answer's %s µs (nginx's own handling of wrk's request), a Get costs %s of worker CPU."):format(
+      fmt(st), table.concat(nets, " and "))
+  end
+  local rc, rb = md_("cosocket", "rps"), md_("blocking", "rps")
+  if rc and rb then
+    ngx_summary.rps_cosocket_over_blocking = ratio(rc, rb)
+    lines[#lines + 1] = ("Cosockets serve %s the requests/s of the blocking driver, p99 %s ms against %s ms."):format(
+      fr(ratio(rc, rb)), fmt(md_("cosocket", "p99_ms")), fmt(md_("blocking", "p99_ms")))
+  end
+  local cc = { requests = 0, connects = 0, reused = 0, handshakes = 0, resumed = 0 }
+  for _, run in ipairs(results[wl.id].cosocket and results[wl.id].cosocket.runs or {}) do
+    if run.conn then
+      cc.requests = cc.requests + run.requests
+      for k, n in pairs(run.conn) do cc[k] = cc[k] + n end
+    end
+  end
+  if cc.connects > 0 then
+    ngx_summary.cosocket_connections = cc
+    lines[#lines + 1] = ("Keep-alive (k8s.ngx.stats() over the timed cosocket runs): %d of %d API requests on a pooled connection, %d TLS handshakes (%d resumed) for %d requests served."):format(
+      cc.reused, cc.connects, cc.handshakes, cc.resumed, cc.requests)
+  end
+  out(table.concat(lines, " "))
+  out("")
+end
+
 for _, wl in ipairs(selected_wl) do
+ if wl.verb == "ngx" then ngx_section(wl) else
   local metrics = METRICS[wl.verb]
   local head = HEADLINE[wl.verb]
   local headlabel
@@ -557,6 +706,7 @@ for _, wl in ipairs(selected_wl) do
     out("| " .. table.concat(row, " | ") .. " |")
   end
   out("")
+ end
 end
 
 -- targets
@@ -591,6 +741,16 @@ for _, lib in ipairs { "lua54", "luajit" } do
   cmp("LIST time to objects ÷ client-go protobuf", "list", "wall_ms", "clientgo-pb", "(info)")
   cmp("CPU per watch event ÷ client-go protobuf", "watch", "cpu_us_event", "clientgo-pb", "(info)")
 end
+do -- the OpenResty section: information, not targets
+  local ref = plain_get()
+  local co, bl = med("openresty", "cosocket", "cpu_us"), med("openresty", "blocking", "cpu_us")
+  local r = ratio(co, ref and ref.luajit)
+  if r then target("k8s-lua in nginx (cosockets): worker CPU per GET ÷ plain-Lua GET (LuaJIT)", r, "(info)", nil) end
+  r = ratio(bl, ref and ref.luajit)
+  if r then target("k8s-lua in nginx (blocking libcurl): worker CPU per GET ÷ plain-Lua GET (LuaJIT)", r, "(info)", nil) end
+  r = ratio(med("openresty", "cosocket", "rps"), med("openresty", "blocking", "rps"))
+  if r then target("k8s-lua in nginx: requests/s, cosockets ÷ blocking libcurl", r, "(info)", nil) end
+end
 if #targets > 0 then
   out("### Targets")
   out("")
@@ -611,14 +771,22 @@ out("Notes: CPU is user+sys from getrusage(RUSAGE_SELF) inside each client proce
   .. "curl+cjson: one libcurl easy handle (HTTP/2, gzip, as this library) plus lua-cjson's decode: the lower bound for this design; "
   .. "ratio columns use the lower bound of the same Lua VM for the LuaJIT row and the Lua 5.4 bound otherwise. "
   .. "Canned: nginx serving bytes captured from the API server (gzip for the LIST, as the API server sends them). "
-  .. "kubectl LIST uses --chunk-size=0 and the pager workload --chunk-size=" .. opt.page .. "; kubectl watch CPU includes its initial LIST.")
+  .. "kubectl LIST uses --chunk-size=0 and the pager workload --chunk-size=" .. opt.page .. "; kubectl watch CPU includes its initial LIST."
+  .. (results.openresty and (" OpenResty: Debian's nginx " .. ((info.versions.nginx or ""):match("nginx/(%S+)") or "?")
+    .. " + lua module " .. (info.versions.nginx_lua or "?") .. ", " .. opt.ngx_workers .. " workers, loaded by " .. (info.versions.wrk or "wrk")
+    .. " (" .. opt.ngx_threads .. " threads, " .. opt.ngx_connections .. " keep-alive connections, " .. opt.ngx_warmup .. " s warm-up then "
+    .. opt.ngx_duration .. " s per variant and round, variants in turn); each request of /get does one ConfigMap Get (the object of section 1) "
+    .. "through a clientset made once per worker (token + CA, QPS -1), HTTP/1.1 over TLS on cosockets with k8s.ngx PoolSize = "
+    .. opt.ngx_connections .. " so that every request in flight keeps its connection; the blocking row uses the libcurl driver (HTTP/2) and stalls its worker. "
+    .. "Worker CPU is utime+stime of the nginx worker processes (/proc/<pid>/stat, clock ticks) over the timed run divided by the requests wrk completed; "
+    .. "the plain-Lua GET it is compared with is one process doing sequential Gets, so the nginx figure also pays for serving wrk's HTTP request (the static row).") or ""))
 local markdown = table.concat(md, "\n") .. "\n"
 io.write(markdown)
 
 -- ---------------------------------------------------------------- files ----
 local counts = { passed = 0, failed = 0 }
 for _, wl in ipairs(selected_wl) do
-  for _, p in ipairs(selected_peers) do
+  for _, p in ipairs(wl.members) do
     local slot = results[wl.id][p.id]
     if #slot.errors == 0 and #slot.runs == opt.rounds then counts.passed = counts.passed + 1 else counts.failed = counts.failed + 1 end
   end
@@ -628,8 +796,10 @@ local function arr(t) return setmetatable(t, k8s.array_mt) end
 local doc = {
   generated_unix = os.time(), mode = opt.tiny and "tiny" or "full", options = {
     rounds = opt.rounds, objects = opt.objects, gets = opt.gets, kubectl_gets = opt.kubectl_gets, page = opt.page,
-    watch_modified = opt.watch_modified,
+    watch_modified = opt.watch_modified, ngx_duration = opt.ngx_duration, ngx_warmup = opt.ngx_warmup,
+    ngx_connections = opt.ngx_connections, ngx_workers = opt.ngx_workers, ngx_threads = opt.ngx_threads,
   },
+  openresty = ngx_summary,
   machine = info, peers = {}, workloads = {}, targets = arr(targets), summary = summary, runs = {},
 }
 for _, p in ipairs(selected_peers) do doc.peers[#doc.peers + 1] = { id = p.id, label = p.label } end
@@ -638,9 +808,12 @@ for _, wl in ipairs(selected_wl) do doc.workloads[#doc.workloads + 1] = { id = w
 arr(doc.workloads)
 for _, wl in ipairs(selected_wl) do
   doc.runs[wl.id] = {}
-  for _, p in ipairs(selected_peers) do
+  for _, p in ipairs(wl.members) do
     local slot = results[wl.id][p.id]
-    for _, run in ipairs(slot.runs) do if run.delays then arr(run.delays) end end
+    for _, run in ipairs(slot.runs) do
+      if run.delays then arr(run.delays) end
+      if run.cpu_by_worker then arr(run.cpu_by_worker) end
+    end
     doc.runs[wl.id][p.id] = { runs = arr(slot.runs), errors = arr(slot.errors) }
   end
 end

@@ -8,7 +8,9 @@
 #
 # What it provides:
 #   Debian packages   nginx-light (canned-bytes server), python3-venv,
-#                     lua-cjson (lower-bound decoder), gcc + Lua headers
+#                     lua-cjson (lower-bound decoder), gcc + Lua headers,
+#                     libnginx-mod-http-lua (+ nginx) and wrk (the load generator
+#                     of the OpenResty section; a tool, never a runtime dependency)
 #   kubectl           built from k8s.io/kubernetes/cmd/kubectl at K8S_VERSION
 #                     (tools/versions.sh) in a wrapper module, as
 #                     tools/build-control-plane.sh builds the control plane:
@@ -50,7 +52,7 @@ need_go() {
 # ------------------------------------------------------------ Debian ----
 debs() {
   local p missing_pkgs=()
-  for p in nginx-light python3-venv lua-cjson gcc liblua5.4-dev libluajit-5.1-dev libcurl4-openssl-dev; do
+  for p in nginx-light python3-venv lua-cjson gcc liblua5.4-dev libluajit2-5.1-dev libcurl4-openssl-dev libnginx-mod-http-lua wrk; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing_pkgs+=("$p")
   done
   # nginx (full) instead of nginx-light is fine too
@@ -170,3 +172,4 @@ echo "BENCH_CURLPEER_LUA54=$ROOT/build/bench/curlpeer-lua5.4"
 echo "BENCH_CURLPEER_LUAJIT=$ROOT/build/bench/curlpeer-luajit"
 echo "BENCH_UTIL_CPATH_LUA54=$ROOT/build/bench/lua5.4/?.so"
 echo "BENCH_UTIL_CPATH_LUAJIT=$ROOT/build/bench/luajit/?.so"
+echo "BENCH_WRK=$(command -v wrk || echo /usr/bin/wrk)"

@@ -2,14 +2,18 @@
 # `make bench`: compare this library (Lua 5.4, LuaJIT) with client-go (JSON,
 # protobuf), the official Python client, kubectl (one process per call) and
 # the raw libcurl + lua-cjson lower bound, on GET, LIST, pager, WATCH and on
-# canned bytes served by nginx. Method: bench/README.md.
+# canned bytes served by nginx; and this library inside nginx (cosockets vs
+# the blocking libcurl driver vs a static answer, under wrk). Method: bench/README.md.
 #
 #   tools/bench.sh [--tiny] [run.lua options...]
 #     --tiny              a few objects, one round, every peer (part of `make test`);
 #                         writes build/bench/tiny/ instead of bench/
 #     --rounds N          rounds (default 5); --objects N (5000); --gets N (1000);
 #     --kubectl-gets N    (200); --page N (500); --watch-modified N (200);
-#     --peers a,b  --workloads a,b   subsets (ids: see bench/run.lua)
+#     --peers a,b  --workloads a,b   subsets (ids: see bench/run.lua; the
+#                         OpenResty section is the workload `openresty`)
+#     --ngx-duration S (10) --ngx-warmup S (3) --ngx-connections N (32)
+#     --ngx-workers N (2) --ngx-threads N (2)   the OpenResty section (wrk)
 #
 # Control plane: with KUBECONFIG set, its current context is used (the
 # K8S_LUA_* variables of tools/control-plane.sh's env file are used when
@@ -57,6 +61,8 @@ fi
 WORK=$(mktemp -d /tmp/k8s-lua-bench.XXXXXX)
 NS=k8s-lua-bench-$(date +%s)-$$
 export BENCH_ROOT=$ROOT BENCH_WORK=$WORK BENCH_NS=$NS BENCH_KUBECONFIG=$WORK/bench.kubeconfig
+# the OpenResty section's nginx prefix (spec/ngx/helper.lua) goes into the scratch dir
+export K8S_LUA_NGX_TMP=$WORK
 
 # One set of credentials for every peer: the control plane's admin token when
 # its env is exported, else whatever the current KUBECONFIG context holds.
