@@ -25,6 +25,13 @@ local k8s = {
   },
 }
 
+--- Run(seconds | fn | nil): drive every task started in this process
+-- (informers, leader electors, loop.spawn) until time is up, fn() returns
+-- true, or no task is left. Outside nginx only (nginx drives its timers).
+function k8s.Run(arg)
+  return require("k8s.loop").Run(arg)
+end
+
 --- An empty JSON array value: setmetatable({}, k8s.array_mt).
 function k8s.empty_array()
   return setmetatable({}, core.array_mt)

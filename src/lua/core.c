@@ -1461,5 +1461,6 @@ K8S_LUA_EXPORT int luaopen_k8s_core(lua_State *L)
 	k8s_lua_register_extras(L);
 	k8s_lua_register_auth(L);
 	k8s_lua_register_call(L);
+	k8s_lua_register_sock(L);
 	return 1;
 }

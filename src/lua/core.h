@@ -29,6 +29,8 @@ int k8s_lua_driver_on(lua_State *L);
 /* Push K8S_LUA_PENDING and a k8s.Call owning k; returns 2. */
 int k8s_lua_push_pending(lua_State *L, k8s_call *k, int kind);
 void k8s_lua_register_call(lua_State *L);
+/* sock.c: non-blocking sockets and poll() for the plain-Lua loop. */
+void k8s_lua_register_sock(lua_State *L);
 /* Push the K8S_LUA_PENDING marker (a table unique to the module). */
 void k8s_lua_push_pending_marker(lua_State *L);
 /* core.c: run a call with the blocking driver and push what the method returns. */
