@@ -40,12 +40,21 @@ end
 k8s.flowcontrol = { NewTokenBucketRateLimiter = k8s.rest.NewTokenBucketRateLimiter }
 
 -- Modules that may not be present in every build stage load lazily.
-local lazy = { clientcmd = "k8s.clientcmd", dynamic = "k8s.dynamic", pager = "k8s.pager", kubernetes = "k8s.kubernetes" }
+local lazy = { clientcmd = "k8s.clientcmd", dynamic = "k8s.dynamic", pager = "k8s.pager", kubernetes = "k8s.kubernetes",
+  informers = "k8s.informers", cache = "k8s.cache", labels = "k8s.labels", loop = "k8s.loop",
+  leaderelection = "k8s.leaderelection", resourcelock = "k8s.resourcelock", runtime = "k8s.runtime" }
 setmetatable(k8s, {
   __index = function(t, k)
     local m = lazy[k]
     if m then
       local v = require(m)
+      rawset(t, k, v)
+      return v
+    end
+    if k == "dynamicinformer" then
+      local inf = require "k8s.informers"
+      local v = { NewDynamicSharedInformerFactory = inf.NewDynamicSharedInformerFactory,
+        NewFilteredDynamicSharedInformerFactory = inf.NewFilteredDynamicSharedInformerFactory }
       rawset(t, k, v)
       return v
     end
