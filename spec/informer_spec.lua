@@ -136,7 +136,7 @@ describe("informers (" .. H.interpreter .. ")", function()
     factory:Shutdown()
   end)
 
-  it("relists after a gap and reports a delete it did not see as DeletedFinalStateUnknown", function()
+  it("relists after a real 410 and reports a delete it did not see as DeletedFinalStateUnknown", function()
     local cms = cs:CoreV1():ConfigMaps(ns)
     local prefix = H.name("g")
     for _, n in ipairs { "keep", "gone", "changed" } do
@@ -167,13 +167,16 @@ describe("informers (" .. H.interpreter .. ")", function()
     c.data.v = "2"
     assert(cms:Update(c))
     assert(cms:Create({ metadata = { name = prefix .. "-new", labels = { set = prefix } } }))
-    -- the same informer's cache relisted by a new reflector (as after a 410)
+    -- the same cache, resumed by a reflector that last synced at RV 1: its
+    -- watch gets a real 410 (too old for the watch cache), it relists at
+    -- its last RV and the delete made meanwhile is found by the relist
     inf.stopped, inf.started = false, false
-    inf.reflector = require("k8s.reflector").new(inf.lw, inf.p, { UseWatchList = false,
+    inf.reflector = require("k8s.reflector").new(inf.lw, inf.p, { UseWatchList = false, ResumeResourceVersion = "1",
       TweakListOptions = function(o) o.labelSelector = "set=" .. prefix end })
-    inf.reflector.rv = "1" -- relist at an old RV first, as client-go after a 410
     inf:Run()
     assert.is_true(run_until(function() return #events >= 3 end, 30), table.concat(events, ", "))
+    assert.are.equal(1, inf.reflector.stats.expired)
+    assert.is_true(inf.reflector.stats.lists >= 1)
     table.sort(events)
     assert.are.same({ "add " .. prefix .. "-new", "dfsu " .. ns .. "/" .. prefix .. "-gone " .. prefix .. "-gone",
       "update " .. prefix .. "-changed" }, events)

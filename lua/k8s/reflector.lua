@@ -46,7 +46,9 @@ end
 -- processor (Replace, OnWatchEvent, SetResourceVersion). opts: Name,
 -- UseWatchList (true), WatchListTimeout (30 s for the end bookmark),
 -- TweakListOptions (function(opts)), WatchSilence (seconds past a watch's
--- deadline before it is taken for dead, 30), Log (function(level, msg)).
+-- deadline before it is taken for dead, 30), Log (function(level, msg)),
+-- ResumeResourceVersion (start with a watch from this RV, as a reflector
+-- that had synced at it: a cache kept across restarts).
 function M.new(lw, processor, opts)
   opts = opts or {}
   local r = setmetatable({
@@ -56,11 +58,12 @@ function M.new(lw, processor, opts)
     tweak = opts.TweakListOptions,
     silence = opts.WatchSilence or 30,
     log = opts.Log,
-    rv = "",                 -- lastSyncResourceVersion
+    rv = opts.ResumeResourceVersion or "", -- lastSyncResourceVersion
+    resume = opts.ResumeResourceVersion ~= nil,
     unavailable = false,     -- isLastSyncResourceVersionUnavailable
     paginated = false,
     d = 0.8, last_backoff = nil,
-    stats = { lists = 0, watches = 0, watchlists = 0, relists_at_empty = 0, events = 0 },
+    stats = { lists = 0, watches = 0, watchlists = 0, relists_at_empty = 0, events = 0, expired = 0 },
   }, Reflector)
   return r
 end
@@ -255,6 +258,7 @@ function Reflector:_watch_loop()
     else
       local res, e = self:_consume(w, t, started, false)
       if res == "expired" then
+        self.stats.expired = self.stats.expired + 1
         self:_log("info", "watch expired (410): relisting at the last resourceVersion " .. self.rv)
         return "expired"
       elseif res == "backoff" or res == "dead" then
@@ -273,6 +277,10 @@ end
 
 --- ListAndWatch(): one cycle (WatchList or LIST, then watches) until a relist is needed.
 function Reflector:ListAndWatch()
+  if self.resume then
+    self.resume = false
+    return self:_watch_loop()
+  end
   if self.use_watchlist then
     local res = self:_watch_list()
     if res == "stopped" then return res end
