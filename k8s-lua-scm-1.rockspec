@@ -79,6 +79,7 @@ build = {
       ["k8s.labels"] = "lua/k8s/labels.lua",
       ["k8s.reflector"] = "lua/k8s/reflector.lua",
       ["k8s.informers"] = "lua/k8s/informers.lua",
+      ["k8s.ngxinformer"] = "lua/k8s/ngxinformer.lua",
       ["k8s.pager"] = "lua/k8s/pager.lua",
       ["k8s.rest"] = "lua/k8s/rest.lua",
    },

@@ -85,6 +85,10 @@ core._set_driver(true)
 --- in_nginx(): true (this module is only loaded inside nginx).
 function M.in_nginx() return true end
 
+--- SharedInformer(opts | name): an informer cache in a lua_shared_dict,
+-- run by one worker and read by all (see lua/k8s/ngxinformer.lua).
+function M.SharedInformer(o) return require("k8s.ngxinformer").SharedInformer(o) end
+
 M.idle_connections = driver.idle_connections
 M.stats = driver.stats
 

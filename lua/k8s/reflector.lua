@@ -155,6 +155,7 @@ function Reflector:_consume(w, timeout_seconds, started, initial)
       return "dead"
     end
     local ev, err = w:Next(math.min(limit, 5))
+    if rt.exiting() then self.stopped = true end
     if self.stopped then w:Stop(); return "stopped" end
     if ev == nil and err == nil then
       if temp then return "closed-initial" end
@@ -244,7 +245,7 @@ end
 
 -- Watches from the last RV until an error that needs a relist.
 function Reflector:_watch_loop()
-  while not self.stopped do
+  while not self.stopped and not rt.exiting() do
     local t = watch_timeout()
     local started = rt.now()
     local w, err = self.lw:Watch(self:_opts({ resourceVersion = self.rv, allowWatchBookmarks = true, timeoutSeconds = t }))
@@ -297,7 +298,7 @@ end
 
 --- Run(): the reflector's loop (call it in a task); returns when stopped.
 function Reflector:Run()
-  while not self.stopped do
+  while not self.stopped and not rt.exiting() do
     local res, err = self:ListAndWatch()
     if err then self:_log("info", "list/watch failed: " .. tostring(err.reason) .. ": " .. tostring(err.message)) end
     if self.stopped then break end
