@@ -53,4 +53,41 @@ function M.watch()
   w:Stop()
 end
 
+-- init_worker_by_lua: a cache of every Endpoints object, shared by the
+-- workers (one of them runs the informer; see k8s.ngx.SharedInformer)
+function M.init_worker()
+  k8s.ngx.SharedInformer({
+    dict = "k8s", name = "endpoints",
+    config = function() return assert(k8s.clientcmd.BuildConfigFromFlags("", "")) end,
+    resource = { Group = "", Version = "v1", Resource = "endpoints" },
+  }):Start()
+end
+
+-- GET /endpoints?namespace=NS&service=NAME : the addresses of a Service,
+-- answered from the shared cache: no API call per request
+function M.endpoints()
+  local si = k8s.ngx.SharedInformer("endpoints")
+  ngx.header["Content-Type"] = "application/json"
+  if not si:HasSynced() then
+    ngx.status = 503
+    ngx.say(k8s.json.encode({ error = "the endpoints cache is not synced yet" }))
+    return
+  end
+  local ep, err = si:Lister():ByNamespace(ngx.var.arg_namespace or "default"):Get(ngx.var.arg_service or "")
+  if not ep then
+    ngx.status = err.code
+    ngx.say(k8s.json.encode({ error = err.reason, message = err.message }))
+    return
+  end
+  local addrs = setmetatable({}, k8s.array_mt)
+  for _, subset in ipairs(ep.subsets or {}) do
+    for _, a in ipairs(subset.addresses or {}) do
+      for _, p in ipairs(subset.ports or { {} }) do
+        addrs[#addrs + 1] = a.ip .. (p.port and (":" .. p.port) or "")
+      end
+    end
+  end
+  ngx.say(k8s.json.encode({ service = ep.metadata.name, namespace = ep.metadata.namespace, addresses = addrs }))
+end
+
 return M

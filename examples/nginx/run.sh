@@ -3,6 +3,7 @@
 # foreground (Ctrl-C stops it). KUBECONFIG selects the cluster, as kubectl.
 #   curl 'http://127.0.0.1:8080/pods?namespace=kube-system'
 #   curl -N 'http://127.0.0.1:8080/watch?namespace=default'
+#   curl 'http://127.0.0.1:8080/endpoints?namespace=default&service=kubernetes'   # from the shared cache
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 PORT=${1:-8080}

@@ -38,6 +38,23 @@ describe("examples/nginx", function()
     assert.is_table(r.pods)
   end)
 
+  it("answers /endpoints from the shared informer cache", function()
+    local k8s = require "k8s"
+    local cs = assert(k8s.NewForConfig(assert(k8s.clientcmd.BuildConfigFromFlags("", ""))))
+    local name = "example-ep-" .. os.time() % 100000 .. "-" .. math.random(1000, 9999)
+    -- a Service without a selector: its Endpoints are written by us
+    assert(cs:CoreV1():Services("default"):Create({ metadata = { name = name }, spec = { ports = { { port = 8080 } } } }))
+    assert(cs:CoreV1():Endpoints("default"):Create({ metadata = { name = name },
+      subsets = { { addresses = { { ip = "10.9.8.7" } }, ports = { { port = 8080 } } } } }))
+    local url = "http://127.0.0.1:" .. port .. "/endpoints?namespace=default&service=" .. name
+    local ok = N.wait_until(function() return N.sh("curl -s -m 5 '" .. url .. "'"):find("10.9.8.7:8080", 1, true) end, 20)
+    cs:CoreV1():Services("default"):Delete(name)
+    cs:CoreV1():Endpoints("default"):Delete(name)
+    assert.truthy(ok)
+    local out = N.sh("curl -s -m 5 'http://127.0.0.1:" .. port .. "/endpoints?namespace=default&service=nope'")
+    assert.are.equal("NotFound", json.decode(out).error)
+  end)
+
   it("streams a watch as server-sent events", function()
     local k8s = require "k8s"
     local cs = assert(k8s.NewForConfig(assert(k8s.clientcmd.BuildConfigFromFlags("", ""))))
