@@ -5,6 +5,7 @@
 --
 --   lua5.4 bench/run.lua [--tiny] [--rounds N] [--objects N] [--gets N]
 --                        [--kubectl-gets N] [--page N] [--watch-modified N]
+--                        [--informer-objects N] [--informer-updates N] [--informer-watchlist 0|1]
 --                        [--ngx-duration S] [--ngx-warmup S] [--ngx-connections N]
 --                        [--ngx-workers N] [--ngx-threads N]
 --                        [--peers a,b,...] [--workloads a,b,...] [--out DIR]
@@ -14,6 +15,9 @@
 -- BENCH_WORK (scratch dir), and the peer paths printed by bench/setup.sh.
 -- The last stderr line is "bench: N passed, N failed" (one count per peer x
 -- workload that ran and gave sane numbers in every round).
+-- A full run of some workloads only (--workloads, default --out) keeps the
+-- other workloads' figures of the previous bench/results.json (full mode) and
+-- says so: RESULTS.md always shows every section.
 local k8s = require "k8s"
 local u = require "benchutil"
 
@@ -40,6 +44,8 @@ local function set(list) local t = {}; for _, x in ipairs(list) do t[x] = true e
 local opt = {
   tiny = false, rounds = 5, objects = 5000, gets = 1000, kubectl_gets = 200, page = 500,
   watch_modified = 200, out = ROOT .. "/bench", peers = nil, workloads = nil,
+  -- the informer section: its own namespace of ConfigMaps, then updates by a writer process
+  informer_objects = 10000, informer_updates = 1000, informer_watchlist = true,
   -- the OpenResty section (bench/ngx/openresty.lua): wrk against nginx, per variant and round
   ngx_duration = 10, ngx_warmup = 3, ngx_connections = 32, ngx_workers = 2, ngx_threads = 2,
 }
@@ -56,6 +62,9 @@ do
     elseif a == "--kubectl-gets" then opt.kubectl_gets = tonumber(val())
     elseif a == "--page" then opt.page = tonumber(val())
     elseif a == "--watch-modified" then opt.watch_modified = tonumber(val())
+    elseif a == "--informer-objects" then opt.informer_objects = math.floor(tonumber(val()))
+    elseif a == "--informer-updates" then opt.informer_updates = math.floor(tonumber(val()))
+    elseif a == "--informer-watchlist" then opt.informer_watchlist = val() ~= "0"
     elseif a == "--ngx-duration" then opt.ngx_duration = math.floor(tonumber(val()))
     elseif a == "--ngx-warmup" then opt.ngx_warmup = math.floor(tonumber(val()))
     elseif a == "--ngx-connections" then opt.ngx_connections = math.floor(tonumber(val()))
@@ -70,12 +79,14 @@ do
   if opt.tiny then -- a few objects, one round, every peer: keeps the harness from rotting
     opt.rounds, opt.objects, opt.gets, opt.kubectl_gets, opt.page, opt.watch_modified = 1, 24, 20, 3, 10, 5
     opt.ngx_duration, opt.ngx_warmup = 1, 1 -- wrk counts whole seconds
+    opt.informer_objects, opt.informer_updates = 200, 50
     if opt.out == ROOT .. "/bench" then opt.out = ROOT .. "/build/bench/tiny" end
   end
 end
 os.execute("mkdir -p " .. q(opt.out))
 
 local NS = assert(os.getenv("BENCH_NS"), "BENCH_NS is not set")
+local NS_INF = NS .. "-inf" -- the informer section's namespace (tools/bench.sh deletes it too)
 local GET_NAME = "bench-00000"
 local SERVER = assert(os.getenv("BENCH_SERVER"))
 
@@ -85,10 +96,10 @@ local function lua_env(flavor)
   return { LUA_PATH = LUA_PATH, LUA_CPATH = ROOT .. "/build/" .. flavor .. "/?.so;" .. ROOT .. "/build/bench/" .. flavor .. "/?.so;;" }
 end
 local PEERS = {
-  { id = "lua54", label = "k8s-lua, Lua 5.4", cmd = "lua5.4 " .. q(ROOT .. "/bench/peers/k8slua.lua"), env = lua_env("lua5.4"), lib = true, bound = "curl54" },
-  { id = "luajit", label = "k8s-lua, LuaJIT", cmd = "luajit " .. q(ROOT .. "/bench/peers/k8slua.lua"), env = lua_env("luajit"), lib = true, bound = "curljit" },
-  { id = "clientgo", label = "client-go (JSON)", cmd = q(env("BENCH_CLIENTGO", "clientgo")), env = {} },
-  { id = "clientgo-pb", label = "client-go (protobuf, its default)", cmd = q(env("BENCH_CLIENTGO", "clientgo")), env = { BENCH_PROTOBUF = "1" } },
+  { id = "lua54", label = "k8s-lua, Lua 5.4", cmd = "lua5.4 " .. q(ROOT .. "/bench/peers/k8slua.lua"), env = lua_env("lua5.4"), lib = true, bound = "curl54", informer = true },
+  { id = "luajit", label = "k8s-lua, LuaJIT", cmd = "luajit " .. q(ROOT .. "/bench/peers/k8slua.lua"), env = lua_env("luajit"), lib = true, bound = "curljit", informer = true },
+  { id = "clientgo", label = "client-go (JSON)", cmd = q(env("BENCH_CLIENTGO", "clientgo")), env = {}, informer = true },
+  { id = "clientgo-pb", label = "client-go (protobuf, its default)", cmd = q(env("BENCH_CLIENTGO", "clientgo")), env = { BENCH_PROTOBUF = "1" }, informer = true },
   { id = "python", label = "Python `kubernetes`", cmd = q(env("BENCH_PYTHON", "python3")) .. " " .. q(ROOT .. "/bench/peers/python_peer.py"), env = {} },
   { id = "kubectl", label = "kubectl, process per call", cmd = "/usr/bin/python3 " .. q(ROOT .. "/bench/peers/kubectl_peer.py"), env = {} },
   { id = "curl54", label = "libcurl + lua-cjson, Lua 5.4 (bound)", cmd = q(env("BENCH_CURLPEER_LUA54", "curlpeer-lua5.4")), env = {} },
@@ -108,19 +119,33 @@ local WORKLOADS = {
   -- not a peer workload: three variants of one nginx (bench/ngx/openresty.lua), loaded by wrk
   { id = "openresty", verb = "ngx", target = "nginx", title = ("6. OpenResty: one GET per request inside nginx (%d workers, %d connections, %d s per variant)")
     :format(opt.ngx_workers, opt.ngx_connections, opt.ngx_duration) },
+  -- the peers with `informer = true` only (this library, client-go); data in NS_INF
+  { id = "informer", verb = "informer", target = "api", title = ("7. Informers: a shared informer over %d ConfigMaps (~1 KiB each), then %d updates")
+    :format(opt.informer_objects, opt.informer_updates) },
 }
+
+-- A full run's results.json as it was before this run (nil when absent or not a full run).
+local function read_full_doc(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a"); f:close()
+  local ok, d = pcall(k8s.json.decode, s)
+  if not ok or type(d) ~= "table" or d.mode ~= "full" or type(d.summary) ~= "table" then return nil end
+  return d
+end
 
 -- The plain-Lua GET of the last full run (bench/results.json as it was before this run): the
 -- reference of the OpenResty section when this run has no GET workload.
 local PREV_GET = (function()
-  local f = io.open(ROOT .. "/bench/results.json", "rb")
-  if not f then return nil end
-  local s = f:read("a"); f:close()
-  local ok, d = pcall(k8s.json.decode, s)
-  if not ok or type(d) ~= "table" or d.mode ~= "full" or type(d.summary) ~= "table" or type(d.summary.get) ~= "table" then return nil end
+  local d = read_full_doc(ROOT .. "/bench/results.json")
+  if not d or type(d.summary.get) ~= "table" then return nil end
   local function m(id) local x = d.summary.get[id]; return x and x.cpu_us and x.cpu_us.median end
   return { luajit = m("luajit"), lua54 = m("lua54"), generated_unix = d.generated_unix }
 end)()
+
+-- A full run of some workloads only keeps the other workloads of the previous full run in
+-- the same output directory (their runs and figures as they were, marked as carried over).
+local MERGE_DOC = not opt.tiny and opt.workloads and read_full_doc(opt.out .. "/results.json") or nil
 
 -- ------------------------------------------------------------ the data ----
 local kcfg = { Host = SERVER, BearerToken = env("BENCH_TOKEN"), QPS = -1,
@@ -164,44 +189,53 @@ local lua54env = lua_env("lua5.4")
 -- path occasionally stalls a write for 1 s (see bench/README.md).
 lua54env.DISABLE_HTTP2 = "1"
 
-local function prepare()
+-- A namespace of `count` ConfigMaps bench-00000.. (~1 KiB each, made by 4 seeding
+-- processes), the first `stamped` of them stamped once by the watch writer, so that
+-- every round (and every peer) reads objects of the same size. Returns the
+-- ConfigMaps in the namespace (kube-root-ca.crt included) and its client.
+local function seed_namespace(ns, count, stamped)
   local nsc = cs:CoreV1():Namespaces()
-  local _, err = nsc:Create { metadata = { name = NS, labels = { ["app"] = "k8s-lua-bench" } } }
-  if err and not k8s.errors.IsAlreadyExists(err) then error("create namespace: " .. tostring(err)) end
-  local cms = cs:CoreV1():ConfigMaps(NS)
+  local _, err = nsc:Create { metadata = { name = ns, labels = { ["app"] = "k8s-lua-bench" } } }
+  if err and not k8s.errors.IsAlreadyExists(err) then error("create namespace " .. ns .. ": " .. tostring(err)) end
+  local cms = cs:CoreV1():ConfigMaps(ns)
   -- the namespace also holds kube-root-ca.crt (made by the controller manager): wait for it
   for _ = 1, 100 do
     if cms:Get("kube-root-ca.crt") then break end
     u.sleep(0.1)
   end
+  local nsenv = { BENCH_NS = ns }
   local have = assert(cms:List { labelSelector = "app=k8s-lua-bench" })
-  if #have.items < opt.objects then
+  if #have.items < count then
     local t0 = u.now()
-    local workers = math.min(4, opt.objects)
-    local per = math.ceil(opt.objects / workers)
+    local workers = math.min(4, count)
+    local per = math.ceil(count / workers)
     local ps = {}
     for w = 0, workers - 1 do
-      local from, to = w * per, math.min(opt.objects, (w + 1) * per) - 1
+      local from, to = w * per, math.min(count, (w + 1) * per) - 1
       if from <= to then
-        ps[#ps + 1] = io.popen(envprefix(lua54env, base_env("api")) .. " " .. lua54 .. " seed " .. from .. " " .. to, "r")
+        ps[#ps + 1] = io.popen(envprefix(lua54env, base_env("api"), nsenv) .. " " .. lua54 .. " seed " .. from .. " " .. to, "r")
       end
     end
     for _, p in ipairs(ps) do
       local out = p:read("a")
       if not p:close() then error("seeding failed: " .. out) end
     end
-    log("created %d ConfigMaps in %.1fs", opt.objects, u.now() - t0)
+    log("created %d ConfigMaps in %s in %.1fs", count, ns, u.now() - t0)
   end
-  -- the watch writer stamps bench-00000.. with an annotation: do it once now, so that
-  -- every round (and every peer) reads objects of the same size
+  have = nil
   local ready = WORK .. "/ready"
   u.touch(ready)
-  local _, ok = sh(envprefix(lua54env, base_env("api"), { BENCH_READY_FILE = ready, BENCH_WATCH_MODIFIED = tostring(opt.watch_modified),
-    BENCH_OBJECTS = tostring(opt.objects), BENCH_WRITE_GAP = "0" }) .. " " .. lua54 .. " write")
+  local _, ok = sh(envprefix(lua54env, base_env("api"), nsenv, { BENCH_READY_FILE = ready, BENCH_WATCH_MODIFIED = tostring(stamped),
+    BENCH_OBJECTS = tostring(count), BENCH_WRITE_GAP = "0" }) .. " " .. lua54 .. " write")
   if not ok then error("stamping the objects failed") end
   local all = assert(cms:List())
+  return #all.items, cms
+end
+
+local function prepare()
+  local total = seed_namespace(NS, opt.objects, opt.watch_modified)
   local one = assert(cs:CoreV1():RESTClient():Get():Namespace(NS):Resource("configmaps"):Name(GET_NAME):DoRaw())
-  return #all.items, #one
+  return total, #one
 end
 
 -- ------------------------------------------------------- canned server ----
@@ -324,16 +358,28 @@ end
 
 local function run_one(p, wl, expect)
   local res, err
-  if wl.verb ~= "watch" then
+  if wl.verb ~= "watch" and wl.verb ~= "informer" then
     local out = sh(peer_cmd(p, wl))
     res, err = decode_last_line(out)
   else
+    -- the watcher (or informer) and the writer process, which starts once the
+    -- watcher has touched the ready file (all ADDED seen; the informer synced)
     local ready = WORK .. "/ready"
     os.remove(ready)
-    local extra = {
-      BENCH_WATCH_ADDED = tostring(expect.total), BENCH_WATCH_MODIFIED = tostring(opt.watch_modified),
-      BENCH_READY_FILE = ready, BENCH_OBJECTS = tostring(opt.objects), BENCH_READY_TIMEOUT = tostring(RUN_TIMEOUT),
-    }
+    local extra
+    if wl.verb == "watch" then
+      extra = {
+        BENCH_WATCH_ADDED = tostring(expect.total), BENCH_WATCH_MODIFIED = tostring(opt.watch_modified),
+        BENCH_READY_FILE = ready, BENCH_OBJECTS = tostring(opt.objects), BENCH_READY_TIMEOUT = tostring(RUN_TIMEOUT),
+      }
+    else
+      extra = {
+        BENCH_NS = NS_INF, BENCH_INF_UPDATES = tostring(opt.informer_updates), BENCH_WATCH_MODIFIED = tostring(opt.informer_updates),
+        BENCH_READY_FILE = ready, BENCH_OBJECTS = tostring(opt.informer_objects), BENCH_READY_TIMEOUT = tostring(RUN_TIMEOUT - 10),
+        BENCH_INF_WATCHLIST = opt.informer_watchlist and "1" or "0",
+        KUBE_FEATURE_WatchListClient = opt.informer_watchlist and "true" or "false", -- client-go's feature gate
+      }
+    end
     local watcher = io.popen(peer_cmd(p, wl, extra), "r")
     local writer = io.popen(envprefix(lua54env, base_env("api"), extra) .. " " .. lua54 .. " write 2>>" .. q(errlog), "r")
     local out = watcher:read("a"); watcher:close()
@@ -355,6 +401,15 @@ local function run_one(p, wl, expect)
   if wl.verb == "watch" then
     if not (res.events and res.events >= expect.total + opt.watch_modified) then return nil, "too few events" end
     if type(res.delays) ~= "table" or #res.delays ~= opt.watch_modified then return nil, "missing delays" end
+    for _, d in ipairs(res.delays) do if not (num(d) and d < 60) then return nil, "bad delay " .. tostring(d) end end
+  end
+  if wl.verb == "informer" then
+    if res.items ~= expect.inf_total then return nil, ("%s objects in the cache, expected %d"):format(tostring(res.items), expect.inf_total) end
+    if res.adds ~= res.items then return nil, ("%s OnAdd calls for %d objects"):format(tostring(res.adds), res.items) end
+    if not (num(res.sync_wall) and res.sync_wall > 0 and num(res.sync_user) and num(res.sync_sys)) then return nil, "bad sync figures" end
+    if not (num(res.heap_kb) and res.heap_kb > 0 and num(res.maxrss_kb) and num(res.rss0_kb)) then return nil, "bad memory figures" end
+    if res.events ~= opt.informer_updates then return nil, ("%s updates, expected %d"):format(tostring(res.events), opt.informer_updates) end
+    if type(res.delays) ~= "table" or #res.delays ~= opt.informer_updates then return nil, "missing delays" end
     for _, d in ipairs(res.delays) do if not (num(d) and d < 60) then return nil, "bad delay " .. tostring(d) end end
   end
   return res
@@ -384,6 +439,15 @@ local function figures(wl, res)
     f.delay_p50_ms = pct(res.delays, 0.5) * 1e3
     f.delay_p99_ms = pct(res.delays, 0.99) * 1e3
     if res.added_wall then f.added_ms = res.added_wall * 1e3 end
+  elseif wl.verb == "informer" then
+    f.sync_ms = res.sync_wall * 1e3
+    f.sync_cpu_ms = (res.sync_user + res.sync_sys) * 1e3
+    f.rss_mib = res.maxrss_kb / 1024
+    f.rss_delta_mib = (res.maxrss_kb - res.rss0_kb) / 1024
+    f.heap_mib = res.heap_kb / 1024
+    f.cpu_us_event = cpu / res.events * 1e6
+    f.delay_p50_ms = pct(res.delays, 0.5) * 1e3
+    f.delay_p99_ms = pct(res.delays, 0.99) * 1e3
   end
   return f
 end
@@ -393,6 +457,10 @@ local METRICS = {
   list = { { "wall_ms", "time to objects (ms)" }, { "cpu_ms", "CPU (ms)" }, { "rss_mib", "peak RSS (MiB)" }, { "rss_delta_mib", "RSS growth (MiB)" } },
   pager = { { "wall_ms", "time to objects (ms)" }, { "cpu_ms", "CPU (ms)" }, { "rss_mib", "peak RSS (MiB)" }, { "rss_delta_mib", "RSS growth (MiB)" } },
   watch = { { "cpu_us_event", "CPU/event (µs)" }, { "delay_p50_ms", "delay p50 (ms)" }, { "delay_p99_ms", "delay p99 (ms)" }, { "added_ms", "all ADDED (ms)" } },
+  -- two tables (informer_section): the sync, then the updates
+  informer = { { "sync_ms", "Start → HasSynced (ms)", "sync" }, { "sync_cpu_ms", "CPU (ms)", "sync" }, { "rss_mib", "peak RSS (MiB)", "sync" },
+    { "rss_delta_mib", "RSS growth (MiB)", "sync" }, { "heap_mib", "heap after sync (MiB)", "sync" },
+    { "cpu_us_event", "CPU/update (µs)", "update" }, { "delay_p50_ms", "delay p50 (ms)", "update" }, { "delay_p99_ms", "delay p99 (ms)", "update" } },
   ngx = OR.METRICS,
 }
 
@@ -441,6 +509,15 @@ for _, p in ipairs(PEERS) do
   if not opt.peers or opt.peers[p.id] then selected_peers[#selected_peers + 1] = p end
 end
 
+local inf_total -- ConfigMaps in NS_INF, when the informer section runs
+for _, wl in ipairs(selected_wl) do
+  if wl.verb == "informer" and not inf_total then
+    log("preparing %d ConfigMaps in namespace %s (informers)", opt.informer_objects, NS_INF)
+    inf_total = seed_namespace(NS_INF, opt.informer_objects, opt.informer_updates)
+    log("namespace %s holds %d ConfigMaps", NS_INF, inf_total)
+  end
+end
+
 local canned_url, canned_sizes
 for _, wl in ipairs(selected_wl) do
   if wl.target == "canned" and not canned_url then
@@ -453,7 +530,14 @@ CANNED_URL = canned_url or nil
 
 local ngx_bench -- false when it could not start
 for _, wl in ipairs(selected_wl) do
-  wl.members = wl.verb == "ngx" and OR.VARIANTS or selected_peers
+  if wl.verb == "ngx" then
+    wl.members = OR.VARIANTS
+  elseif wl.verb == "informer" then
+    wl.members = {}
+    for _, p in ipairs(selected_peers) do if p.informer then wl.members[#wl.members + 1] = p end end
+  else
+    wl.members = selected_peers
+  end
   if wl.verb == "ngx" and ngx_bench == nil then
     local ngx_env = { BENCH_SERVER = SERVER, BENCH_CA = env("BENCH_CA"), BENCH_TOKEN = env("BENCH_TOKEN"),
       BENCH_CERT = env("BENCH_CERT"), BENCH_KEY = env("BENCH_KEY"), BENCH_NS = NS, BENCH_NAME = GET_NAME }
@@ -496,12 +580,17 @@ for r = 1, opt.rounds do
         end
       else
         local t0 = u.now()
-        local res, err = run_one(p, wl, { total = total })
+        local res, err = run_one(p, wl, { total = total, inf_total = inf_total })
         if res then
           res.round = r
           res.figures = figures(wl, res)
           slot.runs[#slot.runs + 1] = res
-          log("  %-12s %-12s %.1fs", wl.id, p.id, u.now() - t0)
+          if wl.verb == "informer" then
+            log("  %-12s %-12s %.1fs: synced in %.0f ms (%s), heap %.1f MiB, %.1f µs CPU/update", wl.id, p.id, u.now() - t0,
+              res.figures.sync_ms, tostring(res.mode), res.figures.heap_mib, res.figures.cpu_us_event)
+          else
+            log("  %-12s %-12s %.1fs", wl.id, p.id, u.now() - t0)
+          end
         else
           slot.errors[#slot.errors + 1] = ("round %d: %s"):format(r, err)
           log("  %-12s %-12s FAILED: %s", wl.id, p.id, err)
@@ -515,6 +604,47 @@ if ngx_bench then OR.stop(ngx_bench) end
 info.loadavg_end = sh("cut -d' ' -f1-3 /proc/loadavg")
 info.duration_s = u.now() - t_start
 
+-- every workload to report: those of this run and, for a partial full run, the others of the
+-- previous full run (carried over), in the order of WORKLOADS
+local all_wl = {}
+do
+  local prev = {}
+  if MERGE_DOC and type(MERGE_DOC.workloads) == "table" and type(MERGE_DOC.runs) == "table" then
+    for _, w in ipairs(MERGE_DOC.workloads) do
+      if type(w) == "table" and w.id and type(MERGE_DOC.runs[w.id]) == "table" then prev[w.id] = w end
+    end
+  end
+  for _, def in ipairs(WORKLOADS) do
+    if results[def.id] then
+      for _, wl in ipairs(selected_wl) do if wl.id == def.id then all_wl[#all_wl + 1] = wl end end
+    elseif prev[def.id] then
+      local w, old = prev[def.id], MERGE_DOC.runs[def.id]
+      local wl = { id = def.id, verb = def.verb, target = def.target, title = w.title or def.title, members = {},
+        carried = { generated_unix = w.generated_unix or MERGE_DOC.generated_unix,
+          rounds = w.rounds or (MERGE_DOC.options and MERGE_DOC.options.rounds) } }
+      results[def.id] = {}
+      for _, m in ipairs(def.verb == "ngx" and OR.VARIANTS or PEERS) do
+        local slot = old[m.id]
+        if type(slot) == "table" and type(slot.runs) == "table" then
+          if def.verb ~= "informer" or m.informer then
+            wl.members[#wl.members + 1] = m
+            results[def.id][m.id] = { runs = slot.runs, errors = type(slot.errors) == "table" and slot.errors or {} }
+          end
+        end
+      end
+      all_wl[#all_wl + 1] = wl
+    end
+  end
+  if info.data.canned == nil and MERGE_DOC and type(MERGE_DOC.machine) == "table" and type(MERGE_DOC.machine.data) == "table" then
+    info.data.canned = MERGE_DOC.machine.data.canned
+  end
+end
+local function carried_note(wl)
+  if not wl.carried then return nil end
+  return ("_Carried over from the full run of %s (%s rounds): not repeated by this run._"):format(
+    os.date("!%Y-%m-%d %H:%M UTC", wl.carried.generated_unix or 0), tostring(wl.carried.rounds or "?"))
+end
+
 -- ------------------------------------------------------------- summary ----
 local function median(t)
   local s = {}
@@ -527,7 +657,7 @@ local function median(t)
 end
 
 local summary = {} -- summary[wl][peer][metric] = { median, min, max }
-for _, wl in ipairs(selected_wl) do
+for _, wl in ipairs(all_wl) do
   summary[wl.id] = {}
   for _, p in ipairs(wl.members) do
     local slot = results[wl.id][p.id]
@@ -570,6 +700,17 @@ local function out(s) md[#md + 1] = s end
 local mode = opt.tiny and "tiny run (harness check only, not representative)" or "full run"
 out(("Benchmark: %s. %d round%s, peers interleaved within each round; median [min–max] over rounds."):format(
   mode, opt.rounds, opt.rounds == 1 and "" or "s"))
+do
+  local ran, kept = {}, {}
+  for _, wl in ipairs(all_wl) do
+    local n = wl.title:match("^(%d+%a?)%.") or wl.id
+    if wl.carried then kept[#kept + 1] = n else ran[#ran + 1] = n end
+  end
+  if #kept > 0 then
+    out(("This run measured section%s %s; section%s %s are carried over from the previous full run (marked below; machine and load figures are this run's)."):format(
+      #ran == 1 and "" or "s", table.concat(ran, ", "), #kept == 1 and "" or "s", table.concat(kept, ", ")))
+  end
+end
 out("")
 out(("Machine: %s, %d cores, %s RAM, %s, %s; load average %s at the start, %s at the end (the machine is shared: other builds and tests ran concurrently)."):format(
   info.cpu or "?", info.cores or 0, info.memory or "?", info.kernel or "?", info.os or "?", info.loadavg_start or "?", info.loadavg_end or "?"))
@@ -577,13 +718,21 @@ out(("Versions: Kubernetes %s, client-go %s, %s, %s, %s (`kubernetes` %s), kubec
   info.versions.kubernetes or "?", info.versions["client-go"] or "?", info.versions.lua or "?", info.versions.luajit or "?",
   info.versions.python or "?", info.versions.python_kubernetes or "?", info.versions.kubectl or "?", info.versions.lua_cjson or "?",
   (info.versions.libcurl or "?"):match("^(curl %S+)") or "?"))
-out(("Data: %d ConfigMaps in the namespace (%d bench objects + kube-root-ca.crt); the GET object is %d bytes of JSON."):format(
-  total, opt.objects, get_bytes))
+out(("Data: %d ConfigMaps in the namespace (%d bench objects + kube-root-ca.crt); the GET object is %d bytes of JSON.%s"):format(
+  total, opt.objects, get_bytes, inf_total and (" Informers: %d ConfigMaps in a namespace of their own."):format(inf_total) or ""))
 out("")
 -- the plain-Lua GET that the OpenResty section is compared with: this run's section 1, else the last full run's
 local function plain_get()
   local function m(id) local s = summary.get and summary.get[id] and summary.get[id].cpu_us; return s and s.median end
-  if m("luajit") or m("lua54") then return { luajit = m("luajit"), lua54 = m("lua54"), source = "this run" } end
+  if m("luajit") or m("lua54") then
+    local source = "this run"
+    for _, wl in ipairs(all_wl) do
+      if wl.id == "get" and wl.carried then
+        source = "the full run of " .. os.date("!%Y-%m-%d %H:%M UTC", wl.carried.generated_unix or 0)
+      end
+    end
+    return { luajit = m("luajit"), lua54 = m("lua54"), source = source }
+  end
   if PREV_GET and (PREV_GET.luajit or PREV_GET.lua54) then
     return { luajit = PREV_GET.luajit, lua54 = PREV_GET.lua54, source = "the last full run, bench/results.json of "
       .. os.date("!%Y-%m-%d %H:%M UTC", PREV_GET.generated_unix or 0) }
@@ -597,6 +746,7 @@ local function ngx_section(wl)
   local function md_(id, m) local x = S[id] and S[id][m]; return x and x.median end
   out("### " .. wl.title)
   out("")
+  if wl.carried then out(carried_note(wl)); out("") end
   local cols = { "variant" }
   for _, m in ipairs(METRICS.ngx) do cols[#cols + 1] = m[2] end
   cols[#cols + 1] = "requests/s, % of static"
@@ -668,14 +818,74 @@ local function ngx_section(wl)
   out("")
 end
 
-for _, wl in ipairs(selected_wl) do
- if wl.verb == "ngx" then ngx_section(wl) else
+local function cell(v)
+  return v and (v.n > 1 and ("%s [%s–%s]"):format(fmt(v.median), fmt(v.min), fmt(v.max)) or fmt(v.median)) or "–"
+end
+
+-- Section 7: two tables (the sync, then the updates), ratios to client-go (JSON).
+local function informer_section(wl)
+  local S = summary[wl.id]
+  out("### " .. wl.title)
+  out("")
+  if wl.carried then out(carried_note(wl)); out("") end
+  local cg = S.clientgo or {}
+  local parts = {
+    { "sync", "Sync: Start → HasSynced", { "sync_ms", "sync_cpu_ms", "rss_mib", "heap_mib" } },
+    { "update", "Updates: OnUpdate events while a writer process changes " .. (wl.title:match("then (%d+) updates") or "?") .. " objects", { "cpu_us_event" } },
+  }
+  for _, part in ipairs(parts) do
+    local metrics, label = {}, {}
+    for _, m in ipairs(METRICS.informer) do
+      if m[3] == part[1] then metrics[#metrics + 1] = m end
+      label[m[1]] = m[2]
+    end
+    out("**" .. part[2] .. "**")
+    out("")
+    local cols = { "peer" }
+    for _, m in ipairs(metrics) do cols[#cols + 1] = m[2] end
+    for _, r in ipairs(part[3]) do cols[#cols + 1] = label[r] .. " ÷ client-go" end
+    out("| " .. table.concat(cols, " | ") .. " |")
+    local al = { "---" }
+    for _ = 2, #cols do al[#al + 1] = "---:" end
+    out("|" .. table.concat(al, "|") .. "|")
+    for _, p in ipairs(wl.members) do
+      local s = S[p.id]
+      local row = { p.label }
+      if next(s) == nil then
+        for _ = 2, #cols do row[#row + 1] = "–" end
+        row[2] = "failed: " .. (results[wl.id][p.id].errors[1] or "?"):gsub("[|\n]", " "):sub(1, 160)
+      else
+        for _, m in ipairs(metrics) do row[#row + 1] = cell(s[m[1]]) end
+        for _, r in ipairs(part[3]) do
+          row[#row + 1] = fr(ratio(s[r] and s[r].median, cg[r] and cg[r].median))
+        end
+      end
+      out("| " .. table.concat(row, " | ") .. " |")
+    end
+    out("")
+  end
+  -- the sync path each peer took (WatchList, or LIST then WATCH)
+  local paths = {}
+  for _, p in ipairs(wl.members) do
+    local seen, list = {}, {}
+    for _, run in ipairs(results[wl.id][p.id].runs) do
+      if run.mode and not seen[run.mode] then seen[run.mode] = true; list[#list + 1] = run.mode end
+    end
+    if #list > 0 then paths[#paths + 1] = p.label .. ": " .. table.concat(list, " / ") end
+  end
+  if #paths > 0 then out("Sync path: " .. table.concat(paths, "; ") .. "."); out("") end
+end
+
+for _, wl in ipairs(all_wl) do
+ if wl.verb == "ngx" then ngx_section(wl)
+ elseif wl.verb == "informer" then informer_section(wl) else
   local metrics = METRICS[wl.verb]
   local head = HEADLINE[wl.verb]
   local headlabel
   for _, m in ipairs(metrics) do if m[1] == head then headlabel = m[2] end end
   out("### " .. wl.title)
   out("")
+  if wl.carried then out(carried_note(wl)); out("") end
   local cols = { "peer" }
   for _, m in ipairs(metrics) do cols[#cols + 1] = m[2] end
   cols[#cols + 1] = headlabel .. " ÷ client-go"
@@ -685,7 +895,7 @@ for _, wl in ipairs(selected_wl) do
   for _ = 2, #cols do al[#al + 1] = "---:" end
   out("|" .. table.concat(al, "|") .. "|")
   local cg = summary[wl.id].clientgo and summary[wl.id].clientgo[head]
-  for _, p in ipairs(selected_peers) do
+  for _, p in ipairs(wl.members) do
     local s = summary[wl.id][p.id]
     local row = { p.label }
     if p.id == "kubectl" and wl.verb == "get" then row[1] = row[1] .. (" (%d calls)"):format(opt.kubectl_gets) end
@@ -740,6 +950,13 @@ for _, lib in ipairs { "lua54", "luajit" } do
   cmp("CPU per GET ÷ client-go protobuf", "get", "cpu_us", "clientgo-pb", "(info)")
   cmp("LIST time to objects ÷ client-go protobuf", "list", "wall_ms", "clientgo-pb", "(info)")
   cmp("CPU per watch event ÷ client-go protobuf", "watch", "cpu_us_event", "clientgo-pb", "(info)")
+  -- the informer section: information (no goal set for it)
+  cmp("informer sync time ÷ client-go", "informer", "sync_ms", "clientgo", "(info)")
+  cmp("informer heap after sync ÷ client-go", "informer", "heap_mib", "clientgo", "(info)")
+  cmp("informer peak RSS ÷ client-go", "informer", "rss_mib", "clientgo", "(info)")
+  cmp("informer CPU per update ÷ client-go", "informer", "cpu_us_event", "clientgo", "(info)")
+  cmp("informer sync time ÷ client-go protobuf", "informer", "sync_ms", "clientgo-pb", "(info)")
+  cmp("informer CPU per update ÷ client-go protobuf", "informer", "cpu_us_event", "clientgo-pb", "(info)")
 end
 do -- the OpenResty section: information, not targets
   local ref = plain_get()
@@ -772,6 +989,14 @@ out("Notes: CPU is user+sys from getrusage(RUSAGE_SELF) inside each client proce
   .. "ratio columns use the lower bound of the same Lua VM for the LuaJIT row and the Lua 5.4 bound otherwise. "
   .. "Canned: nginx serving bytes captured from the API server (gzip for the LIST, as the API server sends them). "
   .. "kubectl LIST uses --chunk-size=0 and the pager workload --chunk-size=" .. opt.page .. "; kubectl watch CPU includes its initial LIST."
+  .. (results.informer and (" Informers: each peer process makes a shared informer factory for the namespace (resync 0) with one ConfigMaps informer and one handler, "
+    .. "after warming its connection (this library: a LIST in a task of k8s.loop, whose connection pool the informer uses); the sync is timed from Start to HasSynced "
+    .. "(this library: WaitForCacheSync, which drives k8s.Run and checks after every step; client-go: HasSynced polled every 1 ms, as WaitForCacheSync polls every 100 ms), "
+    .. "CPU and peak RSS are read then, the heap after a full collection (Lua: collectgarbage(\"count\"); Go: runtime.GC then MemStats.HeapAlloc; client-go after its handler has had every initial add). "
+    .. "Then a separate writer process (this library on Lua 5.4, HTTP/1.1, one PATCH after another) stamps objects with its wall clock; CPU/update is the process CPU from the ready signal to the last OnUpdate, divided by the updates; "
+    .. "the delay is measured in the handler. The sync path each peer took is listed under the tables (WatchList: one watch with sendInitialEvents, ended by a bookmark, "
+    .. "the default of both libraries, client-go v0.35's WatchListClient gate being on; LIST+WATCH: a LIST at resourceVersion 0, then a watch; `--informer-watchlist 0` sets the latter for both); "
+    .. "this library talks HTTP/1.1 on its event loop, client-go HTTP/2.") or "")
   .. (results.openresty and (" OpenResty: Debian's nginx " .. ((info.versions.nginx or ""):match("nginx/(%S+)") or "?")
     .. " + lua module " .. (info.versions.nginx_lua or "?") .. ", " .. opt.ngx_workers .. " workers, loaded by " .. (info.versions.wrk or "wrk")
     .. " (" .. opt.ngx_threads .. " threads, " .. opt.ngx_connections .. " keep-alive connections, " .. opt.ngx_warmup .. " s warm-up then "
@@ -798,15 +1023,29 @@ local doc = {
     rounds = opt.rounds, objects = opt.objects, gets = opt.gets, kubectl_gets = opt.kubectl_gets, page = opt.page,
     watch_modified = opt.watch_modified, ngx_duration = opt.ngx_duration, ngx_warmup = opt.ngx_warmup,
     ngx_connections = opt.ngx_connections, ngx_workers = opt.ngx_workers, ngx_threads = opt.ngx_threads,
+    informer_objects = opt.informer_objects, informer_updates = opt.informer_updates, informer_watchlist = opt.informer_watchlist,
   },
   openresty = ngx_summary,
   machine = info, peers = {}, workloads = {}, targets = arr(targets), summary = summary, runs = {},
 }
-for _, p in ipairs(selected_peers) do doc.peers[#doc.peers + 1] = { id = p.id, label = p.label } end
+do -- the peers of every reported workload, in the order of PEERS
+  local used = {}
+  for _, p in ipairs(selected_peers) do used[p.id] = true end
+  for _, wl in ipairs(all_wl) do
+    if wl.verb ~= "ngx" then for _, p in ipairs(wl.members) do used[p.id] = true end end
+  end
+  for _, p in ipairs(PEERS) do
+    if used[p.id] then doc.peers[#doc.peers + 1] = { id = p.id, label = p.label } end
+  end
+end
 arr(doc.peers)
-for _, wl in ipairs(selected_wl) do doc.workloads[#doc.workloads + 1] = { id = wl.id, title = wl.title, target = wl.target } end
+for _, wl in ipairs(all_wl) do
+  local w = { id = wl.id, title = wl.title, target = wl.target, generated_unix = doc.generated_unix, rounds = opt.rounds }
+  if wl.carried then w.generated_unix, w.rounds, w.carried = wl.carried.generated_unix, wl.carried.rounds, true end
+  doc.workloads[#doc.workloads + 1] = w
+end
 arr(doc.workloads)
-for _, wl in ipairs(selected_wl) do
+for _, wl in ipairs(all_wl) do
   doc.runs[wl.id] = {}
   for _, p in ipairs(wl.members) do
     local slot = results[wl.id][p.id]

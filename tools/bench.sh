@@ -2,23 +2,29 @@
 # `make bench`: compare this library (Lua 5.4, LuaJIT) with client-go (JSON,
 # protobuf), the official Python client, kubectl (one process per call) and
 # the raw libcurl + lua-cjson lower bound, on GET, LIST, pager, WATCH and on
-# canned bytes served by nginx; and this library inside nginx (cosockets vs
-# the blocking libcurl driver vs a static answer, under wrk). Method: bench/README.md.
+# canned bytes served by nginx; this library inside nginx (cosockets vs
+# the blocking libcurl driver vs a static answer, under wrk); and shared
+# informers (sync, memory, CPU per update) against client-go's. Method: bench/README.md.
 #
 #   tools/bench.sh [--tiny] [run.lua options...]
 #     --tiny              a few objects, one round, every peer (part of `make test`);
 #                         writes build/bench/tiny/ instead of bench/
 #     --rounds N          rounds (default 5); --objects N (5000); --gets N (1000);
 #     --kubectl-gets N    (200); --page N (500); --watch-modified N (200);
+#     --informer-objects N (10000) --informer-updates N (1000)
+#     --informer-watchlist 0|1 (1)   the informer section (workload `informer`)
 #     --peers a,b  --workloads a,b   subsets (ids: see bench/run.lua; the
-#                         OpenResty section is the workload `openresty`)
+#                         OpenResty section is the workload `openresty`); a
+#                         full run of some workloads keeps the others' figures
+#                         of the previous bench/results.json
 #     --ngx-duration S (10) --ngx-warmup S (3) --ngx-connections N (32)
 #     --ngx-workers N (2) --ngx-threads N (2)   the OpenResty section (wrk)
 #
 # Control plane: with KUBECONFIG set, its current context is used (the
 # K8S_LUA_* variables of tools/control-plane.sh's env file are used when
 # present); otherwise a private one is started with tools/control-plane.sh and
-# stopped at the end. Data lives in a fresh namespace that is deleted at the end.
+# stopped at the end. Data lives in fresh namespaces ($NS, and $NS-inf for the
+# informer section) that are deleted at the end.
 # Peers are installed/built by bench/setup.sh (cached in ~/.cache/k8s-lua).
 # Writes bench/results.json and bench/RESULTS.md; the last stderr line is
 # "bench: N passed, N failed".
@@ -43,7 +49,7 @@ cleanup() {
     kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null
   fi
   if [ -n "$NS" ] && [ -z "$STATE" ] && [ -n "${BENCH_KUBECONFIG:-}" ]; then
-    "$BENCH_KUBECTL" --kubeconfig "$BENCH_KUBECONFIG" delete namespace "$NS" --wait=false >/dev/null 2>&1
+    "$BENCH_KUBECTL" --kubeconfig "$BENCH_KUBECONFIG" delete namespace "$NS" "$NS-inf" --ignore-not-found --wait=false >/dev/null 2>&1
   fi
   [ -n "$STATE" ] && tools/control-plane.sh stop "$STATE" >/dev/null 2>&1
   [ -n "$WORK" ] && [ -z "${BENCH_KEEP_WORK:-}" ] && rm -rf "$WORK"

@@ -1,11 +1,14 @@
 // client-go peer for the k8s-lua benchmark (bench/run.lua drives it).
 //
-//   clientgo WORKLOAD        WORKLOAD: get | list | pager | watch
+//   clientgo WORKLOAD        WORKLOAD: get | list | pager | watch | informer
 //
 // Environment (set by bench/run.lua): BENCH_SERVER, BENCH_CA, BENCH_TOKEN or
 // BENCH_CERT+BENCH_KEY, BENCH_NS, BENCH_NAME, BENCH_N, BENCH_WARMUP,
 // BENCH_PAGE, BENCH_WATCH_ADDED, BENCH_WATCH_MODIFIED, BENCH_READY_FILE,
+// BENCH_INF_UPDATES, BENCH_READY_TIMEOUT,
 // BENCH_PROTOBUF=1 for application/vnd.kubernetes.protobuf.
+// The informer's sync path follows client-go's WatchListClient feature gate
+// (on by default in v0.35; KUBE_FEATURE_WatchListClient=false turns it off).
 // Prints one JSON object on stdout. CPU comes from getrusage(RUSAGE_SELF)
 // (all threads, GC included), peak RSS from ru_maxrss.
 package main
@@ -14,10 +17,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,8 +32,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/pager"
 )
 
@@ -79,6 +87,25 @@ func vmRSS() int64 {
 	return 0
 }
 
+// counts the informer's requests by kind, to report the sync path it took
+type countingRT struct {
+	next                       http.RoundTripper
+	lists, watches, watchLists *atomic.Int64
+}
+
+func (c countingRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	q := r.URL.Query()
+	switch {
+	case q.Get("sendInitialEvents") == "true":
+		c.watchLists.Add(1)
+	case q.Get("watch") == "true" || q.Get("watch") == "1":
+		c.watches.Add(1)
+	default:
+		c.lists.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
 func fail(format string, a ...interface{}) {
 	fmt.Fprintf(os.Stderr, "clientgo: "+format+"\n", a...)
 	out := map[string]interface{}{"ok": false, "error": fmt.Sprintf(format, a...)}
@@ -107,6 +134,12 @@ func main() {
 	} else {
 		cfg.ContentType = runtime.ContentTypeJSON
 		cfg.AcceptContentTypes = runtime.ContentTypeJSON
+	}
+	var lists, watches, watchLists atomic.Int64
+	if os.Args[1] == "informer" {
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return countingRT{rt, &lists, &watches, &watchLists}
+		})
 	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -223,6 +256,99 @@ func main() {
 		sort.Float64s(delays)
 		out["n"], out["events"], out["wall"], out["user"], out["sys"] = events, events, wall, u1.user-u0.user, u1.sys-u0.sys
 		out["added_wall"], out["added_user"], out["added_sys"] = addedWall, uAdded.user-u0.user, uAdded.sys-u0.sys
+		out["delays"] = delays
+	case "informer":
+		// A shared informer factory with one ConfigMaps informer over the
+		// namespace: Start to HasSynced (wall, CPU, peak RSS, RSS growth, then
+		// HeapAlloc after a GC), then CPU per UpdateFunc while a separate
+		// writer process stamps BENCH_INF_UPDATES objects.
+		want := int64(envInt("BENCH_INF_UPDATES", 0))
+		ready := env("BENCH_READY_FILE", "")
+		timeout := time.Duration(envInt("BENCH_READY_TIMEOUT", 300)) * time.Second
+		// warm the connection (TLS, HTTP/2): the factory uses the same clientset
+		if _, err := cms.List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+			fail("warmup list: %v", err)
+		}
+		lists.Store(0)
+		factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
+		inf := factory.Core().V1().ConfigMaps().Informer()
+		var adds, updates atomic.Int64
+		delays := make([]float64, 0, want)
+		done := make(chan struct{})
+		if want <= 0 {
+			close(done)
+		}
+		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: func(obj interface{}) { adds.Add(1) },
+			UpdateFunc: func(oldObj, newObj interface{}) {
+				o, n := oldObj.(*corev1.ConfigMap), newObj.(*corev1.ConfigMap)
+				if s := n.Annotations[stampAnnotation]; s != "" && s != o.Annotations[stampAnnotation] {
+					us, _ := strconv.ParseInt(s, 10, 64) // the writer's wall clock, microseconds
+					if int64(len(delays)) < want {
+						delays = append(delays, float64(time.Now().UnixMicro()-us)/1e6)
+					}
+					if updates.Add(1) == want {
+						close(done)
+					}
+				}
+			},
+		})
+		if err != nil {
+			fail("AddEventHandler: %v", err)
+		}
+		goruntime.GC()
+		rss0 := vmRSS()
+		stop := make(chan struct{})
+		u0, t0 := rusage(), time.Now()
+		factory.Start(stop)
+		// WaitForCacheSync polls every 100 ms: poll HasSynced every 1 ms
+		// instead, so that the sync time is not rounded up to 100 ms
+		deadline := t0.Add(timeout)
+		for !inf.HasSynced() {
+			if time.Now().After(deadline) {
+				fail("the informer did not sync within %v", timeout)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		syncWall, u1, maxrss := time.Since(t0).Seconds(), rusage(), maxRSS()
+		for _, ok := range factory.WaitForCacheSync(stop) {
+			if !ok {
+				fail("WaitForCacheSync: not synced")
+			}
+		}
+		// the handler has had every initial add (its notifications are
+		// delivered by another goroutine after HasSynced)
+		for !reg.HasSynced() {
+			time.Sleep(time.Millisecond)
+		}
+		handlersWall := time.Since(t0).Seconds()
+		goruntime.GC()
+		var ms goruntime.MemStats
+		goruntime.ReadMemStats(&ms)
+		out["heap_kb"] = float64(ms.HeapAlloc) / 1024
+		out["items"], out["adds"] = len(inf.GetStore().ListKeys()), adds.Load()
+		mode := "LIST+WATCH"
+		if lists.Load() == 0 && watchLists.Load() > 0 {
+			mode = "WatchList"
+		}
+		out["mode"] = mode
+		out["sync_wall"], out["sync_user"], out["sync_sys"] = syncWall, u1.user-u0.user, u1.sys-u0.sys
+		out["handlers_wall"] = handlersWall
+		out["rss0_kb"], out["maxrss_kb"] = rss0, maxrss
+		// the update phase: from the ready signal to the last UpdateFunc
+		u2, t2 := rusage(), time.Now()
+		if ready != "" {
+			os.WriteFile(ready, []byte("ready\n"), 0o644)
+		}
+		select {
+		case <-done:
+		case <-time.After(timeout):
+			fail("saw %d of %d updates", updates.Load(), want)
+		}
+		wall, u3 := time.Since(t2).Seconds(), rusage()
+		close(stop)
+		factory.Shutdown()
+		out["n"], out["events"], out["wall"], out["user"], out["sys"] = want, want, wall, u3.user-u2.user, u3.sys-u2.sys
 		out["delays"] = delays
 	default:
 		fail("unknown workload %q", os.Args[1])

@@ -1,5 +1,5 @@
 --- This library's benchmark peer (Lua 5.4 or LuaJIT), driven by bench/run.lua.
---   lua5.4 bench/peers/k8slua.lua get|list|pager|watch   -- one measurement, JSON on stdout
+--   lua5.4 bench/peers/k8slua.lua get|list|pager|watch|informer   -- one measurement, JSON on stdout
 --   lua5.4 bench/peers/k8slua.lua write                  -- the watch workload's writer
 --   lua5.4 bench/peers/k8slua.lua seed FROM TO           -- create ConfigMaps bench-FROM..TO
 -- Environment: see bench/run.lua (BENCH_SERVER, BENCH_CA, BENCH_TOKEN, ...).
@@ -113,6 +113,70 @@ elseif workload == "watch" then
   out.n, out.events, out.wall, out.user, out.sys = events, events, t1 - t0, u1 - u0, s1 - s0
   out.delays = setmetatable(delays, k8s.array_mt)
 
+elseif workload == "informer" then
+  -- A shared informer factory with one ConfigMaps informer over the namespace:
+  -- from Start to HasSynced (wall, CPU, peak RSS, RSS growth, then the Lua heap
+  -- after a full collection), then CPU per OnUpdate while a separate writer
+  -- process (started by bench/run.lua, waiting for BENCH_READY_FILE) stamps
+  -- BENCH_INF_UPDATES objects. The informer's tasks run on k8s.loop (k8s.Run).
+  local loop = require "k8s.loop"
+  local want = envn("BENCH_INF_UPDATES", 0)
+  local ready = env("BENCH_READY_FILE")
+  local timeout = envn("BENCH_READY_TIMEOUT", 300)
+  -- warm the connection the informer will use: the loop's pool (a call made
+  -- outside a task would go through libcurl and warm nothing for it)
+  local warmed, werr
+  loop.spawn(function()
+    local l, e = cms:List { limit = 1 }
+    warmed, werr = l ~= nil, e
+  end)
+  k8s.Run(function() return warmed ~= nil end)
+  if not warmed then fail("warm-up list: " .. tostring(werr)) end
+  local factory = k8s.informers.NewSharedInformerFactoryWithOptions(cs, 0, {
+    Namespace = ns, UseWatchList = env("BENCH_INF_WATCHLIST", "1") ~= "0" })
+  local inf = factory:CoreV1():ConfigMaps():Informer()
+  local adds, updates, delays = 0, 0, {}
+  inf:AddEventHandler {
+    OnAdd = function() adds = adds + 1 end,
+    OnUpdate = function(old, new)
+      local a, b = new.metadata.annotations, old.metadata.annotations
+      local st = a and a[STAMP]
+      if st and st ~= (b and b[STAMP]) then
+        updates = updates + 1
+        delays[updates] = (u.unix_us() - tonumber(st)) / 1e6
+      end
+    end,
+  }
+  collectgarbage()
+  local rss0 = u.vmrss()
+  local u0, s0 = u.rusage()
+  local t0 = u.now()
+  factory:Start()
+  local synced = factory:WaitForCacheSync(timeout)["configmaps"]
+  local t1 = u.now()
+  local u1, s1, maxrss = u.rusage()
+  if not synced then fail("the informer did not sync within " .. timeout .. " s") end
+  collectgarbage()
+  collectgarbage()
+  out.heap_kb = collectgarbage("count")
+  out.items, out.adds = inf:GetIndexer():Len(), adds
+  local st = inf.reflector.stats
+  out.mode = st.lists == 0 and st.watchlists > 0 and "WatchList" or "LIST+WATCH"
+  out.sync_wall, out.sync_user, out.sync_sys = t1 - t0, u1 - u0, s1 - s0
+  out.rss0_kb, out.maxrss_kb = rss0, maxrss
+  -- the update phase: from the ready signal to the last OnUpdate
+  local u2, s2 = u.rusage()
+  local t2 = u.now()
+  if ready then u.touch(ready) end
+  local deadline = t2 + timeout
+  k8s.Run(function() return updates >= want or u.now() > deadline end)
+  local t3 = u.now()
+  local u3, s3 = u.rusage()
+  if updates < want then fail(("saw %d of %d updates"):format(updates, want)) end
+  factory:Shutdown()
+  out.n, out.events, out.wall, out.user, out.sys = updates, updates, t3 - t2, u3 - u2, s3 - s2
+  out.delays = setmetatable(delays, k8s.array_mt)
+
 elseif workload == "write" then
   -- wait for the watcher's "ready" file, then stamp BENCH_WATCH_MODIFIED objects
   -- one after the other with the write's wall-clock time (microseconds)
@@ -155,6 +219,6 @@ elseif workload == "seed" then
   out.n = to - from + 1
 
 else
-  fail("usage: k8slua.lua get|list|pager|watch|write|seed")
+  fail("usage: k8slua.lua get|list|pager|watch|informer|write|seed")
 end
 emit(out)
