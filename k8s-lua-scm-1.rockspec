@@ -80,6 +80,8 @@ build = {
       ["k8s.reflector"] = "lua/k8s/reflector.lua",
       ["k8s.informers"] = "lua/k8s/informers.lua",
       ["k8s.ngxinformer"] = "lua/k8s/ngxinformer.lua",
+      ["k8s.leaderelection"] = "lua/k8s/leaderelection.lua",
+      ["k8s.resourcelock"] = "lua/k8s/resourcelock.lua",
       ["k8s.pager"] = "lua/k8s/pager.lua",
       ["k8s.rest"] = "lua/k8s/rest.lua",
    },
