@@ -37,6 +37,28 @@ describe("examples (" .. H.interpreter .. ")", function()
     end)
   end
 
+  it("runs controller.lua: an inventory ConfigMap of a namespace's pods, under leader election", function()
+    local k8s = require "k8s"
+    local cs = assert(k8s.NewForConfig(H.config("admin-token")))
+    local ns = H.namespace(cs)
+    -- the namespace's default ServiceAccount, made here rather than waited for
+    -- from the controller-manager (pods need it)
+    local _, serr = cs:CoreV1():ServiceAccounts(ns):Create({ metadata = { name = "default" } })
+    assert(serr == nil or k8s.errors.IsAlreadyExists(serr), tostring(serr))
+    for _, n in ipairs { "web-1", "web-2" } do
+      assert(cs:CoreV1():Pods(ns):Create({ metadata = { name = n },
+        spec = { containers = { { name = "c", image = "example/none" } } } }))
+    end
+    local code, out = run("controller.lua", "6 " .. ns)
+    assert.equal(0, code, out)
+    assert.matches("is leading", out)
+    assert.matches("reconciled " .. ns:gsub("%-", "%%-") .. ": 2 pods", out)
+    local cm = assert(cs:CoreV1():ConfigMaps(ns):Get("pod-inventory"))
+    assert.equal("2", cm.data.count)
+    assert.equal("web-1\nweb-2", cm.data.pods)
+    H.cleanup_namespaces()
+  end)
+
   it("runs kubeconfig_context.lua with a chosen context", function()
     local code, out = run("kubeconfig_context.lua", "admin-token")
     assert.equal(0, code, out)
