@@ -5,6 +5,7 @@
 #   tools/control-plane.sh start  [STATE_DIR]  # build (cached) + start; prints the kubeconfig path
 #   tools/control-plane.sh stop   [STATE_DIR]  # kill by saved pids, delete state; idempotent
 #   tools/control-plane.sh status [STATE_DIR]  # exit 0 if all three pids alive and /readyz ok
+#   tools/control-plane.sh restart-apiserver [STATE_DIR]  # stop kube-apiserver by pid, start it again on the same port
 #   tools/control-plane.sh env    [STATE_DIR]  # print the KEY=VALUE env file
 #
 # STATE_DIR defaults to ${K8S_LUA_STATE:-/tmp/k8s-lua-cp}. `start` on a state dir
@@ -214,6 +215,7 @@ launch() {
   setsid "$@" </dev/null >"$S_STATE/$name.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$S_STATE/$name.pid"
+  printf '%q ' "$@" >"$S_STATE/$name.cmd"   # for restart-apiserver
   S_STARTED+=("$name")
 }
 
@@ -482,6 +484,26 @@ cmd_stop() {
   remove_state "$state"
 }
 
+# restart-apiserver: stop kube-apiserver by its pid and start it again with
+# the same flags on the same port (for the specs: a restart mid-watch).
+cmd_restart-apiserver() {
+  local state pid i
+  state=$(resolve_state "${1:-}")
+  [ -f "$state/apiserver.cmd" ] || die "no restartable apiserver in $state"
+  pid=$(pid_of "$state" apiserver)
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 100); do alive apiserver "$pid" || break; sleep 0.1; done
+  alive apiserver "$pid" && kill -KILL "$pid" 2>/dev/null
+  for i in $(seq 50); do alive apiserver "$pid" || break; sleep 0.1; done
+  S_STATE=$state
+  setsid bash -c "exec $(cat "$state/apiserver.cmd")" </dev/null >>"$state/apiserver.log" 2>&1 &
+  echo "$!" >"$state/apiserver.pid"
+  local server
+  server=$(sed -n 's/^K8S_LUA_SERVER=//p' "$state/env")
+  wait_until apiserver 60 is_ok --cacert "$state/ca.crt" "$server/readyz"
+  log "apiserver restarted (pid $(cat "$state/apiserver.pid"))"
+}
+
 cmd_status() {
   local state
   state=$(resolve_state "${1:-}")
@@ -501,7 +523,7 @@ cmd_env() {
 }
 
 case ${1:-} in
-  start|stop|status|env)
+  start|stop|status|env|restart-apiserver)
     cmd=$1; shift
     [ $# -le 1 ] || { usage; exit 2; }
     "cmd_$cmd" "$@"

@@ -254,6 +254,10 @@ function Reflector:_watch_loop()
       if is_backoff_error(err) then
         self:_backoff()
       else
+        if is_expired(err) then
+          self.stats.expired = self.stats.expired + 1 -- a 410 answer: relist at the last RV
+          return "expired"
+        end
         return nil, err
       end
     else
