@@ -24,7 +24,7 @@ TESTS    = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HELPERS  = $(BUILD)/tests/fakewatch
 
 
-.PHONY: all deps lib lua tests test test-c test-lua demo check-memory bench clean control-plane-start control-plane-stop
+.PHONY: all deps lib lua tests test test-c test-lua demo check-memory bench soak clean control-plane-start control-plane-stop
 all: lib lua
 
 tests: $(TESTS) $(HELPERS)
@@ -74,6 +74,11 @@ check-memory:
 demo: deps
 	@$(MAKE) -s all
 	@tools/demo.sh
+
+# informer soak: 600 s per interpreter, flat Lua and C heap (needs a running
+# control plane: set -a; . STATE/env; set +a)
+soak: all
+	@tools/soak.sh 600 200
 
 bench: deps
 	@$(MAKE) -s all

@@ -51,6 +51,16 @@ if [ -n "${K8S_LUA_STATE:-}" ]; then
   # crashes at exit ("Tracer caught signal 11", "DTLS 7 at 0x3de-..."), every
   # time for examples/quickstart.lua; leaks are still reported without it
   spec SPEC_LABEL=mem-specs SPEC_BUILD=build-asan LD_PRELOAD="$ASAN_LIBS" ASAN_OPTIONS=detect_leaks=1:exitcode=98:intercept_tls_get_addr=0
+  echo "== informer soak under AddressSanitizer + UBSan" >&2
+  log=$(mktemp)
+  SPEC_BUILD=build-asan SOAK_LABEL=mem-soak SOAK_WRAP="env LD_PRELOAD=${ASAN_LIBS// /:} ASAN_OPTIONS=detect_leaks=1:exitcode=98:intercept_tls_get_addr=0" \
+    tools/soak.sh 8 50 2>"$log"
+  cat "$log" >&2
+  line=$(grep -E '^mem-soak: ' "$log" | tail -1); rm -f "$log"
+  line=${line#mem-soak: }
+  p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+  [ -z "$p" ] && p=0; [ -z "$f" ] && f=1
+  pass=$((pass+p)); fail=$((fail+f))
   echo "== core specs under valgrind (Lua 5.4)" >&2
   SPEC_FILES="spec/foundation_spec.lua spec/json_spec.lua spec/rest_spec.lua spec/exec_spec.lua" \
     spec SPEC_LABEL=mem-specs SPEC_INTERPS=lua5.4 \

@@ -45,6 +45,7 @@ run make -s test-c
 run tools/check-memory.sh
 run tools/run-specs.sh
 run tools/run-ngx-specs.sh
+run tools/soak.sh 15 100
 run tools/check-rock.sh
 if [ -x tools/bench.sh ] && [ -f bench/run.lua ]; then
   run tools/bench.sh --tiny

@@ -4,6 +4,7 @@
  * (lua/k8s/driver.lua) runs over both. Name resolution uses getaddrinfo. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -222,6 +223,20 @@ static int l_monotonic(lua_State *L)
 	return 1;
 }
 
+/* AddressSanitizer's own count when it is loaded (its malloc is not glibc's). */
+extern size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
+/* core.heap_bytes() -> bytes of C heap in use (glibc mallinfo2, or the
+ * sanitizer's count): for the soak's flat-heap check. */
+static int l_heap_bytes(lua_State *L)
+{
+	if (__sanitizer_get_current_allocated_bytes)
+		lua_pushnumber(L, (double)__sanitizer_get_current_allocated_bytes());
+	else
+		lua_pushnumber(L, (double)mallinfo2().uordblks);
+	return 1;
+}
+
 /* core.walltime() -> Unix seconds with microseconds */
 static int l_walltime(lua_State *L)
 {
@@ -254,4 +269,6 @@ void k8s_lua_register_sock(lua_State *L)
 	lua_setfield(L, -2, "monotonic");
 	lua_pushcfunction(L, l_walltime);
 	lua_setfield(L, -2, "walltime");
+	lua_pushcfunction(L, l_heap_bytes);
+	lua_setfield(L, -2, "heap_bytes");
 }
