@@ -380,6 +380,109 @@ function k8s.ngx.in_nginx() end
 ---@return table<string, integer>
 function k8s.ngx.idle_connections() end
 
+---Drive every task of this process (informers, electors, k8s.loop.spawn) for
+---`seconds`, until `fn()` returns true, or (nil) until no task is left.
+---@param arg number|fun():boolean|nil
+---@return boolean
+function k8s.Run(arg) end
+
+---The plain-Lua event loop (outside nginx).
+k8s.loop = {}
+---Run fn(...) as a task of the loop; API calls inside it yield instead of blocking.
+---@return table task with :cancel() and :finished()
+function k8s.loop.spawn(fn, ...) end
+---Yield for `seconds` inside a task (blocks outside one).
+function k8s.loop.sleep(seconds) end
+---Monotonic seconds.
+---@return number
+function k8s.loop.now() end
+---Whether the caller is a task's own coroutine.
+---@return boolean
+function k8s.loop.in_task() end
+---Connection counters of the loop's driver.
+---@return table
+function k8s.loop.stats() end
+---Driver options inside k8s.Run (PoolSize, IdleTimeout, ConnectTimeout, ReadTimeout, WatchReadSlice).
+function k8s.loop.configure(options) end
+
+---@class k8s.SharedIndexInformer
+local SharedIndexInformer = {}
+---@return table registration with :HasSynced()
+function SharedIndexInformer:AddEventHandler(handler) end
+---@return table registration
+function SharedIndexInformer:AddEventHandlerWithResyncPeriod(handler, seconds) end
+function SharedIndexInformer:RemoveEventHandler(registration) end
+---@return boolean|nil, string|nil
+function SharedIndexInformer:AddIndexers(indexers) end
+---@return table indexer (GetByKey, List, ListKeys, ByIndex, IndexKeys, ListIndexFuncValues, AddIndexers)
+function SharedIndexInformer:GetIndexer() end
+---@return boolean
+function SharedIndexInformer:HasSynced() end
+---@return string
+function SharedIndexInformer:LastSyncResourceVersion() end
+function SharedIndexInformer:Run() end
+function SharedIndexInformer:Stop() end
+---@return boolean
+function SharedIndexInformer:IsStopped() end
+
+---@class k8s.SharedInformerFactory
+local SharedInformerFactory = {}
+---Start every informer requested so far (returns at once).
+function SharedInformerFactory:Start() end
+---@return table<string, boolean>
+function SharedInformerFactory:WaitForCacheSync(timeoutSeconds) end
+function SharedInformerFactory:Shutdown() end
+
+k8s.informers = {}
+---@return k8s.SharedInformerFactory
+function k8s.informers.NewSharedInformerFactory(clientset, resyncSeconds) end
+---options: Namespace, TweakListOptions(opts), UseWatchList, WatchListTimeout, OnHandlerError(err, ...)
+---@return k8s.SharedInformerFactory
+function k8s.informers.NewSharedInformerFactoryWithOptions(clientset, resyncSeconds, options) end
+---@return k8s.SharedIndexInformer
+function k8s.informers.NewSharedIndexInformer(listWatch, groupResource, resyncSeconds, options) end
+---@return boolean
+function k8s.informers.WaitForCacheSync(timeoutSeconds, ...) end
+k8s.dynamicinformer = {}
+---@return table factory with :ForResource(gvr) -> { Informer(), Lister() }, :Start(), :WaitForCacheSync(), :Shutdown()
+function k8s.dynamicinformer.NewDynamicSharedInformerFactory(dynamicClient, resyncSeconds) end
+---@return table factory
+function k8s.dynamicinformer.NewFilteredDynamicSharedInformerFactory(dynamicClient, resyncSeconds, namespace, tweak) end
+
+k8s.labels = {}
+---@return table|nil selector with :Matches(labels), :Empty(), :String()
+---@return k8s.Error|nil
+function k8s.labels.Parse(selector) end
+
+---@class k8s.LeaderElector
+local LeaderElector = {}
+---Start the elector as a task (returns at once).
+function LeaderElector:Run() end
+function LeaderElector:Stop() end
+---@return boolean
+function LeaderElector:IsLeader() end
+---@return string
+function LeaderElector:GetLeader() end
+---@return boolean
+function LeaderElector:Stopped() end
+---@return boolean|nil, k8s.Error|nil
+function LeaderElector:Check(maxTolerableExpiredLeaseSeconds) end
+k8s.leaderelection = {}
+---@return k8s.LeaderElector|nil, k8s.Error|nil
+function k8s.leaderelection.NewLeaderElector(config) end
+---Run and drive the loop until the elector stops (in nginx: le:Run()).
+---@return k8s.LeaderElector
+function k8s.leaderelection.RunOrDie(config, stop) end
+k8s.resourcelock = {}
+---Only "leases"; options { Identity =, Labels = }.
+---@return table|nil, k8s.Error|nil
+function k8s.resourcelock.New(lockType, namespace, name, coordinationV1, options) end
+
+---An informer cache in a lua_shared_dict, run by one worker, read by all
+---(opts: dict, name, resource, config, namespace, TweakListOptions, LeaseTTL, LRUSize); or the one named so.
+---@return table shared informer with :Start(), :Lister(), :HasSynced(), :Leader()
+function k8s.ngx.SharedInformer(optsOrName) end
+
 k8s.errors = {}
 function k8s.errors.IsNotFound(err) end
 function k8s.errors.IsAlreadyExists(err) end
