@@ -167,9 +167,20 @@ describe("informers (" .. H.interpreter .. ")", function()
     c.data.v = "2"
     assert(cms:Update(c))
     assert(cms:Create({ metadata = { name = prefix .. "-new", labels = { set = prefix } } }))
+    -- compact etcd at its current revision (etcd's HTTP gateway), so that RV 1
+    -- is gone both from etcd and from the watch cache, whatever serves the watch
+    local function etcd(path, body)
+      local p = assert(io.popen("env -u LD_PRELOAD -u ASAN_OPTIONS curl -s -m 10 -X POST "
+        .. H.env.K8S_LUA_ETCD_ENDPOINT .. path .. " -d '" .. body .. "'"))
+      local out = p:read("*a")
+      p:close()
+      return out
+    end
+    local rev = assert(etcd("/v3/kv/range", '{"key":"AA=="}'):match('"revision":"(%d+)"'), "etcd revision")
+    assert.matches('"header"', etcd("/v3/kv/compaction", '{"revision":"' .. rev .. '","physical":true}'))
     -- the same cache, resumed by a reflector that last synced at RV 1: its
-    -- watch gets a real 410 (too old for the watch cache), it relists at
-    -- its last RV and the delete made meanwhile is found by the relist
+    -- watch gets a real 410 (compacted), it relists at its last RV (then at
+    -- "") and the delete made meanwhile is found by the relist
     inf.stopped, inf.started = false, false
     inf.reflector = require("k8s.reflector").new(inf.lw, inf.p, { UseWatchList = false, ResumeResourceVersion = "1",
       TweakListOptions = function(o) o.labelSelector = "set=" .. prefix end })
