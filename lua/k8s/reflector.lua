@@ -63,7 +63,7 @@ function M.new(lw, processor, opts)
     unavailable = false,     -- isLastSyncResourceVersionUnavailable
     paginated = false,
     d = 0.8, last_backoff = nil,
-    stats = { lists = 0, watches = 0, watchlists = 0, relists_at_empty = 0, events = 0, expired = 0 },
+    stats = { lists = 0, watches = 0, watchlists = 0, relists_at_empty = 0, events = 0, expired = 0, outcomes = {} },
   }, Reflector)
   return r
 end
@@ -250,6 +250,8 @@ function Reflector:_watch_loop()
     local started = rt.now()
     local w, err = self.lw:Watch(self:_opts({ resourceVersion = self.rv, allowWatchBookmarks = true, timeoutSeconds = t }))
     self.stats.watches = self.stats.watches + 1
+    local outcomes = self.stats.outcomes
+    if #outcomes < 20 then outcomes[#outcomes + 1] = w and "watching" or ("open: " .. tostring(err.reason) .. " " .. tostring(err.code)) end
     if not w then
       if is_backoff_error(err) then
         self:_backoff()
@@ -262,6 +264,7 @@ function Reflector:_watch_loop()
       end
     else
       local res, e = self:_consume(w, t, started, false)
+      if #outcomes < 20 then outcomes[#outcomes + 1] = tostring(res) .. (e and (" " .. tostring(e.reason)) or "") end
       if res == "expired" then
         self.stats.expired = self.stats.expired + 1
         self:_log("info", "watch expired (410): relisting at the last resourceVersion " .. self.rv)
