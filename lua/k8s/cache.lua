@@ -389,13 +389,18 @@ end
 -- holds exactly the objects of list (in list order); resourceVersion is
 -- accepted for interface parity and not used. On a key or index error
 -- nothing changes.
-function Indexer:Replace(list, resourceVersion)
+-- Replace's arguments (indexer and processor), raising at the caller's caller.
+local function check_replace_args(list, resourceVersion)
   if type(list) ~= "table" then
-    error("Replace: list must be a list of objects, got " .. type(list), 2)
+    error("Replace: list must be a list of objects, got " .. type(list), 3)
   end
   if resourceVersion ~= nil and type(resourceVersion) ~= "string" then
-    error("Replace: resourceVersion must be a string or nil, got " .. type(resourceVersion), 2)
+    error("Replace: resourceVersion must be a string or nil, got " .. type(resourceVersion), 3)
   end
+end
+
+function Indexer:Replace(list, resourceVersion)
+  check_replace_args(list, resourceVersion)
   local keys, vals = {}, {}
   for i, obj in ipairs(list) do
     local key, err = self:KeyOf(obj)
@@ -893,12 +898,7 @@ end
 -- err (a key or transform failure) means nothing changed; an object that
 -- fails an index function is skipped and reported to opts.OnError.
 function Processor:Replace(list, resourceVersion)
-  if type(list) ~= "table" then
-    error("Replace: list must be a list of objects, got " .. type(list), 2)
-  end
-  if resourceVersion ~= nil and type(resourceVersion) ~= "string" then
-    error("Replace: resourceVersion must be a string or nil, got " .. type(resourceVersion), 2)
-  end
+  check_replace_args(list, resourceVersion)
   local objs, keys, present = {}, {}, {}
   for i, item in ipairs(list) do
     local obj, err = transform(self, item)

@@ -197,9 +197,7 @@ Factory.__index = function(self, k)
           function t.Informer() return factory:_informer_for(key, lw, gr) end
           --- typed:Lister() -> lister
           function t.Lister() return new_lister(factory:_informer_for(key, lw, gr), r.namespaced, r.method) end
-          return setmetatable(t, { __index = function(_, name)
-            return function(_, ...) return t[name:sub(1, 1):upper() .. name:sub(2)](...) end
-          end })
+          return t
         end
       end
     end
@@ -285,9 +283,7 @@ function DynFactory:ForResource(gvr)
   local t = {}
   function t.Informer() return Factory._informer_for(factory, key, lw, gr) end
   function t.Lister() return new_lister(Factory._informer_for(factory, key, lw, gr), true, nil) end
-  return setmetatable(t, { __index = function(_, name)
-    return function(_, ...) return t[name:sub(1, 1):upper() .. name:sub(2)](...) end
-  end })
+  return t
 end
 
 DynFactory.Start = Factory.Start

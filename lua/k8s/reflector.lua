@@ -14,6 +14,7 @@
 -- @module k8s.reflector
 local rt = require "k8s.runtime"
 local errors = require "k8s.errors"
+local pager = require "k8s.pager"
 
 local M = {}
 
@@ -112,7 +113,7 @@ function Reflector:_list()
     local list, err
     if rv == "0" or rv == "" or self.paginated then
       o.limit = 500
-      list, err = require("k8s.pager").List(self.lw, o)
+      list, err = pager.List(self.lw, o)
     else
       list, err = self.lw:List(o) -- unpaginated: served from the watch cache
     end
