@@ -22,9 +22,19 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TESTS    = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # helpers the specs run (a fake server for faults the real one won't produce)
 HELPERS  = $(BUILD)/tests/fakewatch
+# fuzz targets (fuzz/<name>.c; fuzz/lua_*.c are built for Lua 5.4 and LuaJIT).
+# FUZZ_ENGINE=replay links fuzz/replay.c (gcc, corpus replay);
+# FUZZ_ENGINE=libfuzzer links clang's libFuzzer (tools/fuzz.sh sets both).
+FUZZ_ENGINE ?= replay
+FUZZ_ALL   = $(filter-out fuzz/replay.c,$(wildcard fuzz/*.c))
+FUZZ_LUA   = $(filter fuzz/lua_%,$(FUZZ_ALL))
+FUZZ_C     = $(filter-out $(FUZZ_LUA),$(FUZZ_ALL))
+FUZZ_BINS  = $(FUZZ_C:fuzz/%.c=$(BUILD)/fuzz/%) \
+             $(FUZZ_LUA:fuzz/%.c=$(BUILD)/fuzz/%-lua5.4) $(FUZZ_LUA:fuzz/%.c=$(BUILD)/fuzz/%-luajit)
+FUZZ_MAIN  = $(if $(filter libfuzzer,$(FUZZ_ENGINE)),-fsanitize=fuzzer,fuzz/replay.c)
 
 
-.PHONY: all deps lib lua tests test test-c test-lua demo check-memory bench soak clean control-plane-start control-plane-stop
+.PHONY: all deps lib lua tests test test-c test-lua demo check-memory bench bench-memory soak fuzz fuzz-bins fuzz-replay clean control-plane-start control-plane-stop
 all: lib lua
 
 tests: $(TESTS) $(HELPERS)
@@ -58,6 +68,30 @@ $(BUILD)/luajit/k8s/core.so: $(LUA_SRC) $(CORE_OBJ) $(wildcard src/lua/*.h)
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libk8s.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< -o $@ $(BUILD)/libk8s.a $(LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libk8s.a fuzz/fuzz.h fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a $(LIBS)
+
+$(BUILD)/fuzz/lua_%-lua5.4: fuzz/lua_%.c src/lua/json.c $(BUILD)/libk8s.a fuzz/fuzz.h fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -Isrc/lua $< src/lua/json.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a -llua5.4 $(LIBS) -ldl
+
+$(BUILD)/fuzz/lua_%-luajit: fuzz/lua_%.c src/lua/json.c $(BUILD)/libk8s.a fuzz/fuzz.h fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -Isrc/lua $< src/lua/json.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a -lluajit-5.1 $(LIBS) -ldl
+
+# every committed corpus and regression input, under gcc ASan+UBSan (seconds)
+fuzz-replay:
+	@tools/fuzz.sh replay
+
+# coverage-guided fuzzing with clang-14's libFuzzer: FUZZ_SECONDS per target
+# (default 60), two targets at a time; fails on any crash or violated property
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@tools/fuzz.sh run $(FUZZ_SECONDS)
 
 test: deps
 	@tools/run-tests.sh
