@@ -116,7 +116,13 @@ soak: all
 
 bench: deps
 	@$(MAKE) -s all
-	@tools/bench.sh
+	@tools/bench.sh; rc=$$?; tools/bench-memory.sh || rc=1; exit $$rc
+
+# the memory budget alone: dhat figures against bench/memory-baseline.json
+# (fails on a figure > 110 % of its baseline; tools/bench-memory.sh --update
+# rewrites the baseline, on purpose only)
+bench-memory: deps
+	@tools/bench-memory.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -542,8 +542,13 @@ int k8s_json_raw_equal(const char *raw, size_t rawlen, const char *s)
 	unsigned char b[4];
 	int n;
 
-	if (!memchr(raw, '\\', rawlen))
+	/* Bytes compare as they are only when nothing would be unescaped or
+	 * replaced: no escape and no byte that may be invalid UTF-8. */
+	while (i < rawlen && u[i] != '\\' && u[i] < 0x80)
+		i++;
+	if (i == rawlen)
 		return rawlen == slen && memcmp(raw, s, slen) == 0;
+	i = 0;
 	while (i < rawlen) {
 		if ((n = next_char(u, rawlen, &i, b)) < 0)
 			return 0;

@@ -2,6 +2,7 @@
  * Status built from the code table (client-go's transformResponse and
  * errors.NewGenericServerResponse). */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,7 +222,10 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 		return 0;
 	}
 	result_free_status(res);
-	if ((v = json_object_get(root, "code")) && json_is_integer(v) && json_integer_value(v) > 0)
+	/* code and retryAfterSeconds are int32 in metav1.Status: a larger
+	 * value is not truncated into one (it would wrap, or become 0) */
+	if ((v = json_object_get(root, "code")) && json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= INT_MAX)
 		res->st.code = (int)json_integer_value(v);
 	else
 		res->st.code = res->code;
@@ -231,7 +235,8 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 	if ((v = json_object_get(root, "details")) && json_is_object(v)) {
 		json_t *ra = json_object_get(v, "retryAfterSeconds");
 		res->st_details = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (ra && json_is_integer(ra) && json_integer_value(ra) > 0 && res->st.retry_after_seconds == 0)
+		if (ra && json_is_integer(ra) && json_integer_value(ra) > 0 && json_integer_value(ra) <= INT_MAX &&
+		    res->st.retry_after_seconds == 0)
 			res->st.retry_after_seconds = (int)json_integer_value(ra);
 	}
 	json_decref(root);

@@ -257,6 +257,10 @@ TEST(raw_equal)
 	CHECK(k8s_json_raw_equal("a\\nb", 4, "a\nb"));
 	CHECK(!k8s_json_raw_equal("a\\qb", 4, "a\\qb"));
 	CHECK(k8s_json_raw_equal("", 0, ""));
+	/* invalid UTF-8 compares as U+FFFD, with or without an escape */
+	CHECK(k8s_json_raw_equal("a\xff", 2, "a\xef\xbf\xbd"));
+	CHECK(!k8s_json_raw_equal("a\xff", 2, "a\xff"));
+	CHECK(k8s_json_raw_equal("caf\xc3\xa9", 5, "caf\xc3\xa9"));
 }
 
 TEST(reason_for_code)

@@ -50,6 +50,11 @@ run tools/run-specs.sh
 run tools/run-ngx-specs.sh
 run tools/soak.sh 15 100
 run tools/check-rock.sh
+# every committed fuzz input under gcc ASan+UBSan, then a short libFuzzer run
+# of every target (`make fuzz` runs 60 s each); the dhat memory budget
+run tools/fuzz.sh replay
+run tools/fuzz.sh run "${FUZZ_TEST_SECONDS:-10}"
+run tools/bench-memory.sh
 if [ -x tools/bench.sh ] && [ -f bench/run.lua ]; then
   run tools/bench.sh --tiny
 fi
