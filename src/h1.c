@@ -349,6 +349,11 @@ static int on_headers_complete(http_parser *p)
 	int rc;
 	if ((r->in_value || r->fld.len) && (rc = flush_header(r)) < 0)
 		return cb_fail(r, rc);
+	/* libhttp-parser takes 1 to 3 digits: "HTTP/1.1 2 OK" is not a 2xx, and
+	 * a status 0 would read as "no response" */
+	if (status < 100)
+		return cb_fail(r, k8s__error(K8S_ETRANSPORT, "ProtocolError",
+					     "malformed HTTP response: invalid status code %u", status));
 	r->gen++;
 	r->hdr_bytes = 0;
 	r->in_body = 1;

@@ -32,7 +32,7 @@ void k8s__debug(k8s_rest_client *c, int level, const char *fmt, ...)
 
 static char *path_clean(const char *p)
 {
-	size_t n = strlen(p), w = 0, r = 0;
+	size_t n = strlen(p), w = 0, r = 0, dotdot;
 	int rooted = p[0] == '/';
 	char *out;
 	if (n == 0)
@@ -42,6 +42,7 @@ static char *path_clean(const char *p)
 		return NULL;
 	if (rooted)
 		out[w++] = '/', r = 1;
+	dotdot = w; /* ".." may not back up over what is before this */
 	while (r < n) {
 		if (p[r] == '/') {
 			r++;
@@ -49,15 +50,16 @@ static char *path_clean(const char *p)
 			r++;
 		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
 			r += 2;
-			if (w > (size_t)rooted) {
+			if (w > dotdot) {
 				w--;
-				while (w > (size_t)rooted && out[w] != '/')
+				while (w > dotdot && out[w] != '/')
 					w--;
 			} else if (!rooted) {
 				if (w > 0)
 					out[w++] = '/';
 				out[w++] = '.';
 				out[w++] = '.';
+				dotdot = w;
 			}
 		} else {
 			if ((rooted && w != 1) || (!rooted && w != 0))
@@ -826,9 +828,24 @@ char *k8s_request_url(k8s_request *r)
 		if (!(p = tmp))
 			goto oom;
 	}
+	if (*p && p[0] != '/') {
+		/* client-go's paths are rooted (the base URL's path is "/" at
+		 * least): a relative one must not put a leading ".." on the wire */
+		int slash = p[strlen(p) - 1] == '/';
+		el[0] = "/"; el[1] = p;
+		tmp = path_join(el, 2);
+		free(p);
+		if (!(p = tmp))
+			goto oom;
+		if (slash && p[strlen(p) - 1] != '/') {
+			if (!(tmp = malloc(strlen(p) + 2)))
+				goto oom;
+			sprintf(tmp, "%s/", p);
+			free(p);
+			p = tmp;
+		}
+	}
 	if (k8s_buf_puts(&b, r->c->base_url) < 0)
-		goto oom;
-	if (*p && p[0] != '/' && k8s_buf_puts(&b, "/") < 0)
 		goto oom;
 	if (escape_into(&b, p, 0) < 0)
 		goto oom;

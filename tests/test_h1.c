@@ -911,6 +911,9 @@ TEST(protocol_errors)
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n", /* bytes after the end */
 		"HTTP/1.1 204 No Content\r\n\r\nbody",
+		"HTTP/1.1 2 204 No Content\r\n\r\n", /* a status under 100 (fuzz/regress/h1_response) */
+		"HTTP/1.1 0 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 099 OK\r\n\r\n",
 	};
 	size_t i;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -174,6 +174,24 @@ TEST(url_prefix_suffix_abs_path)
 	k8s_request_abs_path(r, "/a b/c:d@e");
 	CHECK_URL(k8s_request_url(r), "https://example.com/a%20b/c:d@e");
 	k8s_request_free(r);
+
+	/* paths are rooted as in client-go: no ".." reaches the wire, and
+	 * ".." in a suffix backs up as path.Join does (fuzz/regress/request_url) */
+	r = req_new(rc, "GET");
+	k8s_request_abs_path(r, "../x");
+	CHECK_URL(k8s_request_url(r), "https://example.com/x");
+	k8s_request_free(r);
+	r = req_new(rc, "GET");
+	k8s_request_abs_path(r, "a");
+	k8s_request_suffix(r, "../../b/../../c/d");
+	CHECK_URL(k8s_request_url(r), "https://example.com/c/d");
+	k8s_request_free(r);
+	r = req_new(rc, "GET");
+	k8s_request_namespace(r, "ns");
+	k8s_request_resource(r, "pods");
+	k8s_request_suffix(r, "../../x");
+	CHECK_URL(k8s_request_url(r), "https://example.com/api/v1/namespaces/x");
+	k8s_request_free(r);
 	k8s_rest_client_free(rc);
 }
 
