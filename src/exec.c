@@ -172,9 +172,12 @@ static double parse_time(const char *s)
 	if (!rest)
 		return 0;
 	if (*rest == '.') {
-		char *end;
-		frac = strtod(rest, &end);
-		rest = end;
+		/* by hand: strtod would follow LC_NUMERIC (',' in de_DE) */
+		double scale = 0.1;
+		if (rest[1] < '0' || rest[1] > '9')
+			return 0;
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+			frac += (*rest - '0') * scale;
 	}
 	if (*rest == '+' || *rest == '-') {
 		int hh = 0, mm = 0;

@@ -312,8 +312,30 @@ static int ynull(const yaml_node_t *n)
 	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
+/* A merge key: a plain `<<` (a quoted "<<" is an ordinary key, as in YAML 1.1
+ * and go-yaml). */
+static int ymerge(const yaml_node_t *n)
+{
+	return yis(n, "<<") && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* Merged mappings are followed once per lookup: aliases can share one mapping
+ * among many `<<` keys on every level, and following every path is
+ * exponential (an alias bomb). *seen, one byte per node, is allocated on the
+ * first merge followed. 1: follow n now; 0: already followed; -1: no memory. */
+static int merge_once(yaml_document_t *d, yaml_node_t *n, unsigned char **seen)
+{
+	size_t i = (size_t)(n - d->nodes.start);
+	if (!*seen && !(*seen = calloc((size_t)(d->nodes.top - d->nodes.start), 1)))
+		return -1;
+	if ((*seen)[i])
+		return 0;
+	(*seen)[i] = 1;
+	return 1;
+}
+
 /* A mapping's value for key, following `<<` merge keys (explicit keys win). */
-static yaml_node_t *map_get_d(yaml_document_t *d, yaml_node_t *map, const char *key, int depth)
+static yaml_node_t *map_get_d(yaml_document_t *d, yaml_node_t *map, const char *key, int depth, unsigned char **seen)
 {
 	yaml_node_pair_t *p;
 	if (!map || map->type != YAML_MAPPING_NODE || depth > MAX_MERGE_DEPTH)
@@ -322,15 +344,16 @@ static yaml_node_t *map_get_d(yaml_document_t *d, yaml_node_t *map, const char *
 		if (yis(ynode(d, p->key), key))
 			return ynode(d, p->value);
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *v = ynode(d, p->value), *r = NULL;
+		yaml_node_t *v = ynode(d, p->value), *r = NULL, *m;
 		yaml_node_item_t *it;
-		if (!yis(ynode(d, p->key), "<<") || !v)
+		if (!ymerge(ynode(d, p->key)) || !v)
 			continue;
-		if (v->type == YAML_MAPPING_NODE)
-			r = map_get_d(d, v, key, depth + 1);
+		if (v->type == YAML_MAPPING_NODE && merge_once(d, v, seen) > 0)
+			r = map_get_d(d, v, key, depth + 1, seen);
 		else if (v->type == YAML_SEQUENCE_NODE)
 			for (it = v->data.sequence.items.start; !r && it < v->data.sequence.items.top; it++)
-				r = map_get_d(d, ynode(d, *it), key, depth + 1);
+				if ((m = ynode(d, *it)) && merge_once(d, m, seen) > 0)
+					r = map_get_d(d, m, key, depth + 1, seen);
 		if (r)
 			return r;
 	}
@@ -339,16 +362,71 @@ static yaml_node_t *map_get_d(yaml_document_t *d, yaml_node_t *map, const char *
 
 static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map, const char *key)
 {
-	return map_get_d(d, map, key, 0);
+	unsigned char *seen = NULL;
+	yaml_node_t *r = map_get_d(d, map, key, 0, &seen);
+	free(seen);
+	return r;
 }
 
 /* All distinct keys of a mapping (merges flattened, explicit keys first). */
 typedef struct {
 	yaml_node_t **k, **v;
-	size_t n;
+	size_t n, cap;
+	size_t *tab, tcap; /* hash table of 1 + index in k (0: free), at most half full */
 } ypairs;
 
-static int pairs_collect(yaml_document_t *d, yaml_node_t *map, ypairs *out, int depth)
+static size_t key_hash(const yaml_node_t *k)
+{
+	unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
+	size_t i;
+	for (i = 0; i < k->data.scalar.length; i++)
+		h = (h ^ k->data.scalar.value[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* Append k: v unless the key is already there (the first wins), in constant
+ * time: a mapping aliased by many entries would make a scan quadratic. */
+static int pairs_add(ypairs *out, yaml_node_t *k, yaml_node_t *v)
+{
+	size_t i, j, mask;
+	if (2 * (out->n + 1) > out->tcap) {
+		size_t ncap = out->tcap ? 2 * out->tcap : 16, *nt = calloc(ncap, sizeof(*nt));
+		if (!nt)
+			return K8S_ENOMEM;
+		for (j = 0; j < out->n; j++) {
+			for (i = key_hash(out->k[j]) & (ncap - 1); nt[i]; i = (i + 1) & (ncap - 1))
+				;
+			nt[i] = j + 1;
+		}
+		free(out->tab);
+		out->tab = nt;
+		out->tcap = ncap;
+	}
+	mask = out->tcap - 1;
+	for (i = key_hash(k) & mask; out->tab[i]; i = (i + 1) & mask) {
+		const yaml_node_t *o = out->k[out->tab[i] - 1];
+		if (o->data.scalar.length == k->data.scalar.length &&
+		    !memcmp(o->data.scalar.value, k->data.scalar.value, k->data.scalar.length))
+			return 0;
+	}
+	if (out->n == out->cap) {
+		size_t ncap = out->cap ? 2 * out->cap : 8;
+		yaml_node_t **nk = realloc(out->k, ncap * sizeof(*nk)), **nv;
+		if (!nk)
+			return K8S_ENOMEM;
+		out->k = nk;
+		if (!(nv = realloc(out->v, ncap * sizeof(*nv))))
+			return K8S_ENOMEM;
+		out->v = nv;
+		out->cap = ncap;
+	}
+	out->tab[i] = out->n + 1;
+	out->k[out->n] = k;
+	out->v[out->n++] = v;
+	return 0;
+}
+
+static int pairs_walk(yaml_document_t *d, yaml_node_t *map, ypairs *out, int depth, unsigned char **seen)
 {
 	yaml_node_pair_t *p;
 	int pass;
@@ -357,45 +435,44 @@ static int pairs_collect(yaml_document_t *d, yaml_node_t *map, ypairs *out, int 
 	for (pass = 0; pass < 2; pass++) {
 		for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = ynode(d, p->key), *v = ynode(d, p->value);
-			int merge = yis(k, "<<");
-			size_t i;
+			int merge = ymerge(k);
 			if (pass == 1 && merge && v) {
 				yaml_node_item_t *it;
-				if (v->type == YAML_MAPPING_NODE && pairs_collect(d, v, out, depth + 1) < 0)
+				yaml_node_t *m;
+				int once;
+				if (v->type == YAML_MAPPING_NODE &&
+				    ((once = merge_once(d, v, seen)) < 0 ||
+				     (once && pairs_walk(d, v, out, depth + 1, seen) < 0)))
 					return K8S_ENOMEM;
 				if (v->type == YAML_SEQUENCE_NODE)
 					for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-						if (pairs_collect(d, ynode(d, *it), out, depth + 1) < 0)
+						if ((m = ynode(d, *it)) &&
+						    ((once = merge_once(d, m, seen)) < 0 ||
+						     (once && pairs_walk(d, m, out, depth + 1, seen) < 0)))
 							return K8S_ENOMEM;
 			}
 			if (pass == 1 || merge || !k || k->type != YAML_SCALAR_NODE)
 				continue;
-			for (i = 0; i < out->n; i++)
-				if (out->k[i]->data.scalar.length == k->data.scalar.length &&
-				    !memcmp(out->k[i]->data.scalar.value, k->data.scalar.value, k->data.scalar.length))
-					break;
-			if (i < out->n)
-				continue;
-			{
-				yaml_node_t **nk = realloc(out->k, (out->n + 1) * sizeof(*nk)), **nv;
-				if (!nk)
-					return K8S_ENOMEM;
-				out->k = nk;
-				if (!(nv = realloc(out->v, (out->n + 1) * sizeof(*nv))))
-					return K8S_ENOMEM;
-				out->v = nv;
-				out->k[out->n] = k;
-				out->v[out->n++] = v;
-			}
+			if (pairs_add(out, k, v) < 0)
+				return K8S_ENOMEM;
 		}
 	}
 	return 0;
+}
+
+static int pairs_collect(yaml_document_t *d, yaml_node_t *map, ypairs *out)
+{
+	unsigned char *seen = NULL;
+	int rc = pairs_walk(d, map, out, 0, &seen);
+	free(seen);
+	return rc;
 }
 
 static void pairs_free(ypairs *p)
 {
 	free(p->k);
 	free(p->v);
+	free(p->tab);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -499,7 +576,7 @@ static int get_strmap(const pctx *p, yaml_node_t *n, const char *field, k8s_strl
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
 		return perr(p, n, "%s must be a map of strings", field);
-	if (pairs_collect(p->doc, n, &ps, 0) < 0)
+	if (pairs_collect(p->doc, n, &ps) < 0)
 		rc = k8s__error_oom();
 	for (i = 0; !rc && i < ps.n; i++) {
 		char *k = NULL, *v = NULL;
@@ -771,7 +848,7 @@ static int parse_user(const pctx *p, yaml_node_t *body, kc_user *u, const char *
 		size_t i;
 		if (n->type != YAML_MAPPING_NODE)
 			return perr(p, n, "as-user-extra must be a map of string lists");
-		if (pairs_collect(p->doc, n, &ps, 0) < 0) {
+		if (pairs_collect(p->doc, n, &ps) < 0) {
 			pairs_free(&ps);
 			return k8s__error_oom();
 		}
@@ -1692,7 +1769,8 @@ static int rewrite_doc(yaml_document_t *d, const char *file, const char *user, c
 		return ferr(K8S_ENOTFOUND, file, NULL, NULL, 0, "user \"%s\" not found", user);
 	ap_id = node_id(d, ap);
 	flow = ap->data.mapping.style == YAML_FLOW_MAPPING_STYLE; /* e.g. a JSON file: keep it JSON */
-	for (p = ap->data.mapping.pairs.start; p < ap->data.mapping.pairs.top; p++)
+	/* the first `config` key: the one the loader reads (map_get) */
+	for (p = ap->data.mapping.pairs.start; cfg_pair < 0 && p < ap->data.mapping.pairs.top; p++)
 		if (yis(ynode(d, p->key), "config"))
 			cfg_pair = (int)(p - ap->data.mapping.pairs.start);
 
@@ -1776,6 +1854,38 @@ static int write_atomic(const char *target, const char *data, size_t len, const 
 	return 0;
 }
 
+/* Strict UTF-8 (no overlong form, surrogate or code point past U+10FFFF):
+ * libyaml refuses to add other text to a document, and would emit a
+ * surrogate as an escape that no YAML reader accepts. */
+static int utf8_ok(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (*s) {
+		unsigned c = *s, cp, min, n, i;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
 int k8s_clientcmd_persist_auth_provider(const char *file, const char *user, const char *const *kv, size_t npairs)
 {
 	yaml_parser_t parser;
@@ -1792,6 +1902,8 @@ int k8s_clientcmd_persist_auth_provider(const char *file, const char *user, cons
 	for (i = 0; i < 2 * npairs; i++)
 		if (!kv[i])
 			return k8s__error(K8S_EINVALID, "Invalid", "clientcmd: persist: key/value %zu is NULL", i);
+		else if (!utf8_ok(kv[i]))
+			return k8s__error(K8S_EINVALID, "Invalid", "clientcmd: persist: key/value %zu is not valid UTF-8", i);
 	if (!(target = realpath(file, NULL))) {
 		e = errno;
 		return ferr(errno_code(e), file, NULL, NULL, 0, "cannot resolve the path: %s", strerror(e));
