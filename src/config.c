@@ -98,10 +98,16 @@ const char *k8s_config_field_name(size_t i)
 
 int k8s__strlist_add(k8s_strlist *l, const char *s)
 {
-	char **items = realloc(l->items, (l->n + 1) * sizeof(char *));
-	if (!items)
-		return k8s__error_oom();
-	l->items = items;
+	/* geometric growth with an implicit capacity: max(4, the next power of
+	 * two of n), so a list of n items costs O(log n) reallocations (a
+	 * kubeconfig can hold thousands of aliased pairs) */
+	if (l->n == 0 || (l->n >= 4 && (l->n & (l->n - 1)) == 0)) {
+		size_t cap = l->n ? l->n * 2 : 4;
+		char **items = realloc(l->items, cap * sizeof(char *));
+		if (!items)
+			return k8s__error_oom();
+		l->items = items;
+	}
 	if (!(l->items[l->n] = k8s__strdup(s ? s : "")))
 		return k8s__error_oom();
 	l->n++;
