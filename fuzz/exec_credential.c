@@ -201,22 +201,8 @@ static void run(k8s_exec_provider *p, const uint8_t *data, size_t size, outcome 
  * in no other string of the document: no message text can hold it by chance. */
 static int distinctive(const char *tok, json_t *j)
 {
-	size_t n = strlen(tok), i;
-	int up = 0, lo = 0, dig = 0;
-	if (n < 16)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = tok[i];
-		if (ch >= 'A' && ch <= 'Z')
-			up = 1;
-		else if (ch >= 'a' && ch <= 'z')
-			lo = 1;
-		else if (ch >= '0' && ch <= '9')
-			dig = 1;
-		else if (!strchr("._~+/=-", ch))
-			return 0;
-	}
-	if (!(up && lo && dig))
+	size_t i;
+	if (!fuzz_distinctive(tok, "._~+/=-"))
 		return 0;
 	/* the top level and status strings (keys included) other than the token */
 	{

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -40,6 +41,30 @@ static inline size_t fuzz_piece(const uint8_t *sel, size_t sel_len, size_t i,
 {
 	size_t n = sel_len ? (size_t)sel[i % sel_len] % (max ? max : 1) + 1 : 1;
 	return n;
+}
+
+/* Whether s looks like a secret no fixed message text could hold by chance:
+ * 16+ characters, each alphanumeric or in `also`, with an upper-case letter,
+ * a lower-case letter and a digit (the secret-leak properties check only
+ * such values). */
+static inline int fuzz_distinctive(const char *s, const char *also)
+{
+	size_t n = strlen(s), i;
+	int up = 0, lo = 0, dig = 0;
+	if (n < 16)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			up = 1;
+		else if (c >= 'a' && c <= 'z')
+			lo = 1;
+		else if (c >= '0' && c <= '9')
+			dig = 1;
+		else if (!c || !strchr(also, c))
+			return 0;
+	}
+	return up && lo && dig;
 }
 
 #endif

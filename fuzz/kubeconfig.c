@@ -23,6 +23,7 @@
  */
 // fuzz-flags: -timeout=5
 #include "fuzz.h"
+#include "scratch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,55 +40,12 @@
 #define SERVER "#--server "
 #define MAX_SCALARS 4096
 
-static char root_dir[256], home_dir[300], scratch_dir[300], path_a[320], path_b[320];
-
-static void cleanup(void)
-{
-	rmdir(home_dir);
-	rmdir(scratch_dir);
-	rmdir(root_dir);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
 	(void)argc;
 	(void)argv;
-	unsetenv("KUBECONFIG");
-	unsetenv("KUBERNETES_SERVICE_HOST");
-	unsetenv("KUBERNETES_SERVICE_PORT");
-	unsetenv("K8S_LUA_SERVICEACCOUNT_DIR");
-	unsetenv("POD_NAMESPACE");
-	snprintf(root_dir, sizeof(root_dir), "%s/k8s-fuzz-kc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(root_dir)) {
-		perror("fuzz: mkdtemp");
-		abort();
-	}
-	snprintf(home_dir, sizeof(home_dir), "%s/home", root_dir);
-	snprintf(scratch_dir, sizeof(scratch_dir), "%s/s", root_dir);
-	snprintf(path_a, sizeof(path_a), "%s/a", scratch_dir);
-	snprintf(path_b, sizeof(path_b), "%s/b", scratch_dir);
-	if (mkdir(home_dir, 0700) != 0 || mkdir(scratch_dir, 0700) != 0) {
-		perror("fuzz: mkdir");
-		abort();
-	}
-	setenv("HOME", home_dir, 1);
-	atexit(cleanup);
+	scratch_init("kc");
 	return 0;
-}
-
-static void write_file(const char *path, const uint8_t *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t off = 0;
-	FUZZ_CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		FUZZ_CHECK(n > 0 || errno == EINTR, "write %s: %s", path, strerror(errno));
-		if (n > 0)
-			off += (size_t)n;
-	}
-	close(fd);
 }
 
 /* ---- secrets of the input, found with libyaml's event parser ---- */
@@ -183,22 +141,7 @@ static void scalars_free(scalars *sc)
  * 16+ characters of [A-Za-z0-9._~+=-] with an upper, a lower and a digit. */
 static int distinctive(const char *s)
 {
-	size_t n = strlen(s), i;
-	int up = 0, lo = 0, dig = 0;
-	if (n < 16)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (c >= 'A' && c <= 'Z')
-			up = 1;
-		else if (c >= 'a' && c <= 'z')
-			lo = 1;
-		else if (c >= '0' && c <= '9')
-			dig = 1;
-		else if (!strchr("._~+=-", c))
-			return 0;
-	}
-	return up && lo && dig && !strstr(root_dir, s) && !strstr(path_a, s) && !strstr(path_b, s);
+	return fuzz_distinctive(s, "._~+=-") && !strstr(root_dir, s) && !strstr(path_a, s) && !strstr(path_b, s);
 }
 
 static void check_no_secret(const scalars *sc, const char *msg)
@@ -316,11 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		write_file(path_b, rest, blen);
 		scan(sc, data, (size_t)(split - data));
 		scan(sc, rest, blen);
-		{
-			char list[700];
-			snprintf(list, sizeof(list), "%s:%s", path_a, path_b);
-			setenv("KUBECONFIG", list, 1);
-		}
+		setenv("KUBECONFIG", kc_list, 1);
 		rc = k8s_clientcmd_build_config_from_flags_ex(&cfg, &info, server, NULL);
 		unsetenv("KUBECONFIG");
 	} else {

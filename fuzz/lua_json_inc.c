@@ -43,98 +43,9 @@ static unsigned long runs;
 static const size_t UNIT[16] = {1, 1, 1, 1, 2, 8, 32, 128, 512, 1, 1, 4, 1024, 4096, 16384, 0};
 static const size_t MAXP[16] = {256, 1, 4, 16, 256, 256, 256, 256, 256, 2, 64, 4, 64, 32, 8, 0};
 
-/* ---------------------------------------------------------- comparison */
-
-static int is_array(int idx)
-{
-	int r;
-
-	if (!lua_getmetatable(L, idx))
-		return 0;
-	k8s_lua_json_push_array_mt(L);
-	r = lua_rawequal(L, -1, -2);
-	FUZZ_CHECK(r, "a decoded table has a metatable other than the array one");
-	lua_pop(L, 2);
-	return 1;
-}
-
-static size_t count_keys(int idx)
-{
-	size_t n = 0;
-
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		lua_pop(L, 1);
-		n++;
-	}
-	return n;
-}
-
-/* Identical decoded values at a and b (absolute indices): the same text
- * decoded twice, so numbers agree in subtype and bits. */
-static void same(int a, int b, int depth)
-{
-	int t = lua_type(L, a);
-
-	FUZZ_CHECK(t == lua_type(L, b), "type %s vs %s at depth %d", lua_typename(L, t),
-		   lua_typename(L, lua_type(L, b)), depth);
-	switch (t) {
-	case LUA_TNUMBER: {
-		double x = (double)lua_tonumber(L, a), y = (double)lua_tonumber(L, b);
-#if K8S_LUA_HAS_INTEGERS
-		FUZZ_CHECK(lua_isinteger(L, a) == lua_isinteger(L, b), "subtype at depth %d", depth);
-		if (lua_isinteger(L, a)) {
-			FUZZ_CHECK(lua_tointeger(L, a) == lua_tointeger(L, b), "integer at depth %d", depth);
-			break;
-		}
-#endif
-		FUZZ_CHECK(memcmp(&x, &y, sizeof x) == 0, "number %.17g vs %.17g at depth %d", x, y, depth);
-		break;
-	}
-	case LUA_TSTRING: {
-		size_t la, lb;
-		const char *sa = lua_tolstring(L, a, &la), *sb = lua_tolstring(L, b, &lb);
-		FUZZ_CHECK(la == lb && memcmp(sa, sb, la) == 0, "string differs at depth %d", depth);
-		break;
-	}
-	case LUA_TBOOLEAN:
-		FUZZ_CHECK(lua_toboolean(L, a) == lua_toboolean(L, b), "boolean at depth %d", depth);
-		break;
-	case LUA_TLIGHTUSERDATA:
-		FUZZ_CHECK(!lua_touserdata(L, a) && !lua_touserdata(L, b),
-			   "lightuserdata other than null at depth %d", depth);
-		break;
-	case LUA_TTABLE: {
-		int arr = is_array(a);
-		size_t n = count_keys(a);
-		FUZZ_CHECK(lua_checkstack(L, 6), "Lua stack at depth %d", depth);
-		FUZZ_CHECK(arr == is_array(b), "array metatable differs at depth %d", depth);
-		FUZZ_CHECK(n == count_keys(b), "member count differs at depth %d", depth);
-		if (arr) {
-			FUZZ_CHECK(n == (size_t)K8S_LUA_RAWLEN(L, a) && n == (size_t)K8S_LUA_RAWLEN(L, b),
-				   "array length differs at depth %d", depth);
-			for (size_t i = 1; i <= n; i++) {
-				lua_rawgeti(L, a, (int)i);
-				lua_rawgeti(L, b, (int)i);
-				same(lua_gettop(L) - 1, lua_gettop(L), depth + 1);
-				lua_pop(L, 2);
-			}
-			break;
-		}
-		lua_pushnil(L);
-		while (lua_next(L, a)) {
-			FUZZ_CHECK(lua_type(L, -2) == LUA_TSTRING, "object key not a string");
-			lua_pushvalue(L, -2);
-			lua_rawget(L, b);
-			same(lua_gettop(L) - 1, lua_gettop(L), depth + 1);
-			lua_pop(L, 2);
-		}
-		break;
-	}
-	default:
-		FUZZ_CHECK(0, "decoded a %s", lua_typename(L, t));
-	}
-}
+/* is_array, same: the same text decoded twice compares strictly (number
+ * subtypes and bits) */
+#include "lua_compare.h"
 
 /* ------------------------------------------------------------- feeding */
 
@@ -226,7 +137,7 @@ static int check_whole(lua_State *L1)
 	if (complete) {
 		FUZZ_CHECK(whole_ok, "complete but the whole text does not decode: %s", err);
 		FUZZ_CHECK(lua_type(L1, 1) == LUA_TTABLE, "complete without an object");
-		same(1, 3, 0);
+		same(1, 3, 1, 0);
 	}
 	FUZZ_CHECK(complete == is_obj, "complete %d, failed %d, whole decode %d, object %d: %s",
 		   complete, inc->failed, whole_ok, is_obj, err);
