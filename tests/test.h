@@ -37,8 +37,11 @@ static inline int contains(const char *hay, const char *needle)
 #define CHECK_HAS(hay, needle) do { const char *h_ = (hay), *n_ = (needle); \
 	if (!contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%.400s\" does not contain \"%s\"\n", \
 	__FILE__, __LINE__, h_ ? h_ : "(null)", n_); test_cur_failed_ = 1; } } while (0)
+/* a NULL haystack fails: "no message at all" proves nothing about a leak */
 #define CHECK_HASNT(hay, needle) do { const char *h_ = (hay), *n_ = (needle); \
-	if (contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%.400s\" contains \"%s\"\n", \
+	if (!h_ || !n_) { fprintf(stderr, "  %s:%d: CHECK_HASNT on a NULL %s\n", \
+	__FILE__, __LINE__, h_ ? "needle" : "text"); test_cur_failed_ = 1; } \
+	else if (contains(h_, n_)) { fprintf(stderr, "  %s:%d: \"%.400s\" contains \"%s\"\n", \
 	__FILE__, __LINE__, h_, n_); test_cur_failed_ = 1; } } while (0)
 
 /* Monotonic seconds, and a sleep that survives signals. */
