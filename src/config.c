@@ -142,19 +142,21 @@ static void field_free(k8s_config *cfg, int i)
 {
 	k8s_field_value *v = &cfg->f[i];
 	switch (fields[i].type) {
+	/* every value is wiped before release: BearerToken, Password, key
+	 * material, an auth provider's config and an exec plugin's env are
+	 * secrets, and wiping the rest costs nothing that matters */
 	case K8S_FIELD_STRING:
-		free(v->s);
+		k8s__sfree(v->s);
 		v->s = NULL;
 		break;
 	case K8S_FIELD_BYTES:
-		/* key material: wipe before release */
 		k8s__wipe(v->b.data, v->b.len);
 		free(v->b.data);
 		memset(&v->b, 0, sizeof(v->b));
 		break;
 	case K8S_FIELD_LIST:
 	case K8S_FIELD_PAIRS:
-		k8s__strlist_free(&v->list);
+		k8s__strlist_wipe(&v->list);
 		break;
 	default:
 		memset(v, 0, sizeof(*v));
