@@ -455,6 +455,11 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
 	if (t->o.proxy)
 		curl_easy_setopt(e, CURLOPT_PROXY, t->o.proxy);
+	/* a CONNECT tunnel's "200 Connection established" (Proxy or the
+	 * environment's https_proxy) is not the server's answer: without this
+	 * it ended the header block, so a watch through a proxy took a 401 or
+	 * 410 for an open stream */
+	curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	if (t->o.verbose >= 9) {
 		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);

@@ -8,7 +8,7 @@ PKGS=(
   nginx libnginx-mod-http-lua libhttp-parser-dev
   libcurl4-openssl-dev libssl-dev libyaml-dev libjansson-dev
   lua-cjson lua-busted luarocks valgrind
-  clang-14 libclang-rt-14-dev llvm-14
+  clang-14 libclang-rt-14-dev llvm-14 tinyproxy-bin
 )
 missing=()
 for p in "${PKGS[@]}"; do
