@@ -151,6 +151,16 @@ describe("exec credential plugins (" .. H.interpreter .. ")", function()
     os.remove(cf)
   end)
 
+  it("fails a plugin whose output exceeds 1 MiB, even valid JSON", function()
+    local cf = tmpname()
+    local list, err = assert(k8s.NewForConfig(exec_config("flood", cf))):CoreV1():Namespaces():List()
+    assert.is_nil(list)
+    assert.equal("ExecPluginError", err.reason)
+    assert.matches("output exceeds 1048576 bytes", err.message, 1, true)
+    assert.equal(1, runs(cf))
+    os.remove(cf)
+  end)
+
   it("reports a missing plugin with its installHint", function()
     local c = exec_config("token", tmpname())
     c.ExecProvider.Command = "k8s-lua-no-such-plugin"

@@ -6,7 +6,7 @@ local k8s = require "k8s"
 local H = require "spec.helper"
 
 local function free_port()
-  local out = H.sh([[python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])']])
+  local out = H.sh([[env -u LD_PRELOAD python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])']])
   return assert(tonumber(out:match("%d+")), "no free port: " .. out)
 end
 
@@ -21,10 +21,10 @@ describe("a CONNECT proxy (" .. H.INTERP .. ")", function()
       "Port " .. port, "Listen 127.0.0.1", "Timeout 600", "MaxClients 20", "LogLevel Connect",
       "Allow 127.0.0.1", "DisableViaHeader Yes", 'LogFile "' .. log .. '"', "" }, "\n"))
     -- -d: in the foreground, so that $! is its pid
-    pid = H.sh("tinyproxy -d -c " .. H.shq(dir .. "/tinyproxy.conf") .. " >/dev/null 2>&1 & echo $!"):match("%d+")
+    pid = H.sh("env -u LD_PRELOAD tinyproxy -d -c " .. H.shq(dir .. "/tinyproxy.conf") .. " >/dev/null 2>&1 & echo $!"):match("%d+")
     assert(pid, "tinyproxy did not start (make deps installs tinyproxy-bin)")
     H.eventually(function()
-      return H.sh("python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", " .. port .. "), 1)' && echo up"):match("up")
+      return H.sh("env -u LD_PRELOAD python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", " .. port .. "), 1)' && echo up"):match("up")
     end, 20, "tinyproxy listening")
     direct = assert(k8s.NewForConfig(H.config()))
     local c = H.config()

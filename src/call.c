@@ -1,7 +1,8 @@
 /* The sans-I/O request engine (include/k8s/call.h): throttling, credentials
  * and their refresh after a 401, headers, retries with Retry-After,
  * connection-reset retries and URLBackoff, as one state machine that answers
- * "what next?" with an action and never blocks. */
+ * "what next?" with an action and never blocks. A Timeout bounds the whole
+ * call, retries and waits included (client-go's context deadline). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 #include "rest_internal.h"
 #include "exec.h"
 
+/* First attempt: THROTTLE (outside the deadline, as client-go), BACKOFF
+ * (the deadline starts), EXEC...; a retry: RETRY_SLEEP, BACKOFF, THROTTLE,
+ * EXEC... (client-go's withRetry.Before: the wait, then the rate limiter). */
 enum {
 	S_BACKOFF,      /* URLBackoff wait before an attempt */
 	S_THROTTLE,     /* client-side rate limiter */
@@ -47,8 +51,13 @@ struct k8s_call {
 	char *body;
 	size_t body_len;
 	int has_body;
-	double timeout;
+	double timeout;               /* Timeout: the whole call's, 0 for none */
 	int max_retries;
+	k8s_call_clock clock;         /* NULL: k8s__now */
+	void *clock_payload;
+	int has_deadline;             /* the deadline runs (from the end of the first throttle wait) */
+	double deadline;              /* on the call's clock */
+	int nsent;                    /* SEND actions so far */
 
 	int state;
 	int attempt, auth_retried, skip_backoff, auth_retry;
@@ -66,6 +75,49 @@ static double wall_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the deadline ---- */
+
+/* Less than this left of the Timeout counts as none: every attempt gets at
+ * least a millisecond (libcurl takes a 0 ms timeout for "no timeout"). */
+#define MIN_LEFT 0.001
+
+static double call_now(const k8s_call *k)
+{
+	return k->clock ? k->clock(k->clock_payload) : k8s__now();
+}
+
+/* Start the deadline (once): client-go sets the context timeout after the
+ * first throttle wait, before the first backoff. */
+static void deadline_start(k8s_call *k)
+{
+	if (k->timeout > 0 && !k->has_deadline) {
+		k->deadline = call_now(k) + k->timeout;
+		k->has_deadline = 1;
+	}
+}
+
+/* Seconds left before the deadline (>= 0), or -1 when the call has none. */
+static double time_left(const k8s_call *k)
+{
+	double left;
+	if (!k->has_deadline)
+		return -1;
+	left = k->deadline - call_now(k);
+	return left > 0 ? left : 0;
+}
+
+static int deadline_passed(const k8s_call *k)
+{
+	return k->has_deadline && time_left(k) < MIN_LEFT;
+}
+
+/* A wait of `seconds` the call can afford: shorter than the time left. */
+static int wait_fits(const k8s_call *k, double seconds)
+{
+	double left = time_left(k);
+	return left < 0 || seconds + MIN_LEFT <= left;
 }
 
 /* ---- credentials ---- */
@@ -107,7 +159,9 @@ static char *read_token_file(const char *path)
 }
 
 /* The exec plugin's credential: the cached one while valid, or the one this
- * call's own run returned (used even if already expired, as client-go). */
+ * call's own run returned (used even if already expired, as client-go).
+ * The plugin's cache may be shared with clients on other threads: call with
+ * k8s__payload_lock(cfg->exec_payload) held, and copy what you need. */
 static const k8s_credential *exec_cred(k8s_rest_client *c, int ran)
 {
 	const k8s_credential *cred = NULL;
@@ -118,28 +172,45 @@ static const k8s_credential *exec_cred(k8s_rest_client *c, int ran)
 	return ran ? k8s__exec_provider_last(c->cfg->exec_payload->ptr) : NULL;
 }
 
+/* The callback's token cache is shared by the clients made from one config,
+ * possibly on other threads: it is read and written under its lock. */
 static int token_valid(k8s_rest_client *c)
 {
-	k8s_payload *p = c->cfg->token_payload;
-	return p->token && (p->expiry <= 0 || wall_now() < p->expiry);
+	return k8s__payload_token_valid(c->cfg->token_payload, wall_now());
 }
 
 /* The bearer token to send, or NULL for none; <0 on a credential failure.
- * Plugin and callback credentials were obtained by the EXEC/TOKEN steps. */
-static int current_token(k8s_rest_client *c, int exec_ran, const char **tok)
+ * Plugin and callback credentials were obtained by the EXEC/TOKEN steps;
+ * they live in caches other threads may refresh, so they are copied into
+ * *owned (the caller wipes and frees it after use; *tok points into it). */
+static int current_token(k8s_rest_client *c, int exec_ran, const char **tok, char **owned)
 {
 	k8s_config *cfg = c->cfg;
+	int rc;
 	*tok = NULL;
+	*owned = NULL;
 	if (cfg->exec_payload) {
-		const k8s_credential *cred = exec_cred(c, exec_ran);
-		if (cred && cred->token && *cred->token) {
-			*tok = cred->token;
+		const k8s_credential *cred;
+		k8s__payload_lock(cfg->exec_payload);
+		cred = exec_cred(c, exec_ran);
+		rc = cred && cred->token && *cred->token && !(*owned = k8s__strdup(cred->token)) ? K8S_ENOMEM : 0;
+		k8s__payload_unlock(cfg->exec_payload);
+		if (rc < 0)
+			return k8s__error_oom();
+		if (*owned) {
+			*tok = *owned;
 			return 0;
 		}
 	}
-	if (cfg->token_cb && cfg->token_payload->token && *cfg->token_payload->token) {
-		*tok = cfg->token_payload->token;
-		return 0;
+	if (cfg->token_cb) {
+		if ((rc = k8s__payload_token_get(cfg->token_payload, owned)) < 0)
+			return rc;
+		if (*owned && **owned) {
+			*tok = *owned;
+			return 0;
+		}
+		k8s__sfree(*owned);
+		*owned = NULL;
 	}
 	if (cfg->f[F_TOKENFILE].s && *cfg->f[F_TOKENFILE].s) {
 		double now = k8s__now();
@@ -230,6 +301,7 @@ static int build_headers(k8s_call *k)
 	k8s_config *cfg = c->cfg;
 	header_set *h = &k->h;
 	const char *tok;
+	char *owned;
 	size_t i;
 	int rc;
 
@@ -244,12 +316,16 @@ static int build_headers(k8s_call *k)
 	if (!user_set_header(k, "User-Agent") && (rc = hs_add(h, "User-Agent", c->user_agent)) < 0)
 		return rc;
 	if (!user_set_header(k, "Authorization")) {
-		if ((rc = current_token(c, k->exec_ran, &tok)) < 0)
+		if ((rc = current_token(c, k->exec_ran, &tok, &owned)) < 0)
 			return rc;
 		if (tok) {
 			k8s_buf b = K8S_BUF_INIT;
-			if (k8s_buf_printf(&b, "Bearer %s", tok) < 0)
+			rc = k8s_buf_printf(&b, "Bearer %s", tok);
+			k8s__sfree(owned);
+			if (rc < 0) {
+				k8s_buf_wipe_free(&b);
 				return K8S_ENOMEM;
+			}
 			rc = hs_add(h, "Authorization", b.ptr);
 			k8s_buf_wipe_free(&b);
 			if (rc < 0)
@@ -375,7 +451,7 @@ int k8s_call_new(k8s_call **out, k8s_request *r, k8s_call_mode mode)
 			goto oom;
 	if (!k->verb || (r->resource && !k->resource) || (r->name && !k->name))
 		goto oom;
-	k->state = S_BACKOFF;
+	k->state = S_THROTTLE;
 	*out = k;
 	return 0;
 oom:
@@ -390,6 +466,22 @@ static k8s_call_action finish(k8s_call *k, int rc)
 	return K8S_CALL_DONE;
 }
 
+/* The deadline passed: client-go's context.DeadlineExceeded. */
+static k8s_call_action timed_out(k8s_call *k)
+{
+	k8s__debug(k->c, 4, "%s %s: the request's Timeout (%gs) passed", k->verb, k->url, k->timeout);
+	return finish(k, k8s__error(K8S_ETIMEOUT, "Timeout", "%s %s: context deadline exceeded (the request's Timeout of %gs passed)",
+				    k->verb, k->url, k->timeout));
+}
+
+/* SLEEP for `seconds`, but not past the deadline (SleepWithContext). */
+static k8s_call_action sleep_capped(k8s_call *k, double seconds)
+{
+	double left = time_left(k);
+	k->sleep_for = left >= 0 && seconds > left ? left : seconds;
+	return K8S_CALL_SLEEP;
+}
+
 k8s_call_action k8s_call_next(k8s_call *k)
 {
 	k8s_rest_client *c = k->c;
@@ -397,17 +489,24 @@ k8s_call_action k8s_call_next(k8s_call *k)
 	int rc;
 	for (;;) {
 		switch (k->state) {
-		case S_BACKOFF:
-			k->state = S_THROTTLE;
-			if (c->backoff_cur > 0 && !k->skip_backoff) {
+		case S_BACKOFF: {
+			int skip = k->skip_backoff;
+			if (!k->nsent)
+				deadline_start(k);
+			k->skip_backoff = 0;
+			k->state = k->nsent ? S_THROTTLE : S_EXEC;
+			if (deadline_passed(k))
+				return timed_out(k);
+			if (c->backoff_cur > 0 && !skip) {
 				k8s__debug(c, 4, "backing off %.3fs before %s %s", c->backoff_cur, k->verb, k->url);
-				k->sleep_for = c->backoff_cur;
-				return K8S_CALL_SLEEP;
+				return sleep_capped(k, c->backoff_cur);
 			}
 			break;
+		}
 		case S_THROTTLE:
-			k->skip_backoff = 0;
-			k->state = S_EXEC;
+			k->state = k->nsent ? S_EXEC : S_BACKOFF;
+			if (deadline_passed(k))
+				return timed_out(k);
 			if (k->mode != K8S_CALL_MODE_WATCH && c->rl) {
 				double w = k8s_rate_limiter_reserve(c->rl);
 				if (w > 0.05)
@@ -415,22 +514,35 @@ k8s_call_action k8s_call_next(k8s_call *k)
 						   "Waited for %.3fs due to client-side throttling, not priority and fairness, request: %s:%s",
 						   w, k->verb, k->url);
 				if (w > 0) {
+					/* a retry's throttle runs under the deadline: client-go's
+					 * rate.Limiter.Wait fails at once when the wait would pass it */
+					if (!wait_fits(k, w))
+						return finish(k, k8s__error(K8S_ETIMEOUT, "Timeout",
+									    "%s %s: client rate limiter Wait returned an error: "
+									    "rate: Wait(n=1) would exceed context deadline",
+									    k->verb, k->url));
 					k->sleep_for = w;
 					return K8S_CALL_SLEEP;
 				}
 			}
 			break;
 		case S_EXEC:
+			if (deadline_passed(k))
+				return timed_out(k);
 			k->state = S_TOKEN;
 			k->invalidate = 0;
 			if (cfg->exec_payload && !user_set_header(k, "Authorization")) {
-				const k8s_credential *cred = exec_cred(c, k->exec_ran);
-				if (!cred) {
+				const k8s_credential *cred;
+				k8s__payload_lock(cfg->exec_payload);
+				if (!(cred = exec_cred(c, k->exec_ran))) {
+					k8s__payload_unlock(cfg->exec_payload);
 					k->state = S_EXEC_WAIT;
 					return K8S_CALL_EXEC;
 				}
-				if (cred->cert_pem &&
-				    (rc = k8s__rest_client_set_client_cert(c, cred->cert_pem, cred->key_pem)) < 0)
+				/* this client's own transport takes a copy of the pair */
+				rc = cred->cert_pem ? k8s__rest_client_set_client_cert(c, cred->cert_pem, cred->key_pem) : 0;
+				k8s__payload_unlock(cfg->exec_payload);
+				if (rc < 0)
 					return finish(k, rc);
 			}
 			break;
@@ -442,12 +554,15 @@ k8s_call_action k8s_call_next(k8s_call *k)
 			}
 			break;
 		case S_SEND:
+			if (deadline_passed(k))
+				return timed_out(k);
 			if ((rc = build_headers(k)) < 0)
 				return finish(k, rc);
 			k8s__debug(c, 6, "%s %s", k->verb, k->url);
 			log_headers(k);
 			k8s__http_head_clear(&k->head);
 			k->t0 = k8s__now();
+			k->nsent++;
 			k->state = S_SENDING;
 			return K8S_CALL_SEND;
 		case S_AUTH_EXEC:
@@ -463,8 +578,7 @@ k8s_call_action k8s_call_next(k8s_call *k)
 		case S_AUTH_TOKEN:
 			k->state = S_AUTH_DECIDE;
 			if (cfg->token_cb) {
-				k8s__sfree(cfg->token_payload->token);
-				cfg->token_payload->token = NULL;
+				k8s__payload_token_drop(cfg->token_payload);
 				k->invalidate = 1;
 				k->state = S_AUTH_TOKEN_WAIT;
 				return K8S_CALL_TOKEN;
@@ -474,7 +588,7 @@ k8s_call_action k8s_call_next(k8s_call *k)
 			k->invalidate = 0;
 			if (c->file_token)
 				c->file_token_at = -1e9; /* re-read on next use */
-			if (!k->auth_retry)
+			if (!k->auth_retry || deadline_passed(k))
 				return finish(k, 0); /* the 401 is the answer */
 			k->auth_retried = 1;
 			k->retry_wait = -1;
@@ -485,10 +599,11 @@ k8s_call_action k8s_call_next(k8s_call *k)
 			return K8S_CALL_DRAIN;
 		case S_RETRY_SLEEP:
 			k->state = S_BACKOFF;
+			if (deadline_passed(k))
+				return timed_out(k);
 			if (k->retry_wait >= 0) {
-				k->sleep_for = k->retry_wait;
 				k->state = S_RETRY_WAIT;
-				return K8S_CALL_SLEEP;
+				return sleep_capped(k, k->retry_wait);
 			}
 			break;
 		case S_DONE:
@@ -525,9 +640,17 @@ int k8s_call_credential_invalidate(const k8s_call *k)
 int k8s_call_exec_run(k8s_call *k)
 {
 	const k8s_credential *cred;
-	if (!k->c->cfg->exec_payload)
+	k8s_payload *p = k->c->cfg->exec_payload;
+	int rc;
+	if (!p)
 		return 0;
-	return k8s__exec_provider_get(k->c->cfg->exec_payload->ptr, k->invalidate, &cred);
+	/* the plugin's cache is written when the run ends: the lock is held
+	 * throughout, and a thread that waited for it finds that credential
+	 * cached (unless it wants a fresh one after a 401) */
+	k8s__payload_lock(p);
+	rc = k8s__exec_provider_get(p->ptr, k->invalidate, &cred);
+	k8s__payload_unlock(p);
+	return rc;
 }
 
 void k8s_call_exec_done(k8s_call *k, int rc)
@@ -552,11 +675,8 @@ void k8s_call_token_done(k8s_call *k, int rc, const char *token, double expiry)
 {
 	k8s_payload *p = k->c->cfg->token_payload;
 	int ok = rc == 0;
-	if (ok && p) {
-		k8s__sfree(p->token);
-		p->token = token ? k8s__strdup(token) : NULL;
-		p->expiry = expiry;
-	}
+	if (ok && p)
+		k8s__payload_token_set(p, token, expiry); /* out of memory: none cached */
 	if (k->state == S_TOKEN_WAIT) {
 		if (!ok) {
 			if (k8s_error_last()->code == 0)
@@ -574,7 +694,23 @@ void k8s_call_token_done(k8s_call *k, int rc, const char *token, double expiry)
 
 const char *k8s_call_method(const k8s_call *k) { return k->verb; }
 const char *k8s_call_url(const k8s_call *k) { return k->url; }
-double k8s_call_timeout(const k8s_call *k) { return k->timeout; }
+
+double k8s_call_timeout(const k8s_call *k)
+{
+	double left;
+	if (!k->has_deadline)
+		return k->timeout;
+	left = time_left(k);
+	return left > MIN_LEFT ? left : MIN_LEFT;
+}
+
+void k8s_call_set_clock(k8s_call *k, k8s_call_clock clock, void *payload)
+{
+	if (k->has_deadline) /* keep the time left when the clock changes under a running call */
+		k->deadline = k->deadline - call_now(k) + (clock ? clock(payload) : k8s__now());
+	k->clock = clock;
+	k->clock_payload = payload;
+}
 
 const char *k8s_call_header(const k8s_call *k, size_t i)
 {
@@ -595,7 +731,7 @@ void k8s__call_http_request(const k8s_call *k, k8s_http_request *hr)
 	hr->headers = k->h.lines.items;
 	hr->nheaders = k->h.lines.n;
 	hr->body = k8s_call_body(k, &hr->body_len);
-	hr->timeout = k->timeout;
+	hr->timeout = k8s_call_timeout(k); /* what is left of the Timeout */
 }
 
 const char *k8s_call_body(const k8s_call *k, size_t *len)
@@ -624,6 +760,12 @@ void k8s_call_failed(k8s_call *k, int rc)
 	k8s__debug(c, 6, "%s %s failed after %.0f ms: %s", k->verb, k->url, (k8s__now() - k->t0) * 1000, e->message);
 	call_resp_hook(k, 0);
 	backoff_update(c, 0);
+	if (retryable && k->attempt < k->max_retries && !wait_fits(k, 1.0)) {
+		/* client-go's artificial Retry-After: 1 does not fit in the time
+		 * left: the error is the outcome (as a Retry-After that does not) */
+		k8s__debug(c, 4, "not retrying %s %s: %.3fs left of the request's Timeout", k->verb, k->url, time_left(k));
+		retryable = 0;
+	}
 	if (retryable && k->attempt < k->max_retries) {
 		k->attempt++;
 		k->retry_wait = 1.0;
@@ -665,10 +807,19 @@ int k8s_call_response(k8s_call *k, long status, const char *const *headers, size
 	}
 	ra = retry_after(&k->head);
 	if ((status == 429 || status >= 500) && ra >= 0 && k->attempt < k->max_retries) {
+		/* the larger of Retry-After and the backoff, as client-go */
+		double wait = ra > c->backoff_cur ? ra : c->backoff_cur;
+		if (!wait_fits(k, wait)) {
+			/* the wait would outlast the request's Timeout: the server's
+			 * answer is the outcome now, not a timeout after waiting */
+			k8s__debug(c, 4, "Not retrying %s after a Retry-After %ds response: %.3fs left of the request's Timeout",
+				   k->url, ra, time_left(k));
+			finish(k, 0);
+			return 0;
+		}
 		k->attempt++;
 		k8s__debug(c, 4, "Got a Retry-After %ds response for attempt %d to %s", ra, k->attempt, k->url);
-		/* the larger of Retry-After and the backoff, as client-go */
-		k->retry_wait = ra > c->backoff_cur ? ra : c->backoff_cur;
+		k->retry_wait = wait;
 		k->skip_backoff = 1;
 		k->state = S_DRAIN;
 		return 0;

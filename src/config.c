@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <time.h>
 #include "config_internal.h"
 
 static const struct {
@@ -51,7 +52,27 @@ k8s_payload *k8s__payload_new(void *ptr, void (*free_fn)(void *))
 	k8s_payload *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	p->refs = 1;
+	if (pthread_mutex_init(&p->mu, NULL) != 0) {
+		free(p);
+		return NULL;
+	}
+	/* recursive: a token callback may itself make requests with a client
+	 * of the same config (a Lua TokenSource that calls the API), which
+	 * fetch again on the same thread */
+	pthread_mutexattr_t ra;
+	int rc = pthread_mutexattr_init(&ra);
+	if (rc == 0) {
+		rc = pthread_mutexattr_settype(&ra, PTHREAD_MUTEX_RECURSIVE);
+		if (rc == 0)
+			rc = pthread_mutex_init(&p->refresh_mu, &ra);
+		pthread_mutexattr_destroy(&ra);
+	}
+	if (rc != 0) {
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return NULL;
+	}
+	atomic_init(&p->refs, 1);
 	p->ptr = ptr;
 	p->free_fn = free_fn;
 	return p;
@@ -59,19 +80,144 @@ k8s_payload *k8s__payload_new(void *ptr, void (*free_fn)(void *))
 
 k8s_payload *k8s__payload_ref(k8s_payload *p)
 {
+	/* taking a reference needs one already held: nothing to order */
 	if (p)
-		p->refs++;
+		atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
 	return p;
 }
 
 void k8s__payload_unref(k8s_payload *p)
 {
-	if (!p || --p->refs > 0)
+	/* release: this thread's uses of the payload happen before the free;
+	 * acquire (for the last one): the free sees every other thread's */
+	if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	if (p->free_fn)
 		p->free_fn(p->ptr);
 	k8s__sfree(p->token);
+	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->refresh_mu);
 	free(p);
+}
+
+void k8s__payload_lock(k8s_payload *p)
+{
+	if (p)
+		pthread_mutex_lock(&p->mu);
+}
+
+void k8s__payload_unlock(k8s_payload *p)
+{
+	if (p)
+		pthread_mutex_unlock(&p->mu);
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The token cache, with p->mu held. */
+static int token_valid_locked(const k8s_payload *p, double now)
+{
+	return p->token && (p->expiry <= 0 || now < p->expiry);
+}
+
+static int token_set_locked(k8s_payload *p, const char *token, double expiry)
+{
+	char *copy = NULL;
+	if (token && !(copy = k8s__strdup(token))) {
+		k8s__sfree(p->token);
+		p->token = NULL;
+		return k8s__error_oom();
+	}
+	k8s__sfree(p->token);
+	p->token = copy;
+	p->expiry = expiry;
+	return 0;
+}
+
+int k8s__payload_token_valid(k8s_payload *p, double now)
+{
+	int valid;
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	valid = token_valid_locked(p, now);
+	pthread_mutex_unlock(&p->mu);
+	return valid;
+}
+
+int k8s__payload_token_get(k8s_payload *p, char **out)
+{
+	int rc = 0;
+	*out = NULL;
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	if (p->token && !(*out = k8s__strdup(p->token)))
+		rc = k8s__error_oom();
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+int k8s__payload_token_set(k8s_payload *p, const char *token, double expiry)
+{
+	int rc;
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	rc = token_set_locked(p, token, expiry);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+void k8s__payload_token_drop(k8s_payload *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	k8s__sfree(p->token);
+	p->token = NULL;
+	pthread_mutex_unlock(&p->mu);
+}
+
+int k8s__payload_token_fetch(k8s_payload *p, int (*cb)(void *, int, char **, double *), int invalidate,
+			     char **token, double *expiry)
+{
+	int rc;
+	*token = NULL;
+	*expiry = 0;
+	if (!p || !cb)
+		return k8s__error(K8S_EAUTH, "AuthProviderError", "no credential callback");
+	pthread_mutex_lock(&p->refresh_mu);
+	if (!invalidate) {
+		/* another thread may have refreshed while this one waited */
+		pthread_mutex_lock(&p->mu);
+		rc = 1;
+		if (token_valid_locked(p, wall_now())) {
+			rc = (*token = k8s__strdup(p->token)) ? 0 : k8s__error_oom();
+			*expiry = p->expiry;
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (rc <= 0) {
+			pthread_mutex_unlock(&p->refresh_mu);
+			return rc;
+		}
+	}
+	/* the callback runs without the cache lock: other threads keep reading
+	 * the cached token meanwhile */
+	rc = cb(p->ptr, invalidate, token, expiry);
+	if (rc == 0) {
+		/* cached before anyone waiting for the refresh looks */
+		pthread_mutex_lock(&p->mu);
+		token_set_locked(p, *token, *expiry);
+		pthread_mutex_unlock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->refresh_mu);
+	return rc;
 }
 
 int k8s__field_index(const char *field)

@@ -2,6 +2,8 @@
 #ifndef K8S_CONFIG_INTERNAL_H
 #define K8S_CONFIG_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include "internal.h"
 
 typedef struct {
@@ -25,13 +27,28 @@ typedef struct {
 	double value;
 } k8s_opt_num;
 
-/* A shared, reference-counted payload with its destructor. */
+/* A shared, reference-counted payload with its destructor. Copies of a
+ * config share it, and clients made from one config may run on different
+ * threads (README "Threading"): the count is atomic, and the last release,
+ * on whichever thread, frees it. */
 typedef struct k8s_payload {
-	int refs;
+	atomic_int refs;
 	void *ptr;
 	void (*free_fn)(void *);
+	/* A cache that threads read and refresh: a credential callback's token
+	 * (below) or an exec plugin's credential (ptr). `mu` guards it; it is
+	 * held briefly, except across an exec plugin's run (whose cache is
+	 * written as the run ends), never across a credential callback. */
+	pthread_mutex_t mu;
+	/* Serialises running the credential callback (k8s__payload_token_fetch),
+	 * so that threads waiting for a refresh reuse its result instead of each
+	 * running their own. Taken before `mu`, never while holding it.
+	 * Recursive: the callback may make requests with the same config. */
+	pthread_mutex_t refresh_mu;
 	/* for credential callbacks: the cached token, shared by every client
-	 * made from copies of one config (a clientset's group clients) */
+	 * made from copies of one config (a clientset's group clients, clients
+	 * made from one config on different threads). Guarded by mu: read and
+	 * write it only through the k8s__payload_token_* functions. */
 	char *token;
 	double expiry; /* Unix seconds, 0 = none */
 } k8s_payload;
@@ -39,6 +56,30 @@ typedef struct k8s_payload {
 k8s_payload *k8s__payload_new(void *ptr, void (*free_fn)(void *));
 k8s_payload *k8s__payload_ref(k8s_payload *p);
 void k8s__payload_unref(k8s_payload *p);
+
+/* The cache lock (NULL-safe): for an exec plugin's credential, whose
+ * borrowed pointers (k8s__exec_provider_cached/_last) are valid only while
+ * it is held; copy what is needed, then unlock. */
+void k8s__payload_lock(k8s_payload *p);
+void k8s__payload_unlock(k8s_payload *p);
+
+/* The token cache of a credential callback's payload, locked:
+ * _valid: 1 when a token is cached and has not expired at `now`
+ *   (Unix seconds);
+ * _get: a copy of the cached token in *out (k8s__sfree it), or NULL when
+ *   none is cached; K8S_ENOMEM;
+ * _set: cache token (NULL = none) and its expiry; K8S_ENOMEM leaves none;
+ * _drop: forget the cached token (after a 401). */
+int k8s__payload_token_valid(k8s_payload *p, double now);
+int k8s__payload_token_get(k8s_payload *p, char **out);
+int k8s__payload_token_set(k8s_payload *p, const char *token, double expiry);
+void k8s__payload_token_drop(k8s_payload *p);
+/* Ask the credential callback for a token, serialised with every other
+ * thread refreshing the same cache: when invalidate is 0 and another thread
+ * cached a valid token meanwhile, that one is returned without calling cb.
+ * A token obtained is cached. Returns cb's result; *token is malloc'd. */
+int k8s__payload_token_fetch(k8s_payload *p, int (*cb)(void *, int, char **, double *), int invalidate,
+			     char **token, double *expiry);
 
 enum {
 	F_HOST, F_APIPATH, F_GROUPVERSION, F_ACCEPT, F_CONTENTTYPE,

@@ -290,6 +290,10 @@ static int plugin_status(k8s_exec_provider *p, k8s_spawn *sp, int poll_rc)
 		char msg[256]; /* the last error's text is overwritten by the next */
 		if (last->code == poll_rc && last->reason && !strncmp(last->reason, "ExecPlugin", 10))
 			return poll_rc; /* already ours (k8s__exec_provider_start's) */
+		if (last->code == poll_rc && last->reason && !strcmp(last->reason, "OutputTooLarge"))
+			return k8s__error(K8S_EAUTH, "ExecPluginError",
+					  "exec plugin %s: output exceeds %d bytes (the plugin was killed)", p->command,
+					  K8S_SPAWN_MAX_OUTPUT);
 		snprintf(msg, sizeof(msg), "%s", last->message);
 		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: %s", p->command, msg);
 	}

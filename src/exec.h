@@ -51,8 +51,9 @@ int k8s__exec_provider_start(k8s_exec_provider *p, k8s_spawn **out);
 /* After k8s__spawn_poll returned 1 (or < 0: pass its rc): check the status,
  * parse the ExecCredential, cache it. 0 and *out (borrowed, as from _get),
  * or < 0: ExecPluginNotFound (with the install hint), ExecPluginError
- * ("... failed: exit status N", "signal N", "timed out after Ns", bad
- * output). sp stays the caller's to free; it may be NULL when poll_rc < 0
+ * ("... failed: exit status N", "signal N", "exit status unknown (lost)",
+ * "timed out after Ns", "output exceeds 1048576 bytes", bad output). sp
+ * stays the caller's to free; it may be NULL when poll_rc < 0
  * (k8s__exec_provider_start's error passes through unchanged). */
 int k8s__exec_provider_finish(k8s_exec_provider *p, k8s_spawn *sp, int poll_rc, const k8s_credential **out);
 /* The configured timeout in seconds (K8S_LUA_EXEC_TIMEOUT, default 60). */

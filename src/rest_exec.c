@@ -12,10 +12,11 @@
 
 /* Read and discard what is left of a small body before a retry, so the
  * connection can be reused (client-go's readAndCloseResponseBody); give up
- * after 64 KiB or a second and let the connection close instead. */
-static void drain_and_free(k8s_http_response *resp)
+ * after 64 KiB or a second (or what is left of the request's Timeout, when
+ * less) and let the connection close instead. */
+static void drain_and_free(k8s_http_response *resp, double budget)
 {
-	double deadline = k8s__now() + 1.0;
+	double deadline = k8s__now() + (budget > 0 && budget < 1.0 ? budget : 1.0);
 	size_t total = 0;
 	for (;;) {
 		const char *d;
@@ -39,7 +40,11 @@ int k8s_rest_client_set_backoff(k8s_rest_client *c, double base, double max)
 }
 
 /* The blocking driver: carries out the engine's actions with libcurl and
- * nanosleep. On success *resp is the open response; its status may be any code. */
+ * nanosleep. On success *resp is the open response; its status may be any code.
+ * Each SEND's attempt timeout is what is left of the request's Timeout
+ * (k8s_call_timeout, via k8s__call_http_request): CURLOPT_TIMEOUT_MS bounds
+ * the whole transfer, connect to the last byte of the body; the engine caps
+ * every SLEEP at the deadline. */
 int k8s__call_run(k8s_call *k, k8s_http_response **resp_out)
 {
 	k8s_rest_client *c = k8s__call_client(k);
@@ -60,7 +65,10 @@ int k8s__call_run(k8s_call *k, k8s_http_response **resp_out)
 			char *t = NULL;
 			double exp = 0;
 			k8s_error_clear();
-			rc = cfg->token_cb(cfg->token_payload->ptr, k8s_call_credential_invalidate(k), &t, &exp);
+			/* serialised with the other threads refreshing the same
+			 * cache; a token one of them got meanwhile is reused */
+			rc = k8s__payload_token_fetch(cfg->token_payload, cfg->token_cb, k8s_call_credential_invalidate(k),
+						      &t, &exp);
 			k8s_call_token_done(k, rc, t, exp);
 			k8s__sfree(t);
 			break;
@@ -80,7 +88,7 @@ int k8s__call_run(k8s_call *k, k8s_http_response **resp_out)
 			break;
 		}
 		case K8S_CALL_DRAIN:
-			drain_and_free(resp);
+			drain_and_free(resp, k8s_call_timeout(k));
 			resp = NULL;
 			k8s_call_drained(k);
 			break;

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -44,6 +45,7 @@ struct rec {
 	int magic;
 	int exec_errno; /* the program could not be started */
 	int wstatus;    /* else its wait status */
+	int waited;     /* 1: wstatus is real (0: waitpid failed, status lost) */
 	int pid;        /* the program's pid */
 };
 
@@ -55,6 +57,7 @@ struct k8s_spawn {
 	size_t rec_len;
 	double timeout, deadline, kill_at;
 	int killed;            /* SIGTERM sent to the helper */
+	int overflow;          /* stdout exceeded K8S_SPAWN_MAX_OUTPUT */
 	int hard_killed;       /* SIGKILL sent to the helper (it did not exit) */
 	int timed_out;
 	int reaped;
@@ -118,30 +121,80 @@ HELPER_CODE static int fd_above_stdio(int fd)
 	return nfd;
 }
 
-HELPER_CODE static void close_range_(unsigned lo, unsigned hi)
+int k8s__spawn_no_close_range;
+
+/* close_range(2) (Linux 5.9): 0, or -1 when the kernel does not have it. */
+HELPER_CODE static int close_range_(unsigned lo, unsigned hi)
 {
 	if (lo > hi)
-		return;
+		return 0;
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, lo, hi, 0) == 0)
-		return;
+	if (!k8s__spawn_no_close_range)
+		return syscall(SYS_close_range, lo, hi, 0) == 0 ? 0 : -1;
 #endif
-	{
-		struct rlimit rl;
-		unsigned fd, max = 65536;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max)
-			max = (unsigned)rl.rlim_cur;
-		for (fd = lo; fd <= hi && fd < max; fd++)
-			close((int)fd);
-	}
+	(void)lo;
+	(void)hi;
+	return -1;
 }
 
-/* Close every descriptor >= 3 but a < b. */
+/* The kernel's struct linux_dirent64. */
+struct dirent64_ {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Without close_range: the open descriptors from /proc/self/fd, read with
+ * getdents64 (opendir would malloc). Catches those above the soft
+ * RLIMIT_NOFILE too (opened before it was lowered). 0, or -1 without /proc. */
+HELPER_CODE static int close_listed(int a, int b)
+{
+	char buf[4096];
+	long n, off;
+	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n;) {
+			const struct dirent64_ *d = (const struct dirent64_ *)(void *)(buf + off);
+			const char *c = d->d_name;
+			long fd = 0;
+			off += d->d_reclen;
+			if (*c < '0' || *c > '9')
+				continue; /* . and .. */
+			for (; *c >= '0' && *c <= '9' && fd <= INT_MAX / 10; c++)
+				fd = fd * 10 + (*c - '0');
+			if (fd > 2 && fd <= INT_MAX && fd != a && fd != b && fd != dfd)
+				close((int)fd);
+		}
+	}
+	close(dfd);
+	return n < 0 ? -1 : 0;
+}
+
+/* Close every descriptor >= 3 but a and b (both >= 3): close_range, else
+ * the list in /proc, else every number below the soft limit. */
 HELPER_CODE static void close_others(int a, int b)
 {
-	close_range_(3, (unsigned)a - 1);
-	close_range_((unsigned)a + 1, (unsigned)b - 1);
-	close_range_((unsigned)b + 1, ~0U);
+	struct rlimit rl;
+	unsigned fd, max = 1U << 20;
+	if (a > b) {
+		int t = a;
+		a = b;
+		b = t;
+	}
+	if (close_range_(3, (unsigned)a - 1) == 0 && close_range_((unsigned)a + 1, (unsigned)b - 1) == 0 &&
+	    close_range_((unsigned)b + 1, ~0U) == 0)
+		return;
+	if (close_listed(a, b) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max)
+		max = (unsigned)rl.rlim_cur;
+	for (fd = 3; fd < max; fd++)
+		if ((int)fd != a && (int)fd != b)
+			close((int)fd);
 }
 
 HELPER_CODE static void helper_fail(int st_w, int err)
@@ -159,7 +212,7 @@ HELPER_CODE static void helper_fail(int st_w, int err)
 HELPER_CODE static void program_exec(const struct helper_arg *a, int out_w, int err_w)
 {
 	size_t i;
-	int e = ENOENT, eacces = 0, fd;
+	int e = ENOENT, eacces = 0, fd, sig;
 	sigset_t none;
 	struct sigaction sa;
 	if (dup2(out_w, 1) < 0) {
@@ -171,9 +224,16 @@ HELPER_CODE static void program_exec(const struct helper_arg *a, int out_w, int 
 		dup2(fd, 0);
 		close(fd);
 	}
+	/* A clean signal state, as posix_spawn's SETSIGDEF (every signal) and
+	 * SETSIGMASK (empty): execve keeps ignored signals and the mask, and
+	 * the caller's (nginx's, a shell's) are not the program's business.
+	 * Still all blocked here: the defaults first, then the mask. (glibc's
+	 * own two real-time signals refuse sigaction; they are never ignored.) */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < a->npaths; i++) {
@@ -214,17 +274,20 @@ HELPER_CODE static int helper_main(void *arg)
 	siginfo_t si;
 	struct rec r;
 	int sig, ep[2], out_w, st_w, st = 0, e = 0;
-	pid_t pid;
+	pid_t pid, w;
 
 	/* All signals are blocked (by the caller, around clone). The caller's
 	 * handlers (nginx's) must not run here: back to the defaults, except
-	 * that ignored signals stay ignored (SIGCHLD and SIGPIPE do not). */
+	 * that ignored signals stay ignored (SIGCHLD and SIGPIPE do not).
+	 * SIGCHLD always gets the plain default: SIG_IGN or SA_NOCLDWAIT (even
+	 * with SIG_DFL) would have the kernel reap the program, its status
+	 * lost. The program resets everything (program_exec). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &old) < 0)
 			continue;
-		if (old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
+		if (old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO) && sig != SIGCHLD)
 			continue;
 		if (old.sa_handler == SIG_IGN && !(old.sa_flags & SA_SIGINFO) && sig != SIGCHLD && sig != SIGPIPE)
 			continue;
@@ -275,12 +338,13 @@ HELPER_CODE static int helper_main(void *arg)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	helper_child = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
 	memset(&r, 0, sizeof(r));
 	r.magic = REC_MAGIC;
 	r.exec_errno = e;
 	r.wstatus = st;
+	r.waited = w == pid; /* ECHILD: reaped by someone else, status unknown */
 	r.pid = (int)pid;
 	write_all(st_w, &r, sizeof(r));
 	_exit(0);
@@ -433,7 +497,8 @@ fail:
 }
 
 /* Append one read to out. A buffer that grows is copied and the old one
- * wiped, as is the chunk (the output holds credentials). 1 data, 0 EOF, -1
+ * wiped, as is the chunk (the output holds credentials). 1 data, 0 EOF (or
+ * more than K8S_SPAWN_MAX_OUTPUT: s->overflow set, the output wiped), -1
  * nothing now (EAGAIN), or K8S_ENOMEM / K8S_ERROR. */
 static int read_output(k8s_spawn *s)
 {
@@ -446,6 +511,12 @@ static int read_output(k8s_spawn *s)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return -1;
 		return k8s__error(K8S_ERROR, "InternalError", "spawn: read: %s", strerror(errno));
+	}
+	if ((size_t)n > K8S_SPAWN_MAX_OUTPUT - b->len) {
+		k8s__wipe(chunk, (size_t)n);
+		k8s_buf_wipe_free(b);
+		s->overflow = 1;
+		return 0;
 	}
 	if (b->cap < b->len + (size_t)n + 1) {
 		size_t cap = b->cap ? b->cap : 1024;
@@ -512,6 +583,8 @@ static void set_status(k8s_spawn *s)
 	s->pid = r.pid;
 	if (r.exec_errno)
 		s->exec_errno = r.exec_errno;
+	else if (!r.waited)
+		return;
 	else if (WIFEXITED(r.wstatus))
 		s->exit_code = WEXITSTATUS(r.wstatus);
 	else if (WIFSIGNALED(r.wstatus))
@@ -567,8 +640,8 @@ int k8s__spawn_poll(k8s_spawn *s, double wait)
 			kill_helper(s, now);
 			return s->result = rc;
 		}
-		if (!s->killed && now >= s->deadline) {
-			s->timed_out = 1;
+		if (!s->killed && (s->overflow || now >= s->deadline)) {
+			s->timed_out = !s->overflow;
 			kill_helper(s, now);
 		} else if (s->killed) {
 			kill_helper(s, now);
@@ -577,6 +650,10 @@ int k8s__spawn_poll(k8s_spawn *s, double wait)
 			close_fd(&s->out_fd); /* what a killed program wrote is incomplete anyway */
 		/* status pipe at EOF: the helper is exiting */
 		if (s->st_fd < 0 && s->out_fd < 0 && reap(s, 0)) {
+			if (s->overflow)
+				return s->result = k8s__error(K8S_ERROR, "OutputTooLarge",
+							      "spawn: output exceeds %d bytes (the program was killed)",
+							      K8S_SPAWN_MAX_OUTPUT);
 			if (s->timed_out)
 				return s->result = k8s__error(K8S_ETIMEOUT, "Timeout", "spawn: timed out after %gs",
 							      s->timeout);

@@ -18,17 +18,28 @@ typedef struct k8s_spawn k8s_spawn;
 
 /* Start `file` (PATH search like execvpe) with argv/envp, stdout captured
  * through a non-blocking pipe, stdin /dev/null unless stdin_inherit, stderr
- * inherited; the program gets no other file descriptor. Never blocks.
+ * inherited; the program gets no other file descriptor (close_range, else
+ * what /proc/self/fd lists), an empty signal mask and every signal at
+ * SIG_DFL (none ignored: like posix_spawn with SETSIGMASK and SETSIGDEF
+ * for all signals). Never blocks.
  * timeout in seconds (> 0). Returns 0, or < 0 (K8S_ERROR, K8S_ENOMEM) with
  * the error recorded. */
 int k8s__spawn_start(k8s_spawn **out, const char *file, char *const argv[], char *const envp[], int stdin_inherit,
 		     double timeout);
 
+/* The most stdout a program may write: 1 MiB. An ExecCredential is a few
+ * KiB (a token, or a certificate and key); a program writing more is broken
+ * or hostile and is killed (poll fails with "output exceeds"). client-go
+ * has no cap. */
+#define K8S_SPAWN_MAX_OUTPUT (1024 * 1024)
+
 /* Read what stdout has, reap if finished. wait: seconds to block at most
  * (0 = never block). Returns 1 finished (output complete and process
  * reaped), 0 still running, < 0 error. When the timeout passes, the helper
  * kills the program with SIGKILL; once that is reaped poll returns
- * K8S_ETIMEOUT (and returns it again on later calls). */
+ * K8S_ETIMEOUT (and returns it again on later calls). Output beyond
+ * K8S_SPAWN_MAX_OUTPUT: the same, with K8S_ERROR (reason OutputTooLarge)
+ * and the output wiped. */
 int k8s__spawn_poll(k8s_spawn *s, double wait);
 
 /* The program's stdout so far (NUL-terminated when not empty). */
@@ -52,5 +63,9 @@ int k8s__spawn_pid(const k8s_spawn *s);
 /* Kills and reaps if still running; wipes the output buffer (it holds
  * credentials). NULL-safe. */
 void k8s__spawn_free(k8s_spawn *s);
+
+/* Tests: 1 makes the helper close descriptors without close_range(2), as
+ * on kernels before 5.9. */
+extern int k8s__spawn_no_close_range;
 
 #endif

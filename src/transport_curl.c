@@ -10,6 +10,9 @@
 #include "tls.h"
 
 struct k8s_transport {
+	/* not atomic, and nothing here is locked: a transport is shared only by
+	 * the clients of one clientset, used by one thread at a time (clients
+	 * made from one config on other threads have transports of their own) */
 	int refs;
 	CURLM *multi;
 	CURLSH *share;
@@ -97,6 +100,7 @@ static void reset_connections(k8s_transport *t)
 {
 	CURLM *m = curl_multi_init();
 	CURLSH *sh = curl_share_init();
+	size_t i;
 	if (!m || !sh) {
 		if (m)
 			curl_multi_cleanup(m);
@@ -104,6 +108,11 @@ static void reset_connections(k8s_transport *t)
 			curl_share_cleanup(sh);
 		return; /* keep the stale flag: fresh connections per transfer */
 	}
+	/* curl_easy_reset keeps an easy handle attached to its share, and
+	 * curl_share_cleanup refuses (CURLSHE_IN_USE) a share still in use: the
+	 * idle handles must let go of the old one, or it leaks */
+	for (i = 0; i < t->nidle; i++)
+		curl_easy_setopt(t->idle[i], CURLOPT_SHARE, (CURLSH *)NULL);
 	curl_multi_cleanup(t->multi);
 	curl_share_cleanup(t->share);
 	t->multi = m;
@@ -604,10 +613,12 @@ void k8s_http_response_free(k8s_http_response *r)
 	if (!r)
 		return;
 	if (r->easy) {
-		curl_multi_remove_handle(r->t->multi, r->easy);
-		if (r->added && --r->t->active == 0 && r->t->stale)
-			reset_connections(r->t);
-		give_easy(r->t, r->easy);
+		k8s_transport *t = r->t;
+		curl_multi_remove_handle(t->multi, r->easy);
+		/* idle first: reset_connections detaches it from the old share */
+		give_easy(t, r->easy);
+		if (r->added && --t->active == 0 && t->stale)
+			reset_connections(t);
 	}
 	curl_slist_free_all(r->hdrs);
 	k8s__http_head_clear(&r->head);

@@ -9,8 +9,9 @@
  * boundary, Retry-After retries and their limit, the 401 token refresh,
  * connection resets (retried only for GET), truncated bodies (never a
  * success), watch mode, throttling, URLBackoff, request headers, exec
- * plugin credentials (a /bin/sh plugin, run with k8s_call_exec_run) and that
- * no error message ever carries a token. */
+ * plugin credentials (a /bin/sh plugin, run with k8s_call_exec_run), that
+ * no error message ever carries a token, and the Timeout as one deadline over
+ * the whole call (on a clock the test driver moves: k8s_call_set_clock). */
 #define ZLIB_CONST
 #include <strings.h>
 #include <zlib.h>
@@ -55,12 +56,16 @@ typedef struct {
 	size_t cut;                 /* and never across this offset of a response (0: none) */
 	int reuse;                  /* send a retry on the same wire when it is keep-alive */
 	const char *secrets[4];     /* must never appear in an error message */
+	int use_clock;              /* the call runs on `clock`, moved by SLEEPs and send_cost */
+	double clock;
+	double send_cost;           /* seconds each SEND takes on that clock */
 	/* what happened */
 	char log[1024];             /* the actions: "token(0) send drain sleep send done" */
 	char *req[MAXR];            /* the request bytes of each SEND */
 	size_t req_len[MAXR], nreq;
 	double sleep[MAXR];         /* the seconds each SLEEP asked for */
 	size_t nsleep;
+	double send_timeout[MAXR];  /* k8s_call_timeout at each SEND */
 	size_t used_resp, used_tok;
 	int wires;                  /* connections made */
 	int nexec;                  /* EXEC actions */
@@ -149,6 +154,9 @@ static void do_send(drive_t *d, k8s_call *k, conn_t *c)
 	int rc;
 	const k8s_http_head *h;
 	logf_(d, "send");
+	if (d->nreq < MAXR)
+		d->send_timeout[d->nreq] = k8s_call_timeout(k);
+	d->clock += d->send_cost;
 	if (!(d->reuse && c->w && k8s__wire_keepalive(c->w))) {
 		k8s__wire_free(c->w);
 		c->w = NULL;
@@ -286,6 +294,7 @@ static void drive_call(drive_t *d, k8s_call *k)
 			logf_(d, "sleep");
 			if (d->nsleep < MAXR)
 				d->sleep[d->nsleep++] = k8s_call_sleep_seconds(k);
+			d->clock += k8s_call_sleep_seconds(k); /* the test clock moves instead */
 			k8s_call_slept(k); /* no sleeping: the engine computes, the driver waits */
 			break;
 		case K8S_CALL_EXEC:
@@ -338,6 +347,12 @@ static void drive_call(drive_t *d, k8s_call *k)
 	k8s__wire_free(c.w);
 }
 
+/* The clock of a call run with use_clock: the driver's `clock`. */
+static double test_clock(void *payload)
+{
+	return ((drive_t *)payload)->clock;
+}
+
 /* Start a call from r (freed here), run it. 0, or k8s_call_new's error. */
 static int drive(drive_t *d, k8s_request *r, k8s_call_mode mode)
 {
@@ -354,6 +369,8 @@ static int drive(drive_t *d, k8s_request *r, k8s_call_mode mode)
 		test_cur_failed_ = 1;
 		return rc;
 	}
+	if (d->use_clock)
+		k8s_call_set_clock(k, test_clock, d);
 	drive_call(d, k);
 	k8s_call_free(k);
 	return 0;
@@ -368,6 +385,8 @@ static void drive_reset(drive_t *d)
 	k8s_result_free(d->res);
 	d->res = NULL;
 	d->nreq = d->nsleep = d->used_resp = d->used_tok = 0;
+	d->clock = 100; /* any origin */
+	memset(d->send_timeout, 0, sizeof(d->send_timeout));
 	d->wires = d->nexec = 0;
 	d->log[0] = 0;
 	d->status_rc = d->rc = 0;
@@ -1527,6 +1546,258 @@ TEST(url_backoff)
 }
 
 /* ==================================================================== */
+/* Timeout: one deadline over the whole call                            */
+/* ==================================================================== */
+
+/* A config with Timeout `t` (and no throttling). */
+static k8s_config *cfg_timeout(double t)
+{
+	k8s_config *c = cfg_new();
+	k8s_config_set_number(c, "Timeout", t);
+	return c;
+}
+
+static double sleep_sum(const drive_t *d)
+{
+	double s = 0;
+	size_t i;
+	for (i = 0; i < d->nsleep; i++)
+		s += d->sleep[i];
+	return s;
+}
+
+TEST(timeout_retry_after_beyond_the_deadline_is_the_answer)
+{
+	k8s_rest_client *rc = client_of(cfg_timeout(1));
+	k8s_rest_client *rc0 = client_of(cfg_new());
+	char *r429 = http_resp(429, "Too Many Requests", "application/json", "Retry-After: 5\r\n", STATUS_429);
+	char *r200 = http_resp(200, "OK", "application/json", NULL, CM_JSON);
+	const k8s_status *st;
+	drive_t d;
+	REQUIRE(rc && rc0);
+	memset(&d, 0, sizeof(d));
+	drive_reset(&d);
+	d.use_clock = 1;
+	d.resp[0] = (resp_t){r429, 0, 0};
+	d.resp[1] = (resp_t){r200, 0, 0};
+	/* Timeout 1 (the config's): a Retry-After of 5 cannot be waited for;
+	 * the 429 is the answer at once, no 5 s SLEEP is asked for */
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "send done");
+	CHECK_INT(d.nsleep, 0);
+	CHECK(sleep_sum(&d) < 5);
+	CHECK_INT(d.nreq, 1);
+	CHECK(d.send_timeout[0] == 1);
+	CHECK_INT(d.status_rc, 0);
+	CHECK_INT(d.status, 429);
+	CHECK_INT(d.rc, K8S_ESTATUS);
+	CHECK_STR(d.reason, "TooManyRequests");
+	st = d.res ? k8s_result_status(d.res) : NULL;
+	CHECK(st != NULL);
+	if (st) {
+		CHECK_INT(st->code, 429);
+		CHECK_STR(st->reason, "TooManyRequests");
+		CHECK_INT(st->retry_after_seconds, 5);
+	}
+	drive_reset(&d);
+
+	/* the same with the request's Timeout (and none on the config) */
+	{
+		k8s_request *r = req(rc0, "GET", "cm", NULL);
+		if (r)
+			k8s_request_timeout(r, 1);
+		drive(&d, r, K8S_CALL_MODE_DO);
+		CHECK_STR(d.log, "send done");
+		CHECK_INT(d.nsleep, 0);
+		CHECK_INT(d.status, 429);
+		CHECK_INT(d.rc, K8S_ESTATUS);
+		drive_reset(&d);
+	}
+
+	/* a Retry-After that fits is waited for, as before */
+	{
+		k8s_request *r = req(rc0, "GET", "cm", NULL);
+		if (r)
+			k8s_request_timeout(r, 6);
+		drive(&d, r, K8S_CALL_MODE_DO);
+		CHECK_STR(d.log, "send drain sleep send done");
+		CHECK(d.nsleep == 1 && d.sleep[0] == 5);
+		CHECK(d.send_timeout[0] == 6 && d.send_timeout[1] == 1);
+		CHECK_INT(d.status, 200);
+		CHECK_INT(d.rc, 0);
+		drive_reset(&d);
+	}
+
+	/* no Timeout: today's behaviour, the whole Retry-After */
+	drive(&d, req(rc0, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "send drain sleep send done");
+	CHECK(d.nsleep == 1 && d.sleep[0] == 5);
+	CHECK(d.send_timeout[0] == 0 && d.send_timeout[1] == 0);
+	CHECK_INT(d.rc, 0);
+	drive_reset(&d);
+	free(r429);
+	free(r200);
+	k8s_rest_client_free(rc);
+	k8s_rest_client_free(rc0);
+}
+
+TEST(timeout_bounds_repeated_retries)
+{
+	k8s_rest_client *rc = client_of(cfg_timeout(2.5));
+	char *r500 = http_resp(500, "Internal Server Error", "application/json", "Retry-After: 1\r\n",
+			       "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+			       "\"message\":\"boom\",\"reason\":\"InternalError\",\"code\":500}");
+	drive_t d;
+	size_t i;
+	REQUIRE(rc);
+	memset(&d, 0, sizeof(d));
+	drive_reset(&d);
+	d.use_clock = 1;
+	for (i = 0; i < 12; i++)
+		d.resp[i] = (resp_t){r500, 0, 0};
+	/* sent at 0, 1 and 2 s; at 2 s the 1 s wait would end at the deadline
+	 * (2.5 s): the third 500 is the answer, not ten retries */
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "send drain sleep send drain sleep send done");
+	CHECK_INT(d.nreq, 3);
+	CHECK(sleep_sum(&d) <= 2.5);
+	CHECK(d.nsleep == 2 && d.sleep[0] == 1 && d.sleep[1] == 1);
+	/* each SEND gets only what is left */
+	CHECK(d.send_timeout[0] == 2.5 && d.send_timeout[1] == 1.5 && d.send_timeout[2] == 0.5);
+	CHECK_INT(d.status_rc, 0);
+	CHECK_INT(d.status, 500);
+	CHECK_INT(d.rc, K8S_ESTATUS);
+	CHECK_STR(d.reason, "InternalError");
+	CHECK_INT(k8s_result_status_code(d.res), 500);
+	drive_reset(&d);
+
+	/* slow answers (0.25 s each) shrink the attempts' timeouts further */
+	d.send_cost = 0.25;
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "send drain sleep send done");
+	CHECK(sleep_sum(&d) <= 2.5);
+	CHECK(d.send_timeout[0] == 2.5 && d.send_timeout[1] == 1.25);
+	CHECK_INT(d.status, 500);
+	CHECK_INT(d.rc, K8S_ESTATUS);
+	drive_reset(&d);
+	free(r500);
+	k8s_rest_client_free(rc);
+}
+
+TEST(timeout_passes_during_a_wait)
+{
+	k8s_rest_client *rc = client_of(cfg_timeout(1));
+	char *r500 = http_resp(500, "Internal Server Error", "text/plain", NULL, "boom");
+	char *r200 = http_resp(200, "OK", "application/json", NULL, CM_JSON);
+	drive_t d;
+	REQUIRE(rc);
+	memset(&d, 0, sizeof(d));
+	drive_reset(&d);
+	d.use_clock = 1;
+	/* URLBackoff of 5 s after a 5xx: the next call's backoff SLEEP ends at
+	 * the deadline, then the call ends with a Timeout, nothing sent
+	 * (client-go: SleepWithContext returns at the deadline, the attempt
+	 * fails with context.DeadlineExceeded) */
+	CHECK_INT(k8s_rest_client_set_backoff(rc, 5, 5), 0);
+	d.resp[0] = (resp_t){r500, 0, 0};
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "send done");
+	CHECK_INT(d.status, 500);
+	drive_reset(&d);
+	d.resp[0] = (resp_t){r200, 0, 0};
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "sleep done");
+	CHECK(d.nsleep == 1 && d.sleep[0] == 1);
+	CHECK_INT(d.nreq, 0);
+	CHECK_INT(d.status_rc, K8S_ETIMEOUT);
+	CHECK_INT(d.rc, K8S_ETIMEOUT);
+	CHECK_STR(d.reason, "Timeout");
+	CHECK_HAS(d.message, "context deadline exceeded");
+	CHECK_HAS(d.message, "GET " HOST "/api/v1/namespaces/default/configmaps/cm");
+	CHECK(k8s_result_status(d.res) && strcmp(k8s_result_status(d.res)->reason, "Timeout") == 0);
+	drive_reset(&d);
+	k8s_rest_client_set_backoff(rc, 0, 0);
+
+	/* a connection reset with less than the 1 s retry wait left: the
+	 * reset is the outcome at once */
+	d.send_cost = 0.5;
+	d.resp[0] = (resp_t){NULL, 0, 1};
+	d.resp[1] = (resp_t){r200, 0, 0};
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "send done");
+	CHECK_INT(d.rc, K8S_ETRANSPORT);
+	CHECK_STR(d.reason, "ConnectionReset");
+	drive_reset(&d);
+	/* with the time, it is retried */
+	d.send_cost = 0;
+	{
+		k8s_request *r = req(rc, "GET", "cm", NULL);
+		if (r)
+			k8s_request_timeout(r, 3);
+		drive(&d, r, K8S_CALL_MODE_DO);
+	}
+	CHECK_STR(d.log, "send sleep send done");
+	CHECK(d.send_timeout[0] == 3 && d.send_timeout[1] == 2);
+	CHECK_INT(d.rc, 0);
+	drive_reset(&d);
+
+	/* streams and watches have no Timeout (as before) */
+	d.resp[0] = (resp_t){r200, 0, 0};
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_STREAM);
+	CHECK_STR(d.log, "send done");
+	CHECK(d.send_timeout[0] == 0);
+	drive_reset(&d);
+	free(r500);
+	free(r200);
+	k8s_rest_client_free(rc);
+}
+
+TEST(timeout_starts_after_the_first_throttle_wait)
+{
+	k8s_config *c = cfg_timeout(0.5);
+	k8s_rest_client *rc;
+	char *r200 = http_resp(200, "OK", "application/json", NULL, CM_JSON);
+	char *r429 = http_resp(429, "Too Many Requests", "application/json", "Retry-After: 0\r\n", STATUS_429);
+	drive_t d;
+	k8s_config_set_number(c, "QPS", 1);
+	k8s_config_set_number(c, "Burst", 1);
+	rc = client_of(c);
+	REQUIRE(rc);
+	memset(&d, 0, sizeof(d));
+	drive_reset(&d);
+	d.use_clock = 1;
+	d.resp[0] = (resp_t){r200, 0, 0};
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "send done");
+	drive_reset(&d);
+	/* the second call waits about 1 s for a token: longer than its Timeout,
+	 * yet client-go throttles the first try before the deadline starts */
+	d.use_clock = 1;
+	d.resp[0] = (resp_t){r200, 0, 0};
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "sleep send done");
+	CHECK(d.nsleep == 1 && d.sleep[0] > 0.5);
+	CHECK(d.send_timeout[0] == 0.5);
+	CHECK_INT(d.rc, 0);
+	drive_reset(&d);
+	/* a retry's throttle is under the deadline: a wait past it fails at
+	 * once (client-go's rate.Limiter.Wait: would exceed context deadline) */
+	d.resp[0] = (resp_t){r429, 0, 0};
+	d.resp[1] = (resp_t){r200, 0, 0};
+	drive(&d, req(rc, "GET", "cm", NULL), K8S_CALL_MODE_DO);
+	CHECK_STR(d.log, "sleep send drain sleep done");
+	CHECK(d.nsleep == 2 && d.sleep[1] == 0);
+	CHECK_INT(d.nreq, 1);
+	CHECK_INT(d.rc, K8S_ETIMEOUT);
+	CHECK_STR(d.reason, "Timeout");
+	CHECK_HAS(d.message, "would exceed context deadline");
+	drive_reset(&d);
+	free(r200);
+	free(r429);
+	k8s_rest_client_free(rc);
+}
+
+/* ==================================================================== */
 /* Request headers                                                      */
 /* ==================================================================== */
 
@@ -1778,6 +2049,11 @@ int main(void)
 	RUN(watch_mode_adds_watch_and_is_not_throttled);
 	RUN(throttle_qps1_burst1);
 	RUN(url_backoff);
+	/* Timeout: one deadline */
+	RUN(timeout_retry_after_beyond_the_deadline_is_the_answer);
+	RUN(timeout_bounds_repeated_retries);
+	RUN(timeout_passes_during_a_wait);
+	RUN(timeout_starts_after_the_first_throttle_wait);
 	/* headers and secrets */
 	RUN(impersonation_and_user_headers);
 	RUN(caller_impersonate_user_header_wins);

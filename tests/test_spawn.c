@@ -253,6 +253,183 @@ TEST(no_descriptor_leaks_into_the_plugin)
 	close(fd);
 }
 
+/* ---- what the plugin inherits ---- */
+
+/* "SigBlk:\t0000000000000000" -> the hex mask; ~0 when missing. */
+static unsigned long long status_mask(const char *status, const char *field)
+{
+	const char *p = status ? strstr(status, field) : NULL;
+	if (!p)
+		return ~0ULL;
+	return strtoull(p + strlen(field), NULL, 16);
+}
+
+TEST(signal_state_reset_in_the_plugin)
+{
+	struct sigaction ign, old_pipe, old_int, old_hup, old_usr1, old_rt;
+	sigset_t block, old_mask;
+	k8s_spawn *s;
+	const char *out;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGHUP, &ign, &old_hup);
+	sigaction(SIGUSR1, &ign, &old_usr1);
+	sigaction(SIGRTMIN + 2, &ign, &old_rt);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	/* the program itself reports (cat changes no signal state) */
+	CHECK_INT(run(&s, "cat", (const char *[]){"/proc/self/status", NULL}, 10), 1);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	sigaction(SIGUSR1, &old_usr1, NULL);
+	sigaction(SIGRTMIN + 2, &old_rt, NULL);
+	REQUIRE(s);
+	CHECK_INT(status_of(s, NULL), 0);
+	out = k8s__spawn_output(s)->ptr;
+	CHECK_HAS(out, "SigBlk:");
+	CHECK_INT(status_mask(out, "SigBlk:"), 0);
+	CHECK_INT(status_mask(out, "SigIgn:"), 0);
+	k8s__spawn_free(s);
+}
+
+/* Without close_range (kernels before 5.9): descriptors above the soft
+ * RLIMIT_NOFILE (opened before it was lowered) are found through
+ * /proc/self/fd. */
+TEST(no_descriptor_leaks_without_close_range)
+{
+	k8s_spawn *s;
+	struct rlimit old, low;
+	int fd = fcntl(2, F_DUPFD, 200), rc;
+	REQUIRE(fd >= 200);
+	REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	low = old;
+	low.rlim_cur = 64;
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	k8s__spawn_no_close_range = 1;
+	rc = run(&s, "ls", (const char *[]){"/proc/self/fd", NULL}, 10);
+	k8s__spawn_no_close_range = 0;
+	setrlimit(RLIMIT_NOFILE, &old);
+	CHECK_INT(rc, 1);
+	REQUIRE(s);
+	CHECK_STR(k8s__spawn_output(s)->ptr, "0\n1\n2\n3\n");
+	k8s__spawn_free(s);
+	close(fd);
+}
+
+/* ---- output cap ---- */
+
+TEST(output_cap)
+{
+	k8s_spawn *s;
+	char n[32];
+	pid_t pid;
+	double t0;
+	/* exactly the cap: fine */
+	snprintf(n, sizeof(n), "%d", K8S_SPAWN_MAX_OUTPUT);
+	CHECK_INT(run(&s, "head", (const char *[]){"-c", n, "/dev/zero", NULL}, 10), 1);
+	REQUIRE(s);
+	CHECK_INT(k8s__spawn_output(s)->len, K8S_SPAWN_MAX_OUTPUT);
+	CHECK_INT(status_of(s, NULL), 0);
+	k8s__spawn_free(s);
+	/* one byte more: an error, whatever the exit status */
+	snprintf(n, sizeof(n), "%d", K8S_SPAWN_MAX_OUTPUT + 1);
+	CHECK_INT(run(&s, "head", (const char *[]){"-c", n, "/dev/zero", NULL}, 10), K8S_ERROR);
+	CHECK_HAS(k8s_error_last()->message, "output exceeds");
+	REQUIRE(s);
+	CHECK_INT(k8s__spawn_output(s)->len, 0); /* wiped */
+	k8s__spawn_free(s);
+	/* endless: stopped at the cap (not at the timeout), killed and reaped */
+	t0 = now_s();
+	CHECK_INT(run(&s, script("flood", "echo $$; while :; do echo 0123456789abcdef0123456789abcdef0123456789abcdef; done"),
+		      NULL, 5),
+		  K8S_ERROR);
+	CHECK(now_s() - t0 < 4);
+	CHECK_HAS(k8s_error_last()->message, "output exceeds");
+	REQUIRE(s);
+	pid = (pid_t)k8s__spawn_pid(s);
+	CHECK(pid > 0);
+	CHECK(pid_gone(pid));
+	CHECK(pid_gone(k8s__spawn_helper_pid(s)));
+	/* SIGKILL from the helper, or SIGPIPE first (its stdout is closed) */
+	CHECK(status_of(s, NULL) == -SIGKILL || status_of(s, NULL) == -SIGPIPE);
+	CHECK_INT(k8s__spawn_poll(s, 0), K8S_ERROR); /* sticky */
+	k8s__spawn_free(s);
+}
+
+/* ---- descriptors on failure ---- */
+
+static int count_fds(void)
+{
+	char path[64];
+	int fd, n = 0;
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+/* The lowest free descriptors are lo and lo + 1 and the soft limit is set
+ * so that the first, second... descriptor start needs is refused: whatever
+ * fails, nothing stays open. */
+TEST(start_failure_closes_what_it_opened)
+{
+	struct rlimit old, low;
+	int lo, hi, extra, before, rc, failed = 0;
+	char *argv[] = {(char *)"true", NULL};
+	k8s_spawn *s;
+	REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	lo = dup(0);
+	hi = dup(0);
+	REQUIRE(lo >= 0 && hi == lo + 1);
+	close(lo);
+	close(hi);
+	before = count_fds();
+	for (extra = 0; extra <= 4; extra++) {
+		low = old;
+		low.rlim_cur = (rlim_t)(lo + extra);
+		REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+		rc = k8s__spawn_start(&s, "true", argv, environ, 0, 10);
+		setrlimit(RLIMIT_NOFILE, &old);
+		if (rc < 0) {
+			failed++;
+			CHECK_INT(rc, K8S_ERROR);
+			CHECK(s == NULL);
+			CHECK_HAS(k8s_error_last()->message, "Too many open files");
+		} else {
+			while ((rc = k8s__spawn_poll(s, 10)) == 0)
+				;
+			CHECK_INT(rc, 1);
+			k8s__spawn_free(s);
+		}
+		CHECK_INT(count_fds(), before);
+	}
+	CHECK_INT(failed, 4); /* 0-3 more allowed: the first or the second pipe fails */
+}
+
+/* ---- SIGCHLD with SA_NOCLDWAIT: children reaped by the kernel ---- */
+
+TEST(status_with_sa_nocldwait)
+{
+	struct sigaction sa, old;
+	k8s_spawn *s;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = SA_NOCLDWAIT;
+	sigaction(SIGCHLD, &sa, &old);
+	CHECK_INT(run(&s, script("exit3b", "exit 3"), NULL, 10), 1);
+	REQUIRE(s);
+	CHECK_INT(status_of(s, NULL), 3);
+	k8s__spawn_free(s);
+	sigaction(SIGCHLD, &old, NULL);
+}
+
 /* ---- nginx's SIGCHLD handler ---- */
 
 static volatile sig_atomic_t reaped_pids[64], n_reaped;
@@ -401,6 +578,8 @@ static const char *plugin_body =
 	"\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\"}}' ;;\n"
 	"fail) echo \"$PLUGIN_TOKEN\"; exit 3 ;;\n"
 	"sleep) exec sleep 1000 ;;\n"
+	"flood) printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+	"\"status\":{\"token\":\"%s' \"$PLUGIN_TOKEN\"; while :; do echo 0123456789abcdef0123456789abcdef; done ;;\n"
 	"esac\n";
 
 static int runs(const char *count)
@@ -554,6 +733,58 @@ TEST(exec_provider_timeout)
 	unlink(count);
 }
 
+/* a plugin that never stops writing: an error once the output exceeds the
+ * cap, well before the timeout */
+TEST(exec_provider_output_cap)
+{
+	char count[128];
+	const k8s_credential *c = (const k8s_credential *)1;
+	k8s_exec_provider *p;
+	double t0;
+	snprintf(count, sizeof(count), "%s/count-flood", dir);
+	REQUIRE((p = provider("flood", count)));
+	t0 = now_s();
+	CHECK_INT(k8s__exec_provider_get(p, 0, &c), K8S_EAUTH);
+	CHECK(now_s() - t0 < 30);
+	CHECK(c == NULL);
+	CHECK_STR(k8s_error_last()->reason, "ExecPluginError");
+	CHECK_HAS(k8s_error_last()->message, "output exceeds");
+	CHECK_HASNT(k8s_error_last()->message, "s3cr3t");
+	CHECK_INT(runs(count), 1);
+	k8s__exec_provider_free(p);
+	unlink(count);
+}
+
+/* a lost status (the helper killed before its report) fails the plugin */
+TEST(exec_provider_lost_status)
+{
+	char count[128];
+	char *argv[] = {(char *)"x", NULL};
+	const k8s_credential *c = (const k8s_credential *)1;
+	k8s_exec_provider *p;
+	k8s_spawn *s;
+	pid_t pid;
+	double t0 = now_s();
+	int rc;
+	snprintf(count, sizeof(count), "%s/count-lost", dir);
+	REQUIRE((p = provider("token", count)));
+	REQUIRE(k8s__spawn_start(&s, script("lost2", "echo $$; exec sleep 1000"), argv, environ, 0, 60) == 0);
+	while (now_s() - t0 < 5 && !(k8s__spawn_output(s)->ptr && strchr(k8s__spawn_output(s)->ptr, '\n')))
+		CHECK_INT(k8s__spawn_poll(s, 0.05), 0);
+	pid = (pid_t)atoi(k8s__spawn_output(s)->ptr ? k8s__spawn_output(s)->ptr : "0");
+	REQUIRE(pid > 0);
+	kill(k8s__spawn_helper_pid(s), SIGKILL);
+	kill(pid, SIGKILL);
+	while ((rc = k8s__spawn_poll(s, 10)) == 0)
+		;
+	CHECK_INT(rc, 1);
+	CHECK_INT(k8s__exec_provider_finish(p, s, rc, &c), K8S_EAUTH);
+	CHECK(c == NULL);
+	CHECK_HAS(k8s_error_last()->message, "exit status unknown");
+	k8s__spawn_free(s);
+	k8s__exec_provider_free(p);
+}
+
 /* start fails (no descriptors left): its error passes through finish */
 TEST(exec_provider_start_failure)
 {
@@ -608,6 +839,11 @@ int main(void)
 	RUN(poll_never_blocks);
 	RUN(free_kills_a_running_plugin);
 	RUN(no_descriptor_leaks_into_the_plugin);
+	RUN(signal_state_reset_in_the_plugin);
+	RUN(no_descriptor_leaks_without_close_range);
+	RUN(output_cap);
+	RUN(start_failure_closes_what_it_opened);
+	RUN(status_with_sa_nocldwait);
 	RUN(status_survives_a_reaping_sigchld_handler);
 	RUN(status_with_sigchld_ignored);
 	RUN(lost_status_is_a_failure);
@@ -617,6 +853,8 @@ int main(void)
 	RUN(exec_provider_failure_under_nginx_handler);
 	RUN(exec_provider_not_found);
 	RUN(exec_provider_timeout);
+	RUN(exec_provider_output_cap);
+	RUN(exec_provider_lost_status);
 	RUN(exec_provider_start_failure);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

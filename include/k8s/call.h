@@ -9,6 +9,19 @@
  * blocks and never sleeps: asked what next (k8s_call_next), it answers with
  * an action, and a driver carries it out and reports back.
  *
+ * Timeout (the config's or the request's, K8S_CALL_MODE_DO only) bounds the
+ * whole call, as client-go's context deadline over its retry loop: the
+ * deadline starts once the first client-side throttle wait is over (a
+ * throttled client does not time out before its first request); every SLEEP
+ * asked for ends by the deadline; each SEND gets what is left as its attempt
+ * timeout (k8s_call_timeout); a Retry-After (or backoff) wait that would
+ * outlast the deadline ends the call at once with the server's answer (the
+ * 429/5xx is decoded into its Status, k8s_call_status is 0), and a
+ * connection reset that cannot be retried in time with its error; when the
+ * deadline passes between actions the call ends with K8S_ETIMEOUT, reason
+ * "Timeout" ("... context deadline exceeded ..."). Without a Timeout nothing
+ * is bounded but each wait by its own length.
+ *
  * Two drivers use it: the blocking one behind k8s_request_do, k8s_request_stream
  * and k8s_request_watch (libcurl, nanosleep), and the OpenResty one
  * (cosockets, ngx.sleep; TLS and HTTP/1.1 in C). Every decision is written
@@ -96,8 +109,25 @@ K8S_EXTERN(const char *) k8s_call_url(const k8s_call *call);
 K8S_EXTERN(const char *) k8s_call_header(const k8s_call *call, size_t i);
 /** K8S_CALL_SEND: the body, or NULL (len set to its length). */
 K8S_EXTERN(const char *) k8s_call_body(const k8s_call *call, size_t *len);
-/** K8S_CALL_SEND: the whole-request timeout in seconds, 0 for none. */
+/**
+ * K8S_CALL_SEND (and K8S_CALL_DRAIN, DONE): this attempt's timeout in seconds,
+ * 0 for none: what is left of the request's Timeout (at least 0.001). A
+ * driver bounds the whole attempt by it (connect, send, response head and
+ * body), not each read.
+ */
 K8S_EXTERN(double) k8s_call_timeout(const k8s_call *call);
+
+/** A monotonic clock in seconds, for k8s_call_set_clock. */
+typedef double (*k8s_call_clock)(void *payload);
+
+/**
+ * Measure the call's deadline (its Timeout) with another clock instead of
+ * the process's monotonic one: for tests that drive the engine without
+ * waiting, or a driver with an event loop's cached time. Set it before the
+ * first k8s_call_next (a later change keeps the time left). NULL restores
+ * the default.
+ */
+K8S_EXTERN(void) k8s_call_set_clock(k8s_call *call, k8s_call_clock clock, void *payload);
 
 /**
  * K8S_CALL_SEND done: the response head arrived.

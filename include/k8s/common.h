@@ -10,8 +10,12 @@
  *
  * Threading: library-wide state is initialised once (k8s_global_init, also
  * called implicitly). A client and the objects made from it must be used by
- * one thread at a time; distinct clients may be used from distinct threads.
- * A rate limiter shared between clients is safe to use from several threads.
+ * one thread at a time; distinct clients may be used from distinct threads,
+ * also when they were made from one config (or its copies): what they share
+ * (a rate limiter, the credential callback's payload and its token cache,
+ * an exec plugin's credential cache, the hooks' payload) is reference-counted
+ * atomically and locked, and each may be freed on any thread. A config may be read (clients made from it)
+ * by several threads at once, but not changed meanwhile.
  */
 #ifndef K8S_COMMON_H
 #define K8S_COMMON_H

@@ -161,7 +161,14 @@ typedef int (*k8s_token_cb)(void *payload, int invalidate, char **token, double 
 
 /**
  * Install a credential callback (replaces any). `free_payload`, if not NULL,
- * is called on the payload when the last config or client holding it is freed.
+ * is called on the payload when the last config or client holding it is freed
+ * (on the thread that frees it).
+ *
+ * Every client made from this config or its copies shares the token cache,
+ * also across threads: the cache is locked, and the callback is called by
+ * one thread at a time per cache (a thread that waited for another's refresh
+ * uses the token it got, unless after a 401), so it need not be reentrant;
+ * it may still be called from different threads.
  */
 K8S_EXTERN(void) k8s_config_set_token_callback(k8s_config *cfg, k8s_token_cb cb, void *payload,
 					       void (*free_payload)(void *));
@@ -177,7 +184,12 @@ typedef int (*k8s_request_hook)(void *payload, const char *method, const char *u
 /** A response hook: called with the status code after every try. */
 typedef void (*k8s_response_hook)(void *payload, const char *method, const char *url, long status, double seconds);
 
-/** Install request/response hooks (either may be NULL). */
+/**
+ * Install request/response hooks (either may be NULL). Clients made from
+ * this config on different threads call them concurrently with the same
+ * payload: they must be thread-safe then. `free_payload` runs once, when the
+ * last config or client holding the payload is freed.
+ */
 K8S_EXTERN(void) k8s_config_set_hooks(k8s_config *cfg, k8s_request_hook req, k8s_response_hook resp,
 				      void *payload, void (*free_payload)(void *));
 

@@ -13,7 +13,9 @@
  * of GET requests as if Retry-After were 1 second.
  *
  * Threading: a client and everything made from it is used by one thread at a
- * time. Different clients may run on different threads.
+ * time. Different clients may run on different threads, also clients made
+ * from one config, which share its credential callback's token cache (see
+ * k8s_config_set_token_callback) and hooks.
  *
  * Environment, read when a client is built:
  * - K8S_LUA_V: debug log level on stderr (6: method, URL, status, timing;

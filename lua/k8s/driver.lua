@@ -60,9 +60,25 @@ local function release(conn, reusable)
   conn.wire:close()
 end
 
-local function send_pending(sock, wire)
+-- A request's Timeout bounds the whole attempt (the engine hands the time
+-- left as the SEND's timeout): connect, TLS handshake, send, head and body.
+-- arm(sock, deadline) sets the socket's timeouts to what is left before the
+-- deadline (nil: no deadline, the timeouts set at connect stay), or returns
+-- nil, err once it has passed.
+local function arm(sock, deadline)
+  if not deadline then return true end
+  local left = deadline - env.now()
+  if left <= 0 then return nil, D.err("Timeout", "context deadline exceeded (the request's Timeout passed)") end
+  local ms = math.ceil(left * 1000)
+  sock:settimeouts(math.min(ms, opts.ConnectTimeout * 1000), ms, ms)
+  return true
+end
+
+local function send_pending(sock, wire, deadline)
   local out = wire:pending()
   while out do
+    local aok, ae = arm(sock, deadline)
+    if not aok then return nil, ae end
     local ok, e = sock:send(out)
     if not ok then return nil, sock_err(e, "send") end
     out = wire:pending()
@@ -70,13 +86,15 @@ local function send_pending(sock, wire)
   return true
 end
 
-local function handshake(sock, wire)
+local function handshake(sock, wire, deadline)
   while true do
     local done, e = wire:handshake()
     if done == nil then return nil, e end
-    local ok, se = send_pending(sock, wire)
+    local ok, se = send_pending(sock, wire, deadline)
     if not ok then return nil, se end
     if done then return true end
+    local aok, ae = arm(sock, deadline)
+    if not aok then return nil, ae end
     local data, re = sock:receiveany(65536)
     if not data then return nil, sock_err(re, "TLS handshake") end
     local fok, fe = wire:feed(data)
@@ -90,6 +108,8 @@ local function read_head(conn)
   local sock, wire = conn.sock, conn.wire
   local got = false
   while true do
+    local aok, ae = arm(sock, conn.deadline)
+    if not aok then return nil, ae end
     local data, e = sock:receiveany(65536)
     if not data then
       if e == "closed" then
@@ -103,15 +123,19 @@ local function read_head(conn)
     got = true
     local hd, done = wire:feed(data)
     if hd == nil then return nil, done end
-    local ok, se = send_pending(sock, wire)
+    local ok, se = send_pending(sock, wire, conn.deadline)
     if not ok then return nil, se end
     if hd then return true end
   end
 end
 
+-- methods Go's Transport sends again after a failure on a reused connection
+local replayable = { GET = true, HEAD = true, OPTIONS = true, TRACE = true }
+
 -- Connect (reusing an idle connection when one is there), send the request
--- and read the response head.
-local function exchange(call, timeout, fresh)
+-- and read the response head, all before `deadline` (nil: none; each read
+-- then waits up to ReadTimeout).
+local function exchange(call, deadline, fresh)
   local wire, host, port, key = call:wire()
   if not wire then return nil, host end
   local entry = not fresh and pop_idle(key)
@@ -123,8 +147,13 @@ local function exchange(call, timeout, fresh)
     name = key .. "#" .. env.pid .. "." .. seq
   end
   local sock = env.tcp()
-  local read_ms = (timeout and timeout > 0 and timeout or opts.ReadTimeout) * 1000
-  sock:settimeouts(opts.ConnectTimeout * 1000, read_ms, read_ms)
+  sock:settimeouts(opts.ConnectTimeout * 1000, opts.ReadTimeout * 1000, opts.ReadTimeout * 1000)
+  local aok, ae = arm(sock, deadline)
+  if not aok then
+    wire:close()
+    if entry then entry.wire:close() end
+    return nil, ae
+  end
   local ok, e = sock:connect(host, port, { pool = name })
   if not ok then
     wire:close()
@@ -139,26 +168,30 @@ local function exchange(call, timeout, fresh)
     wire = entry.wire
   else
     if entry then entry.wire:close() end
-    local hok, he = handshake(sock, wire)
+    local hok, he = handshake(sock, wire, deadline)
     if not hok then sock:close(); wire:close(); return nil, he end
     if wire:is_tls() then
       stats.handshakes = stats.handshakes + 1
       if wire:session_reused() then stats.resumed = stats.resumed + 1 end
     end
   end
-  local conn = { sock = sock, wire = wire, key = key, name = name, reused = reused }
+  local conn = { sock = sock, wire = wire, key = key, name = name, reused = reused, deadline = deadline }
   local rok, re = wire:request(call)
   if not rok then release(conn, false); return nil, re end
-  local sok, se = send_pending(sock, wire)
+  local sok, se = send_pending(sock, wire, deadline)
   if not sok then
     release(conn, false)
-    if reused then return exchange(call, timeout, true) end
+    if reused and se.reason ~= "Timeout" then return exchange(call, deadline, true) end
     return nil, se
   end
   local hok, he, early = read_head(conn)
   if not hok then
     release(conn, false)
-    if early then return exchange(call, timeout, true) end -- the server had closed the idle connection
+    -- the request was sent on a reused connection and no byte came back:
+    -- the server may have closed it while idle, or may have taken the
+    -- request and died. As Go's Transport (shouldRetryRequest), only a
+    -- replayable method is sent again: a POST could be made twice.
+    if early and replayable[call:method()] then return exchange(call, deadline, true) end
     return nil, he
   end
   return conn
@@ -172,6 +205,8 @@ local function read_body(conn)
     local b = wire:body()
     if b then n = n + 1; parts[n] = b end
     if wire:keepalive() or conn.ended then break end
+    local aok, ae = arm(sock, conn.deadline)
+    if not aok then release(conn, false); return nil, ae end
     local data, e = sock:receiveany(65536)
     if not data then
       if e ~= "closed" then release(conn, false); return nil, sock_err(e, "reading the response body") end
@@ -181,7 +216,7 @@ local function read_body(conn)
     else
       local hd, done = wire:feed(data)
       if hd == nil then release(conn, false); return nil, done end
-      local sok, se = send_pending(sock, wire)
+      local sok, se = send_pending(sock, wire, conn.deadline)
       if not sok then release(conn, false); return nil, se end
       if done and not wire:keepalive() then conn.ended = true end
     end
@@ -331,8 +366,9 @@ local function run(call)
         call:token_done(false, "no token source")
       end
     elseif act == "send" then
+      -- a: the attempt's timeout, what is left of the request's Timeout (0: none)
       if conn then release(conn, false); conn = nil end
-      local c, e = exchange(call, a)
+      local c, e = exchange(call, a and a > 0 and env.now() + a or nil)
       if c then
         conn = c
         call:response(c.wire)

@@ -1,6 +1,6 @@
 -- A test exec credential plugin. Usage (from an ExecProvider):
 --   lua5.4 spec/plugins/exec_plugin.lua MODE COUNTFILE
--- MODE: token | expiring | cert | fail | badjson | leakyjson | wrongversion | echoinfo
+-- MODE: token | expiring | cert | fail | badjson | leakyjson | wrongversion | echoinfo | flood
 -- Reads PLUGIN_TOKEN (and PLUGIN_CERT/PLUGIN_KEY files for cert) from the
 -- environment the ExecProvider sets; appends a line to COUNTFILE per run.
 local mode, countfile = arg[1], arg[2]
@@ -39,6 +39,11 @@ elseif mode == "leakyjson" then
   -- malformed right at the token: a parser's "near ..." text would quote it
   io.write('{"apiVersion":"' .. version .. '","kind":"ExecCredential","status":{"token":' ..
            (os.getenv("PLUGIN_TOKEN") or "") .. '}}')
+  os.exit(0)
+elseif mode == "flood" then
+  -- a valid ExecCredential, but 2 MiB: over the runner's 1 MiB cap
+  io.write('{"apiVersion":"' .. version .. '","kind":"ExecCredential","status":{"token":"' ..
+           string.rep("x", 2 * 1024 * 1024) .. '"}}')
   os.exit(0)
 elseif mode == "wrongversion" then
   version = "client.authentication.k8s.io/v1alpha1"

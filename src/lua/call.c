@@ -273,6 +273,13 @@ static int call_kind(lua_State *L)
 	return 1;
 }
 
+/* call:method() -> the HTTP method ("GET", "POST", ...) */
+static int call_method(lua_State *L)
+{
+	lua_pushstring(L, k8s_call_method(check_call(L)->k));
+	return 1;
+}
+
 /* call:status() -> rc, HTTP status of the answer */
 static int call_status(lua_State *L)
 {
@@ -427,6 +434,7 @@ static const luaL_Reg call_methods[] = {
 	{"next", call_next}, {"slept", call_slept}, {"exec_start", call_exec_start}, {"exec_poll", call_exec_poll},
 	{"token_source", call_token_source}, {"token_done", call_token_done}, {"failed", call_failed},
 	{"response", call_response}, {"drained", call_drained}, {"finish", call_finish}, {"kind", call_kind},
+	{"method", call_method},
 	{"status", call_status}, {"watcher", call_watcher}, {"run_blocking", call_run_blocking},
 	{"wire", call_wire}, {"close", call_gc}, {NULL, NULL}};
 

@@ -1,0 +1,222 @@
+-- Network faults between the client and the real API server, made by
+-- Toxiproxy (spec/toxiproxy.lua; tools/toxiproxy.sh starts it, or
+-- TOXIPROXY_URL names one to reuse). TLS stays end to end: the client talks
+-- to https://127.0.0.1:<proxy port> with the control plane's CA. Each row of
+-- the fault matrix (reliability.md section 7) asserts what the client must
+-- do, on the blocking libcurl driver and, where it applies, on the plain-Lua
+-- loop (k8s.Run, the cosocket-style driver). Objects are checked through a
+-- direct, unproxied client. Nothing waits for a fixed time: every wait is a
+-- bounded wait for a condition.
+local H = require "spec.helper"
+local k8s = require "k8s"
+local loop = require "k8s.loop"
+local T = require "spec.toxiproxy"
+
+local errors = k8s.errors
+
+-- Run fn under a driver: the blocking default, or as a task of k8s.Run.
+local DRIVERS = {
+  { name = "libcurl", run = function(fn) return fn() end },
+  { name = "loop", run = function(fn)
+      local done, ok, err
+      local task = loop.spawn(function() ok, err = pcall(fn); done = true end)
+      local deadline = loop.now() + 180
+      k8s.Run(function() return done or loop.now() > deadline end)
+      if not done then task:cancel(); error("the task did not finish within 180 s", 2) end
+      if not ok then error(err, 0) end
+    end },
+}
+local function driver(name)
+  for _, d in ipairs(DRIVERS) do if d.name == name then return d end end
+end
+
+-- A hex string of n random bytes (incompressible enough that gzip keeps a
+-- LIST large).
+local function noise(n)
+  local t = {}
+  for i = 1, n do t[i] = string.format("%02x", math.random(0, 255)) end
+  return table.concat(t)
+end
+
+describe("network faults through Toxiproxy (" .. H.interpreter .. ")", function()
+  local tp, direct, ns, p, cfg
+  local BULK = 120                -- ConfigMaps for the LIST rows
+  local bulk_label, bulk = nil, {} -- name -> data.v
+
+  setup(function()
+    tp = T.start()
+    cfg = H.config("admin-token")
+    cfg.QPS, cfg.Burst = -1, 0
+    direct = assert(k8s.NewForConfig(cfg))
+    ns = H.namespace(direct)
+    bulk_label = H.name("bulk")
+    local cms = direct:CoreV1():ConfigMaps(ns)
+    for i = 1, BULK do
+      local name = string.format("%s-%03d", bulk_label, i)
+      bulk[name] = noise(512)
+      assert(cms:Create({ metadata = { name = name, labels = { set = bulk_label } }, data = { v = bulk[name] } }))
+    end
+  end)
+
+  teardown(function()
+    if tp then tp:stop() end
+    H.cleanup_namespaces()
+  end)
+
+  before_each(function() p = tp:proxy() end)
+  after_each(function() p:delete() end)
+
+  -- A clientset that goes through the proxy (a new one per test: its own connections).
+  local function proxied()
+    return assert(k8s.NewForConfig(p:config(cfg)))
+  end
+
+  -- Every bulk ConfigMap, with its data, is in list.
+  local function assert_bulk(list)
+    local want, got = {}, {}
+    for name in pairs(bulk) do want[#want + 1] = name end
+    table.sort(want)
+    assert.are.same(want, H.names_of(list))
+    for _, it in ipairs(list.items) do got[it.metadata.name] = it.data.v end
+    assert.are.same(bulk, got)
+  end
+
+  for _, d in ipairs(DRIVERS) do
+    it("latency (200 ms downstream, " .. d.name .. "): requests succeed with the right results", function()
+      local cms = proxied():CoreV1():ConfigMaps(ns)
+      p:add("latency", { latency = 200, jitter = 0 }, "downstream")
+      local name, label = H.name("lat"), H.name("lat")
+      d.run(function()
+        local o = assert(cms:Create({ metadata = { name = name, labels = { set = label } }, data = { v = "1" } }))
+        assert.are.equal(name, o.metadata.name)
+        assert.are.equal("1", assert(cms:Get(name)).data.v)
+        o = assert(cms:Patch(name, k8s.types.MergePatchType, { data = { v = "2" } }))
+        assert.are.equal("2", o.data.v)
+        local list = assert(cms:List({ labelSelector = "set=" .. label }))
+        assert.are.same({ name }, H.names_of(list))
+        assert.are.equal("2", list.items[1].data.v)
+        assert(cms:Delete(name))
+        local gone, err = cms:Get(name)
+        assert.is_nil(gone)
+        assert.is_true(errors.IsNotFound(err))
+      end)
+      -- the server saw exactly that
+      local _, err = direct:CoreV1():ConfigMaps(ns):Get(name)
+      assert.is_true(errors.IsNotFound(err))
+    end)
+
+    it("bandwidth cap (64 KB/s downstream, " .. d.name .. "): a LIST of " .. BULK .. " ConfigMaps has every item", function()
+      local cms = proxied():CoreV1():ConfigMaps(ns)
+      p:add("bandwidth", { rate = 64 }, "downstream")
+      d.run(function()
+        assert_bulk(assert(cms:List({ labelSelector = "set=" .. bulk_label })))
+      end)
+    end)
+
+    it("RST mid-watch (" .. d.name .. "): Next returns an error, not an end; a new watch resumes from the last resourceVersion", function()
+      local cms = proxied():CoreV1():ConfigMaps(ns)
+      local dcms = direct:CoreV1():ConfigMaps(ns)
+      local label = H.name("rst")
+      local sel = "set=" .. label
+      local rv = assert(dcms:List({ labelSelector = sel })).metadata.resourceVersion
+      d.run(function()
+        local w = assert(cms:Watch({ resourceVersion = rv, labelSelector = sel }))
+        assert(dcms:Create({ metadata = { name = label .. "-a", labels = { set = label } } }))
+        local ev = assert(w:Next(60))
+        assert.are.equal("ADDED", ev.type)
+        assert.are.equal(label .. "-a", ev.object.metadata.name)
+        local last_rv = ev.object.metadata.resourceVersion
+        -- the next bytes the server sends on the open connection meet an RST
+        local toxic = p:add("reset_peer", { timeout = 0 }, "downstream")
+        assert(dcms:Create({ metadata = { name = label .. "-b", labels = { set = label } } }))
+        local err
+        ev, err = w:Next(60)
+        assert.is_nil(ev)
+        assert.is_table(err, "the watch ended as if the server had closed it")
+        assert.is_true(errors.IsTransportError(err), tostring(err))
+        assert.are_not.equal("Timeout", err.reason, tostring(err))
+        -- and it stays ended, without blocking
+        assert.is_nil((w:Next(5)))
+        w:Stop()
+        p:remove(toxic)
+        -- a new watch from the last resourceVersion seen gets the event the reset lost
+        w = assert(cms:Watch({ resourceVersion = last_rv, labelSelector = sel }))
+        ev = assert(w:Next(60))
+        assert.are.equal("ADDED", ev.type)
+        assert.are.equal(label .. "-b", ev.object.metadata.name)
+        w:Stop()
+      end)
+    end)
+
+    it("truncated LIST (limit_data 16 KB downstream, " .. d.name .. "): an error, never fewer items", function()
+      local cms = proxied():CoreV1():ConfigMaps(ns)
+      local toxic = p:add("limit_data", { bytes = 16384 }, "downstream")
+      d.run(function()
+        local list, err = cms:List({ labelSelector = "set=" .. bulk_label })
+        assert.is_nil(list, list and ("a truncated LIST succeeded with " .. #list.items .. " items"))
+        assert.is_table(err)
+        assert.is_true(errors.IsTransportError(err), tostring(err))
+        p:remove(toxic)
+        -- the same clientset lists everything once the stream is whole again
+        assert_bulk(assert(cms:List({ labelSelector = "set=" .. bulk_label })))
+      end)
+    end)
+
+    it("apiserver unreachable (proxy disabled, " .. d.name .. "): connection errors while down, the same clientset works after", function()
+      local cs = proxied()
+      local cms = cs:CoreV1():ConfigMaps(ns)
+      local name = H.name("down")
+      d.run(function()
+        assert(cms:List({ labelSelector = "set=" .. bulk_label, limit = 1 })) -- a pooled connection
+        p:disable()
+        local list, err = cms:List({ labelSelector = "set=" .. bulk_label })
+        assert.is_nil(list)
+        assert.are.equal("ConnectionRefused", err.reason, tostring(err))
+        assert.is_true(errors.IsTransportError(err))
+        local o
+        o, err = cms:Create({ metadata = { name = name } })
+        assert.is_nil(o)
+        assert.are.equal("ConnectionRefused", err.reason, tostring(err))
+        p:enable()
+        assert_bulk(assert(cms:List({ labelSelector = "set=" .. bulk_label })))
+        assert.are.equal(name, assert(cms:Create({ metadata = { name = name } })).metadata.name)
+      end)
+      assert(direct:CoreV1():ConfigMaps(ns):Get(name))
+    end)
+  end
+
+  -- Row 5: the request reaches the server, the answer is cut by an RST. A
+  -- POST is not idempotent: the client must not send it again. To make a
+  -- resend visible, a helper process removes the toxic as soon as the
+  -- object exists (the reset_peer toxic holds the answer 3 s before the
+  -- RST), so a resend would reach the server and make a second object.
+  for _, d in ipairs(DRIVERS) do
+  it("RST after a POST was sent (" .. d.name .. "): not retried, exactly one object, a transport error", function()
+    local cms = proxied():CoreV1():ConfigMaps(ns)
+    local label = H.name("post")
+    d.run(function()
+      assert(cms:List({ labelSelector = "set=" .. label })) -- a warm, pooled connection
+      local before = tp:accepted(p)
+      local toxic = p:add("reset_peer", { timeout = 3000 }, "downstream")
+      local e = H.env
+      local probe = table.concat({
+        "env -u LD_PRELOAD curl -s --max-time 5 --cacert", H.shq(e.K8S_LUA_CA), "--cert", H.shq(e.K8S_LUA_ADMIN_CERT),
+        "--key", H.shq(e.K8S_LUA_ADMIN_KEY),
+        H.shq(e.K8S_LUA_SERVER .. "/api/v1/namespaces/" .. ns .. "/configmaps?labelSelector=set%3D" .. label),
+      }, " ")
+      local remove = "env -u LD_PRELOAD curl -s -X DELETE " .. H.shq(tp.url .. "/proxies/" .. p.name .. "/toxics/" .. toxic)
+      os.execute("(for i in $(seq 600); do if " .. probe .. " | grep -Eq '\"generateName\": ?\"post-\"'; then "
+        .. remove .. "; exit 0; fi; sleep 0.1; done) >/dev/null 2>&1 &")
+      local o, err = cms:Create({ metadata = { generateName = "post-", labels = { set = label } } })
+      assert.is_nil(o)
+      assert.is_table(err)
+      assert.is_true(errors.IsTransportError(err), tostring(err))
+      assert.are.equal("ConnectionReset", err.reason, tostring(err))
+      H.eventually(function() return #p:list() == 0 end, 60, "the helper to remove the toxic")
+      local list = assert(direct:CoreV1():ConfigMaps(ns):List({ labelSelector = "set=" .. label }))
+      assert.are.equal(1, #list.items)
+      if before then assert.are.equal(before, tp:accepted(p), "the client opened a new connection") end
+    end)
+  end)
+  end
+end)
