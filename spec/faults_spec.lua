@@ -9,23 +9,12 @@
 -- bounded wait for a condition.
 local H = require "spec.helper"
 local k8s = require "k8s"
-local loop = require "k8s.loop"
 local T = require "spec.toxiproxy"
 
 local errors = k8s.errors
 
--- Run fn under a driver: the blocking default, or as a task of k8s.Run.
-local DRIVERS = {
-  { name = "libcurl", run = function(fn) return fn() end },
-  { name = "loop", run = function(fn)
-      local done, ok, err
-      local task = loop.spawn(function() ok, err = pcall(fn); done = true end)
-      local deadline = loop.now() + 180
-      k8s.Run(function() return done or loop.now() > deadline end)
-      if not done then task:cancel(); error("the task did not finish within 180 s", 2) end
-      if not ok then error(err, 0) end
-    end },
-}
+-- the blocking default and the plain-Lua loop (spec/helper.lua)
+local DRIVERS = H.DRIVERS
 local function driver(name)
   for _, d in ipairs(DRIVERS) do if d.name == name then return d end end
 end

@@ -87,6 +87,23 @@ function H.read(path)
   return s
 end
 
+--- The drivers a Lua behaviour is tested on: { name =, run = function(fn, secs) }.
+--- "libcurl" runs fn as it is (the blocking default); "loop" runs it as a task
+--- of k8s.Run (the plain-Lua loop, the cosocket-style driver), for at most
+--- secs (default 180) seconds. run raises what fn raised.
+H.DRIVERS = {
+  { name = "libcurl", run = function(fn) return fn() end },
+  { name = "loop", run = function(fn, secs)
+      local k8s, loop = require "k8s", require "k8s.loop"
+      local done, ok, err
+      local task = loop.spawn(function() ok, err = pcall(fn); done = true end)
+      local deadline = loop.now() + (secs or 180)
+      k8s.Run(function() return done or loop.now() > deadline end)
+      if not done then task:cancel(); error(("the task did not finish within %d s"):format(secs or 180), 2) end
+      if not ok then error(err, 0) end
+    end },
+}
+
 --- Poll fn until it returns a truthy value or timeout seconds pass.
 function H.eventually(fn, timeout, what)
   local deadline = os.time() + (timeout or 30)

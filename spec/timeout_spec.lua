@@ -9,25 +9,15 @@
 -- request and the server's 429 prove the Retry-After was not waited for and
 -- nothing was sent again (the deadline would have made it a Timeout).
 local k8s = require "k8s"
-local loop = require "k8s.loop"
+local H = require "spec.helper"
 
 local errors = k8s.errors
 local interpreter = (jit and "luajit") or _VERSION
 -- the fake server is a helper, not code under test: the plain build (as watch_spec)
 local BUILD = "build"
 
--- Run fn under a driver: the blocking default, or as a task of k8s.Run.
-local DRIVERS = {
-  { name = "libcurl", run = function(fn) return fn() end },
-  { name = "loop", run = function(fn)
-      local done, ok, err
-      local task = loop.spawn(function() ok, err = pcall(fn); done = true end)
-      local deadline = loop.now() + 60
-      k8s.Run(function() return done or loop.now() > deadline end)
-      if not done then task:cancel(); error("the task did not finish within 60 s", 2) end
-      if not ok then error(err, 0) end
-    end },
-}
+-- the blocking default and the plain-Lua loop (spec/helper.lua)
+local DRIVERS = H.DRIVERS
 
 -- Start the fake server: its URL and the pipe it reports on.
 local function fake()

@@ -228,43 +228,45 @@ TEST(clients_from_one_config_on_two_threads)
 	CHECK_INT(atomic_load(&c.resp_ok), atomic_load(&c.resp_hooks));
 }
 
-/* The token cache behind a credential callback, shared by the clients of
- * both threads: every answer has already expired, so each request asks the
- * callback again and replaces the cached token while the other thread reads
- * it; the very first answer is a bad token (a 401: the cache is dropped and
- * refreshed with invalidate=1). */
+/* Both threads' clients share the token cache behind one credential
+ * callback, whose answers expire after `expiry` seconds (-1: already
+ * expired); bogus_first makes the very first answer a bad token (a 401: the
+ * cache is dropped and refreshed with invalidate=1). */
+static int token_cache_case(counters *c, int bogus_first, int expiry)
+{
+	k8s_config *cfg = identity("admin-token");
+	const char *tok = env("K8S_LUA_ADMIN_TOKEN");
+	memset(c, 0, sizeof(*c));
+	if (!cfg || !tok) {
+		k8s_config_free(cfg);
+		return -1;
+	}
+	c->good = tok;
+	c->bogus_first = bogus_first;
+	c->expiry = expiry;
+	k8s_config_clear(cfg, "BearerToken");
+	k8s_config_set_token_callback(cfg, token_cb, c, token_free);
+	run_workers(cfg, NULL);
+	return 0;
+}
+
+/* Every answer has already expired: each request asks the callback again
+ * and replaces the cached token while the other thread reads it. */
 TEST(token_callback_cache_on_two_threads)
 {
 	counters c;
-	k8s_config *cfg = identity("admin-token");
-	const char *tok = env("K8S_LUA_ADMIN_TOKEN");
-	REQUIRE(cfg && tok);
-	memset(&c, 0, sizeof(c));
-	c.good = tok;
-	c.bogus_first = 1;
-	c.expiry = -1;
-	k8s_config_clear(cfg, "BearerToken");
-	k8s_config_set_token_callback(cfg, token_cb, &c, token_free);
-	run_workers(cfg, NULL);
+	REQUIRE(token_cache_case(&c, 1, -1) == 0);
 	CHECK(atomic_load(&c.token_calls) >= NTHREADS * (iterations() + 1));
 	CHECK(atomic_load(&c.token_invalidations) >= 1);
 	CHECK_INT(atomic_load(&c.token_frees), 1);
 }
 
-/* The same with a token that stays valid: the threads read the cache far
- * more often than anyone refreshes it. */
+/* A token that stays valid: the threads read the cache far more often than
+ * anyone refreshes it. */
 TEST(token_callback_valid_cache_on_two_threads)
 {
 	counters c;
-	k8s_config *cfg = identity("admin-token");
-	const char *tok = env("K8S_LUA_ADMIN_TOKEN");
-	REQUIRE(cfg && tok);
-	memset(&c, 0, sizeof(c));
-	c.good = tok;
-	c.expiry = 3600;
-	k8s_config_clear(cfg, "BearerToken");
-	k8s_config_set_token_callback(cfg, token_cb, &c, token_free);
-	run_workers(cfg, NULL);
+	REQUIRE(token_cache_case(&c, 0, 3600) == 0);
 	CHECK(atomic_load(&c.token_calls) >= 1);
 	CHECK_INT(atomic_load(&c.token_frees), 1);
 }
