@@ -85,6 +85,22 @@ struct helper_arg {
 	int stdin_inherit;
 };
 
+
+/* The kernel's rt_sigaction with SIG_DFL, for the signals glibc's wrapper
+ * refuses (the generic Linux layout: handler, flags, restorer, mask). */
+static void reset_signal_raw(int sig)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} ksa;
+	memset(&ksa, 0, sizeof(ksa));
+	ksa.handler = SIG_DFL;
+	syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+}
+
 static volatile sig_atomic_t helper_child; /* in the helper's copy only */
 
 HELPER_CODE static void helper_on_term(int sig)
@@ -227,13 +243,15 @@ HELPER_CODE static void program_exec(const struct helper_arg *a, int out_w, int 
 	/* A clean signal state, as posix_spawn's SETSIGDEF (every signal) and
 	 * SETSIGMASK (empty): execve keeps ignored signals and the mask, and
 	 * the caller's (nginx's, a shell's) are not the program's business.
-	 * Still all blocked here: the defaults first, then the mask. (glibc's
-	 * own two real-time signals refuse sigaction; they are never ignored.) */
+	 * Still all blocked here: the defaults first, then the mask. glibc's
+	 * sigaction refuses its own two real-time signals (32, 33), which a
+	 * parent can still have ignored (a CI runner did): the kernel call
+	 * resets those. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &sa, NULL) < 0 && errno == EINVAL)
+			reset_signal_raw(sig);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < a->npaths; i++) {
