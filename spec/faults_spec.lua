@@ -137,6 +137,60 @@ describe("network faults through Toxiproxy (" .. H.interpreter .. ")", function(
       end)
     end)
 
+    -- A watch whose connection goes silent: TCP stays up (the proxy still
+    -- acknowledges), nothing arrives, not even the end the server sends at
+    -- timeoutSeconds. The core presumes the connection dead once
+    -- timeoutSeconds plus a grace (here 5 s) have passed, and ends the watch
+    -- with a WatchStalled transport error; ResultChan's loop ends. The
+    -- toxic must be in place before the server ends the watch: when the
+    -- server was quicker (a clean end), the attempt is made again with a
+    -- longer timeoutSeconds (Next tells the two apart; ResultChan, as
+    -- client-go's channel, does not, and is checked to end at all).
+    it("blackhole mid-watch (timeout toxic 0 downstream, " .. d.name .. "): Next and ResultChan end with WatchStalled instead of waiting forever", function()
+      local cms = proxied():CoreV1():ConfigMaps(ns)
+      local dcms = direct:CoreV1():ConfigMaps(ns)
+      local label = H.name("hole")
+      local sel = "set=" .. label
+      local n = 0
+      -- a watch that has had one event, then a blackhole; nil when the server
+      -- ended the watch before the toxic was there
+      local function silenced(ts)
+        local rv = assert(dcms:List({ labelSelector = sel })).metadata.resourceVersion
+        local w = assert(cms:Watch({ resourceVersion = rv, labelSelector = sel, timeoutSeconds = ts }))
+        n = n + 1
+        assert(dcms:Create({ metadata = { name = label .. "-" .. n, labels = { set = label } } }))
+        local ev = assert(w:Next(60))
+        assert.are.equal(label .. "-" .. n, ev.object.metadata.name)
+        local toxic = p:add("timeout", { timeout = 0 }, "downstream")
+        return w, toxic
+      end
+      d.run(function()
+        local ts, w, toxic, ev, err = 2, nil, nil, nil, nil
+        repeat
+          w, toxic = silenced(ts)
+          ev, err = w:Next() -- no timeout of its own
+          p:remove(toxic)
+          w:Stop()
+          if err == nil then
+            assert.is_nil(ev, "the server's end (it came before the toxic)")
+            ts = ts * 2
+            assert.is_true(ts <= 64, "the toxic was never in place before the server's end")
+          end
+        until err
+        assert.is_nil(ev)
+        assert.are.equal("WatchStalled", err.reason, tostring(err))
+        assert.is_true(errors.IsTransportError(err), tostring(err))
+        assert.matches("presumed dead", err.message)
+        assert.is_nil((w:Next(5)), "it stays ended")
+        -- ResultChan's loop ends too (silently, as client-go's channel closes)
+        w, toxic = silenced(ts)
+        for e in w:ResultChan() do ev = e end
+        p:remove(toxic)
+        w:Stop()
+        assert.is_nil(ev, "no event after the blackhole")
+      end)
+    end)
+
     it("truncated LIST (limit_data 16 KB downstream, " .. d.name .. "): an error, never fewer items", function()
       local cms = proxied():CoreV1():ConfigMaps(ns)
       local toxic = p:add("limit_data", { bytes = 16384 }, "downstream")

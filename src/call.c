@@ -58,6 +58,7 @@ struct k8s_call {
 	int has_deadline;             /* the deadline runs (from the end of the first throttle wait) */
 	double deadline;              /* on the call's clock */
 	int nsent;                    /* SEND actions so far */
+	double watch_timeout;         /* a watch's timeoutSeconds, 0 for none */
 
 	int state;
 	int attempt, auth_retried, skip_backoff, auth_retry;
@@ -441,6 +442,10 @@ int k8s_call_new(k8s_call **out, k8s_request *r, k8s_call_mode mode)
 	k->has_body = r->has_body;
 	k->timeout = mode == K8S_CALL_MODE_DO ? r->timeout : 0;
 	k->max_retries = r->max_retries;
+	if (mode == K8S_CALL_MODE_WATCH)
+		for (i = 0; i + 1 < r->params.n; i += 2)
+			if (strcmp(r->params.items[i], "timeoutSeconds") == 0)
+				k->watch_timeout = (double)strtol(r->params.items[i + 1], NULL, 10);
 	if (r->has_body && r->body_len && !(k->body = malloc(r->body_len)))
 		goto oom;
 	if (k->body)
@@ -864,6 +869,15 @@ k8s_rest_client *k8s__call_client(const k8s_call *k)
 int k8s__call_mode(const k8s_call *k)
 {
 	return k->mode;
+}
+
+double k8s__call_watch_stall(const k8s_call *k)
+{
+	double t = k->watch_timeout, grace;
+	if (!(t > 0) || t > 1e9)
+		return 0;
+	grace = t < 5 ? 5 : t > 30 ? 30 : t;
+	return t + grace;
 }
 
 int k8s_call_result(k8s_result **out, k8s_call *k, const char *body, size_t len)

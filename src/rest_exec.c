@@ -278,9 +278,40 @@ struct k8s_watch {
 	int fed;                /* bytes come from k8s__watch_feed (the nginx driver) */
 	int end_rc;             /* fed: how the stream ended (0 = cleanly) */
 	char *end_reason, *end_message;
+	double stall, stall_at; /* k8s__call_watch_stall, and when (k8s__now) it passes; 0: none */
 };
 
-int k8s__watch_new_fed(k8s_watch **out, k8s_rest_client *c)
+static void watch_stall_start(k8s_watch *w, const k8s_call *k)
+{
+	w->stall = k8s__call_watch_stall(k);
+	w->stall_at = w->stall > 0 ? k8s__now() + w->stall : 0;
+}
+
+double k8s__watch_stall_in(const k8s_watch *w)
+{
+	double left;
+	if (!w->stall_at || w->ended)
+		return -1;
+	left = w->stall_at - k8s__now();
+	return left > 0 ? left : 0;
+}
+
+/* Neither data nor the end by the stall limit: the server ends a watch at
+ * its timeoutSeconds, so a silent connection is dead (a blackhole, a hung
+ * server or a lost peer that TCP keepalive cannot see). client-go finds it
+ * with its HTTP/2 health check; here the watch ends with an error. */
+static int watch_stalled(k8s_watch *w)
+{
+	k8s_http_response_free(w->resp);
+	w->resp = NULL;
+	w->ended = 1;
+	w->end_rc = 0;
+	return k8s__error(K8S_ETRANSPORT, "WatchStalled",
+			  "watch: neither an event nor its end %.0f s after it started (timeoutSeconds plus grace): "
+			  "the connection is presumed dead", w->stall);
+}
+
+int k8s__watch_new_fed(k8s_watch **out, const k8s_call *k)
 {
 	k8s_watch *w;
 	*out = NULL;
@@ -289,7 +320,8 @@ int k8s__watch_new_fed(k8s_watch **out, k8s_rest_client *c)
 		return k8s__error_oom();
 	}
 	w->fed = 1;
-	w->c = k8s_rest_client_ref(c);
+	w->c = k8s_rest_client_ref(k8s__call_client(k));
+	watch_stall_start(w, k);
 	*out = w;
 	return 0;
 }
@@ -328,6 +360,7 @@ int k8s__call_watch(k8s_watch **out, k8s_result **res_err, k8s_call *k)
 	}
 	w->resp = resp;
 	w->c = k8s_rest_client_ref(k8s__call_client(k));
+	watch_stall_start(w, k);
 	*out = w;
 	return 0;
 }
@@ -352,6 +385,7 @@ int k8s_watch_next(k8s_watch *w, k8s_watch_event *ev, double timeout)
 	for (;;) {
 		const char *data;
 		size_t len;
+		double wait, stall_in;
 		int rc;
 		if (w->stopped)
 			return 0;
@@ -359,6 +393,8 @@ int k8s_watch_next(k8s_watch *w, k8s_watch_event *ev, double timeout)
 		if (rc != 0)
 			return rc;
 		if (w->fed) {
+			if (!w->ended && w->stall_at && k8s__now() >= w->stall_at)
+				return watch_stalled(w);
 			if (!w->ended)
 				return K8S__WATCH_NEED;
 			if (w->end_rc < 0) {
@@ -375,8 +411,17 @@ int k8s_watch_next(k8s_watch *w, k8s_watch_event *ev, double timeout)
 		}
 		if (w->ended || !w->resp)
 			return 0;
-		rc = k8s_http_response_read(w->resp, &data, &len,
-					    timeout >= 0 ? (deadline - k8s__now() > 0 ? deadline - k8s__now() : 0) : -1);
+		wait = timeout >= 0 ? (deadline - k8s__now() > 0 ? deadline - k8s__now() : 0) : -1;
+		stall_in = k8s__watch_stall_in(w);
+		if (stall_in >= 0 && (wait < 0 || stall_in < wait))
+			wait = stall_in;
+		rc = k8s_http_response_read(w->resp, &data, &len, wait);
+		if (rc == K8S_ETIMEOUT && w->stall_at) {
+			if (k8s__now() >= w->stall_at)
+				return watch_stalled(w);
+			if (timeout < 0 || deadline > k8s__now())
+				continue; /* woke early for the stall check */
+		}
 		if (rc == 0) {
 			w->ended = 1;
 			if (k8s_watch_decoder_pending(w->dec) > 0)

@@ -80,6 +80,10 @@ typedef struct k8s_call k8s_call;
 const k8s_http_head *k8s__call_head(const k8s_call *k);
 k8s_rest_client *k8s__call_client(const k8s_call *k);
 int k8s__call_mode(const k8s_call *k);
+/* A watch call's stall limit: seconds after which a watch that has neither
+ * sent data nor ended is presumed dead (its timeoutSeconds plus a grace of
+ * the same, 5 to 30 s); 0 when the watch has no timeoutSeconds. */
+double k8s__call_watch_stall(const k8s_call *k);
 size_t k8s__call_headers(const k8s_call *k, char ***lines);
 /* The request a K8S_CALL_SEND action asks for (borrowed strings). */
 void k8s__call_http_request(const k8s_call *k, k8s_http_request *hr);
@@ -92,7 +96,11 @@ int k8s__call_watch(k8s_watch **out, k8s_result **res_err, k8s_call *k);
  * K8S__WATCH_NEED when it needs more; k8s__watch_end records how it ended
  * (rc 0 = the server ended it). */
 #define K8S__WATCH_NEED 2
-int k8s__watch_new_fed(k8s_watch **out, k8s_rest_client *c);
+int k8s__watch_new_fed(k8s_watch **out, const k8s_call *k);
+/* Seconds before the watch is presumed dead without data (see
+ * k8s__call_watch_stall), -1 when it has no such limit: a driver bounds its
+ * reads by it so that k8s_watch_next can end the watch in time. */
+double k8s__watch_stall_in(const k8s_watch *w);
 int k8s__watch_feed(k8s_watch *w, const char *data, size_t len);
 void k8s__watch_end(k8s_watch *w, int rc, const char *reason, const char *message);
 /* The result of a finished DO call from its whole body (taken). */

@@ -269,10 +269,13 @@ local function watch_feed(self)
   if b then self.ud:_feed(b) end
 end
 
--- Read once (at most `slice` seconds): feeds the decoder, records the end.
+-- Read once (at most `slice` seconds, and no later than the core's stall
+-- limit): feeds the decoder, records the end.
 local function watch_pump(self, slice)
   local conn = self.conn
   if env.exiting() then self:Stop(); return end
+  local stall = self.ud:_stall_in()
+  if stall and stall < slice then slice = stall end
   conn.sock:settimeouts(nil, nil, math.max(slice, 0.001) * 1000)
   local data, e = conn.sock:receiveany(65536)
   if data then
@@ -296,7 +299,8 @@ function Watcher:Next(timeout)
   while true do
     local ev, e = self.ud:_step(false)
     if ev ~= PENDING then
-      if ev == nil and e == nil then self:Stop() end
+      -- the end, or a dead connection (the core's stall limit): let it go
+      if ev == nil and (e == nil or e.reason == "WatchStalled") then self:Stop() end
       return ev, e
     end
     local slice = opts.WatchReadSlice

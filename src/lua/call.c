@@ -294,7 +294,7 @@ static int call_watcher(lua_State *L)
 {
 	l_call *c = check_call(L);
 	k8s_watch *w;
-	if (k8s__watch_new_fed(&w, k8s__call_client(c->k)) < 0)
+	if (k8s__watch_new_fed(&w, c->k) < 0)
 		return k8s_lua_fail_last(L);
 	k8s_lua_push_watch(L, w);
 	return 1;

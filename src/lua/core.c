@@ -1335,6 +1335,19 @@ static int watch_feed(lua_State *L)
 	return 0;
 }
 
+/* w:_stall_in() -> seconds before the watch is presumed dead without data,
+ * or nil: the driver bounds its reads by it (k8s__watch_stall_in). */
+static int watch_stall_in(lua_State *L)
+{
+	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
+	double left = w->w ? k8s__watch_stall_in(w->w) : -1;
+	if (left < 0)
+		lua_pushnil(L);
+	else
+		lua_pushnumber(L, left);
+	return 1;
+}
+
 static int watch_end(lua_State *L)
 {
 	l_watch *w = luaL_checkudata(L, 1, MT_WATCH);
@@ -1411,7 +1424,8 @@ static const luaL_Reg stream_meta[] = {{"__gc", stream_close},
 
 static const luaL_Reg watch_methods[] = {
 	{"Next", watch_next}, {"Stop", watch_gc}, {"ResultChan", watch_result_chan},
-	{"_step", watch_step_fed}, {"_feed", watch_feed}, {"_end", watch_end}, {NULL, NULL}};
+	{"_step", watch_step_fed}, {"_feed", watch_feed}, {"_end", watch_end},
+	{"_stall_in", watch_stall_in}, {NULL, NULL}};
 static const luaL_Reg watch_meta[] = {{"__gc", watch_gc},
 #if LUA_VERSION_NUM >= 504
 				      {"__close", watch_gc},
