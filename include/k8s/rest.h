@@ -235,7 +235,10 @@ K8S_EXTERN(int) k8s_request_watch(k8s_watch **out, k8s_result **res_err, k8s_req
  * @return 1 with an event, 0 when the watch ended (server closed or stopped),
  *         K8S_ETIMEOUT (watch still usable), K8S_EOF when the stream ended
  *         inside an event (reason "UnexpectedEOF"), K8S_EDECODE for a
- *         malformed or oversized event, or a transport code
+ *         malformed or oversized event, or a transport code. A watch with
+ *         timeoutSeconds that has neither data nor its end by timeoutSeconds
+ *         plus a grace (as long again, 5 to 30 s) is presumed dead: it ends
+ *         with K8S_ETRANSPORT, reason "WatchStalled"
  */
 K8S_EXTERN(int) k8s_watch_next(k8s_watch *w, k8s_watch_event *ev, double timeout);
 

@@ -53,7 +53,10 @@ local Watcher = {}
 function Watcher:ResultChan() end
 --- The next event; nil at the end of the watch; nil, err on a timeout (the watch stays
 --- usable), a transport error, an event that cannot be decoded (DecodeError) or a
---- stream cut inside an event (UnexpectedEOF).
+--- stream cut inside an event (UnexpectedEOF). A watch opened with `timeoutSeconds`
+--- that has neither data nor its end by `timeoutSeconds` plus a grace (as long again,
+--- 5 to 30 s) is presumed dead and ends with a transport error, reason WatchStalled
+--- (ResultChan's loop just ends).
 ---@param timeout number|nil seconds
 ---@return k8s.Event|nil, k8s.Error|nil
 function Watcher:Next(timeout) end
