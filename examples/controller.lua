@@ -1,15 +1,18 @@
--- examples/controller.lua [seconds] [namespace]: a small controller.
+-- examples/controller.lua [seconds] [namespace] [once]: a small controller.
 -- It keeps a ConfigMap "pod-inventory" in every namespace that lists the
 -- namespace's pods, reconciled from a pod informer's events (answers from
 -- the informer's cache, no LIST per event), with leader election over a
 -- Lease so that two copies can run: only the leader reconciles.
 --   lua5.4 examples/controller.lua 60            # all namespaces, for 60 s
 --   lua5.4 examples/controller.lua 20 my-ns      # one namespace
+--   lua5.4 examples/controller.lua 60 my-ns once # stop once all it saw is reconciled (at most 60 s)
 local k8s = require "k8s"
 local loop = require "k8s.loop"
 
 local seconds = tonumber(arg[1]) or 60
 local only_ns = arg[2] or ""
+local once = arg[3] == "once"
+local done = false -- once: every namespace seen at the start is reconciled
 
 local cs = assert(k8s.NewForConfig(assert(k8s.clientcmd.BuildConfigFromFlags("", ""))))
 local identity = ("controller-%d-%s"):format(os.time(), tostring({}):match("0x(%x+)") or tostring(os.clock()))
@@ -45,9 +48,10 @@ local function reconcile(ns)
   if err then
     print("reconcile " .. ns .. " failed: " .. tostring(err))
     enqueue({ metadata = { namespace = ns } }) -- retried later
-  else
-    print(("reconciled %s: %d pods"):format(ns, #names))
+    return false
   end
+  print(("reconciled %s: %d pods"):format(ns, #names))
+  return true
 end
 
 local le = assert(k8s.leaderelection.NewLeaderElector({
@@ -62,7 +66,7 @@ local le = assert(k8s.leaderelection.NewLeaderElector({
         local ns = table.remove(queue, 1)
         if ns and pods:Informer():HasSynced() then
           queued[ns] = nil
-          reconcile(ns)
+          if reconcile(ns) and once and #queue == 0 then done = true end
         else
           if ns then table.insert(queue, 1, ns) end
           loop.sleep(0.2)
@@ -76,6 +80,7 @@ local le = assert(k8s.leaderelection.NewLeaderElector({
 }))
 
 le:Run()
-k8s.Run(seconds)
+local deadline = loop.now() + seconds
+k8s.Run(function() return done or loop.now() >= deadline end)
 le:Stop()
 k8s.Run(function() return le:Stopped() end) -- releases the Lease

@@ -72,6 +72,10 @@ describe("clientset (" .. H.interpreter .. ")", function()
     cfg.QPS, cfg.Burst = 200, 400 -- client-go's 5/10 would throttle the suite
     cs = assert(k8s.NewForConfig(cfg))
     ns = namespace(cs)
+    -- the namespace's default ServiceAccount, made here rather than waited for
+    -- from the controller-manager (pods need it)
+    local _, serr = cs:CoreV1():ServiceAccounts(ns):Create({ metadata = { name = "default" } })
+    assert(serr == nil or k8s.errors.IsAlreadyExists(serr), tostring(serr))
   end)
 
   teardown(function()

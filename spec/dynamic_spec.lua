@@ -58,6 +58,9 @@ describe("dynamic client (" .. H.interpreter .. ")", function()
     end, 30, "CRD " .. crd.metadata.name .. " to be Established")
     gvr = { Group = GROUP, Version = "v1", Resource = plural }
     widgets = dc:Resource(gvr):Namespace(ns)
+    -- Established comes before every apiserver handler serves the resource
+    -- (a 404 or 429 meanwhile): the first request of the specs waits for it
+    H.eventually(function() return widgets:List() ~= nil end, 30, "the custom resource to be served")
   end)
 
   teardown(function()
@@ -73,11 +76,16 @@ describe("dynamic client (" .. H.interpreter .. ")", function()
     assert.equal("CustomResourceDefinition", crd.kind)
     assert.equal("apiextensions.k8s.io/v1", crd.apiVersion)
     assert.same({}, crd.spec.versions[1].subresources.status)
+    -- discovery of the group and of its resources may lag behind each other
     local list
     H.eventually(function()
       list = cs:Discovery():ServerResourcesForGroupVersion(GROUP .. "/v1")
-      return list ~= nil
-    end, 30, "discovery of " .. GROUP .. "/v1")
+      if not list then return false end
+      local groups = dc:Discovery():ServerGroups()
+      for _, g in ipairs(groups and groups.groups or {}) do
+        if g.name == GROUP then return true end
+      end
+    end, 30, "discovery of " .. GROUP .. "/v1 and of the group in ServerGroups()")
     local found = {}
     for _, r in ipairs(list.resources) do found[r.name] = r end
     assert.is_table(found[plural])
@@ -85,7 +93,7 @@ describe("dynamic client (" .. H.interpreter .. ")", function()
     assert.is_true(found[plural].namespaced)
     assert.is_table(found[plural .. "/status"])
     assert.is_table(found[plural .. "/scale"])
-    -- and through the dynamic client's own discovery
+    -- and through the dynamic client's own discovery (waited for above)
     local groups = assert(dc:Discovery():ServerGroups())
     local seen = false
     for _, g in ipairs(groups.groups) do if g.name == GROUP then seen = true end end

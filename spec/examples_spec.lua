@@ -49,7 +49,8 @@ describe("examples (" .. H.interpreter .. ")", function()
       assert(cs:CoreV1():Pods(ns):Create({ metadata = { name = n },
         spec = { containers = { { name = "c", image = "example/none" } } } }))
     end
-    local code, out = run("controller.lua", "6 " .. ns)
+    -- "once": it exits when the namespace is reconciled (60 s: only a failing run's bound)
+    local code, out = run("controller.lua", "60 " .. ns .. " once")
     assert.equal(0, code, out)
     assert.matches("is leading", out)
     assert.matches("reconciled " .. ns:gsub("%-", "%%-") .. ": 2 pods", out)

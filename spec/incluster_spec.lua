@@ -234,28 +234,58 @@ describe("in-cluster config (" .. H.interpreter .. ")", function()
   end)
 
   it("picks up a rotated token file after the re-read period", function()
+    -- the default period (50 s, longer than any run of this child): a
+    -- client keeps the token it read; a client made now reads the file now
     local d = sadir("sa-rotate", sa.reader.token)
-    local R = child(env_for(d, { K8S_LUA_TOKEN_FILE_PERIOD = "1", NEXT = dir .. "/token-other" }), [[
+    local R = child(env_for(d, { NEXT = dir .. "/token-other" }), [[
       local config = assert(k8s.rest.InClusterConfig())
       local cs = assert(k8s.NewForConfig(config))
       R.before = whoami(cs)
       R.podsBefore = pods(cs, config.Namespace)
-      local t0 = os.time()
       rotate(SA, read(os.getenv("NEXT")) .. "\n")
-      R.cached = whoami(cs)               -- within the period: the token read before
-      R.cachedQuick = os.time() - t0 < 1
-      os.execute("sleep 1.5")
-      R.after = whoami(cs)
-      R.podsAfter = pods(cs, config.Namespace)
-      -- a client made now reads the file now
+      R.cached = whoami(cs)
+      R.podsCached = pods(cs, config.Namespace)
       R.fresh = whoami(assert(k8s.NewForConfig(config)))
     ]])
     assert.equal(sa.reader.user, R.before.username)
     assert.is_true(R.podsBefore.ok)
-    if R.cachedQuick then assert.equal(sa.reader.user, R.cached.username) end
+    assert.equal(sa.reader.user, R.cached.username)
+    assert.is_true(R.podsCached.ok)
+    assert.equal(sa.other.user, R.fresh.username)
+
+    -- period 1 s: each group-version client re-reads the file once the
+    -- period since its read has passed, not before. Poll until the identity
+    -- changes: that took at least the period from before the first read.
+    d = sadir("sa-rotate-1s", sa.reader.token)
+    R = child(env_for(d, { K8S_LUA_TOKEN_FILE_PERIOD = "1", NEXT = dir .. "/token-other" }), [[
+      local now = require("k8s.runtime").now
+      local config = assert(k8s.rest.InClusterConfig())
+      local cs = assert(k8s.NewForConfig(config))
+      local t0 = now()                    -- before either client reads the file
+      R.before = whoami(cs)
+      R.podsBefore = pods(cs, config.Namespace)
+      rotate(SA, read(os.getenv("NEXT")) .. "\n")
+      local function poll(fn, changed)
+        local v
+        for _ = 1, 300 do
+          v = fn()
+          if changed(v) then return v, now() - t0 end
+          os.execute("sleep 0.1")
+        end
+        return v, nil
+      end
+      R.after, R.whoTook = poll(function() return whoami(cs) end,
+        function(v) return v.username ~= R.before.username end)
+      R.podsAfter, R.podsTook = poll(function() return pods(cs, config.Namespace) end,
+        function(v) return not v.ok end)
+    ]])
+    assert.equal(sa.reader.user, R.before.username)
+    assert.is_true(R.podsBefore.ok)
     assert.equal(sa.other.user, R.after.username)
     assert.is_true(R.podsAfter.err.forbidden) -- other has no RoleBinding
-    assert.equal(sa.other.user, R.fresh.username)
+    assert(R.whoTook and R.podsTook, "the clients picked the new token up")
+    assert.is_true(R.whoTook >= 1, "not re-read within the period (" .. R.whoTook .. "s)")
+    assert.is_true(R.podsTook >= 1, "not re-read within the period (" .. R.podsTook .. "s)")
   end)
 
   it("re-reads the token file after a 401, without waiting for the period", function()

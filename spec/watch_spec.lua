@@ -67,10 +67,13 @@ describe("watch (" .. H.interpreter .. ")", function()
   it("Next(timeout) returns nil and a Timeout error, and the watch stays usable", function()
     local rv = assert(cms:List()).metadata.resourceVersion
     local w = assert(cms:Watch({ resourceVersion = rv, labelSelector = "quiet=" .. H.name("q") }))
-    local t0 = os.time()
+    local now = require("k8s.loop").now -- monotonic
+    local t0 = now()
     local ev, err = w:Next(0.5)
+    local waited = now() - t0
     assert.is_nil(ev)
     assert.equal("Timeout", err.reason)
+    assert.is_true(waited >= 0.5, "Next waits its whole timeout (" .. waited .. "s)")
     assert.equal(0, err.code)
     assert.is_true(errors.IsTimeout(err))
     assert.is_true(errors.IsTransportError(err))
@@ -78,7 +81,6 @@ describe("watch (" .. H.interpreter .. ")", function()
     ev, err = w:Next(0.2)
     assert.is_nil(ev)
     assert.is_true(errors.IsTimeout(err))
-    assert.is_true(os.time() - t0 <= 3, "Next honours its timeout")
     w:Stop()
 
     -- after a timeout the same watch still delivers
@@ -102,7 +104,6 @@ describe("watch (" .. H.interpreter .. ")", function()
       names[n] = true
       assert(cms:Create({ metadata = { name = n, labels = { suite = label } } }))
     end
-    local t0 = os.time()
     local w = assert(cms:Watch({
       labelSelector = "suite=" .. label,
       allowWatchBookmarks = true,
@@ -124,7 +125,6 @@ describe("watch (" .. H.interpreter .. ")", function()
     assert.equal("true", bookmark.object.metadata.annotations["k8s.io/initial-events-end"])
     assert.is_string(bookmark.object.metadata.resourceVersion)
     assert.equal("ConfigMap", bookmark.object.kind)
-    assert.is_true(os.time() - t0 <= 10, "the initial-events BOOKMARK comes quickly")
     -- the watch goes on with live events
     local n = H.name("after")
     assert(cms:Create({ metadata = { name = n, labels = { suite = label } } }))
@@ -190,13 +190,13 @@ describe("watch (" .. H.interpreter .. ")", function()
     local label = H.name("to")
     assert(cms:Create({ metadata = { name = H.name("to"), labels = { suite = label } } }))
     local w = assert(cms:Watch({ resourceVersion = rv, labelSelector = "suite=" .. label, timeoutSeconds = 1 }))
-    local t0, n = os.time(), 0
+    local n = 0
     for ev in w:ResultChan() do
       assert.equal("ADDED", ev.type)
       n = n + 1
     end
     assert.equal(1, n)
-    assert.is_true(os.time() - t0 <= 5)
+    -- ended by the server: Next says so (nil, nil) rather than timing out
     local ev, err = w:Next(1)
     assert.is_nil(ev)
     assert.is_nil(err)

@@ -60,7 +60,14 @@ describe("examples/nginx", function()
     local cs = assert(k8s.NewForConfig(assert(k8s.clientcmd.BuildConfigFromFlags("", ""))))
     local name = "example-sse-" .. os.time() .. "-" .. math.random(1000, 9999)
     assert(cs:CoreV1():ConfigMaps("default"):Create({ metadata = { name = name } }))
-    local out = N.sh("curl -s -N -m 3 'http://127.0.0.1:" .. port .. "/watch?namespace=default'")
+    -- read the stream until the ConfigMap's event is in it (curl's -m bounds
+    -- only a failing run), then stop curl
+    local file = os.tmpname()
+    N.sh("curl -s -N -m 30 'http://127.0.0.1:" .. port .. "/watch?namespace=default' >" .. file .. " 2>/dev/null & pid=$!; "
+      .. "while kill -0 $pid 2>/dev/null && ! grep -qF '\"name\":\"" .. name .. "\"' " .. file .. "; do sleep 0.05; done; "
+      .. "kill $pid 2>/dev/null; wait $pid")
+    local out = N.read_file(file) or ""
+    os.remove(file)
     cs:CoreV1():ConfigMaps("default"):Delete(name)
     assert.matches(": watching ConfigMaps in default", out, 1, true)
     assert.matches("event: ADDED\ndata: {", out, 1, true)

@@ -150,13 +150,10 @@ describe("ngx harness", function()
     end)
 
     it("reads a streaming response for a bounded time", function()
-      local t0 = N.now()
       local body, rc = srv:stream("/sse", 1)
-      local took = N.now() - t0
-      assert.equals(28, rc) -- curl: the time ran out, the stream was still open
+      assert.equals(28, rc) -- curl: its time bound ran out, the stream was still open
       assert.matches("^data: 1\n\ndata: 2\n\n", body)
-      assert.is_nil(body:find("data: 100\n", 1, true))
-      assert.is_true(took < 5, "took " .. took)
+      assert.is_nil(body:find("data: 100\n", 1, true)) -- the whole stream takes 10 s
       -- the handler notices the closed connection and ends
       assert.truthy(srv:wait_until(function()
         return srv:get("/static") == 200

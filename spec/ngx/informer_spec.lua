@@ -1,7 +1,8 @@
 -- k8s.ngx.SharedInformer in Debian's nginx with 4 workers against the real
 -- control plane: one worker runs the informer into a lua_shared_dict, every
--- worker answers from it; the running worker killed with SIGKILL is replaced
--- and the cache stays served.
+-- worker answers from it (each publishes its view into a second dict, so
+-- that one request sees them all); the running worker killed with SIGKILL is
+-- replaced and the cache stays served.
 local N = require "spec.ngx.helper"
 local k8s = require "k8s"
 local json = k8s.json
@@ -19,21 +20,25 @@ describe("shared informer in nginx", function()
     return { metadata = { name = name }, subsets = { { addresses = { { ip = ip } }, ports = { { port = 80 } } } } }
   end
 
-  -- ask until every worker has answered with a view satisfying ok(r)
+  -- ask until every worker's published view (GET /views: each worker's
+  -- timer writes what its cache shows) satisfies ok(r)
   local function all_workers(ok, timeout)
-    local want, last = {}, {}
-    for _, p in ipairs(srv:worker_pids()) do want[p] = true end
+    local last
     local r = N.wait_until(function()
-      local code, body = srv:get("/ep?name=web", { timeout = 5 })
-      if code == 200 then
-        local r = json.decode(body)
-        last[r.pid] = body
-        if ok(r) then want[r.pid] = nil end
+      local pids = srv:worker_pids()
+      local code, body = srv:get("/views", { timeout = 5 })
+      if code ~= 200 or #pids == 0 then return false end
+      last = body
+      local views = json.decode(body)
+      for _, p in ipairs(pids) do
+        local v = views[tostring(p)]
+        if not (v and v.pid == p and ok(v)) then return false end
       end
-      return next(want) == nil
+      return true
     end, timeout or 20, 0.02)
     if not r then
-      for _, b in pairs(last) do io.stderr:write("[ngx informer] last answer: ", b, "\n") end
+      io.stderr:write("[ngx informer] workers ", table.concat(srv:worker_pids(), " "), "; last views: ",
+        tostring(last), "\n")
       io.stderr:write(srv:log():sub(-1500), "\n")
     end
     return r
@@ -56,10 +61,14 @@ describe("shared informer in nginx", function()
       },
       http = [[
         lua_shared_dict k8s 8m;
+        lua_shared_dict views 1m;
         lua_socket_log_errors off;
         init_worker_by_lua_block { require("k8sinf").start() }
       ]],
-      server = [[ location = /ep { content_by_lua_block { require("k8sinf").ep() } } ]],
+      server = [[
+        location = /ep { content_by_lua_block { require("k8sinf").ep() } }
+        location = /views { content_by_lua_block { require("k8sinf").views() } }
+      ]],
     }
   end)
 

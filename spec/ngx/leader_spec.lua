@@ -24,13 +24,18 @@ describe("leader election in nginx", function()
     }
   end
 
+  -- the leading workers of the running instances; each must answer (a
+  -- failed /who is asked again, never counted as "no leader there")
   local function leaders()
     local all = {}
-    for _, srv in pairs { a = a, b = b } do
-      do
-        local code, body = srv:get("/who")
-        if code == 200 then for _, id in ipairs(json.decode(body).leading) do all[#all + 1] = id end end
-      end
+    for name, srv in pairs { a = a, b = b } do
+      local code, body
+      local ok = N.wait_until(function()
+        code, body = srv:get("/who")
+        return code == 200
+      end, 20, 0.05)
+      assert(ok, "instance " .. name .. " did not answer /who: " .. tostring(code) .. " " .. tostring(body))
+      for _, id in ipairs(json.decode(body).leading) do all[#all + 1] = id end
     end
     return all
   end

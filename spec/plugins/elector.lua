@@ -3,8 +3,11 @@
 -- Connects with the admin token of the control plane in $K8S_LUA_STATE/env,
 -- runs an elector (LeaseDuration 4, RenewDeadline 3, RetryPeriod 1) and
 -- appends its events to EVENTS_FILE, one per line, times from the monotonic
--- clock (the same clock in every process of the machine):
+-- clock (the same clock in every process of the machine), printed exactly
+-- (%.17g) so that the spec can compare them with the elector's own sums:
 --   ready <t>              the elector was started
+--   try <t>                a try (tryAcquireOrRenew) starts; <t> is taken
+--                          before the try's own clock reading
 --   new <t> <identity>     OnNewLeader
 --   started <t>            OnStartedLeading
 --   observed <t> <holder>  the elector's observedTime changed to <t> (its
@@ -36,7 +39,7 @@ local cs = assert(k8s.NewForConfig({
 
 local out = assert(io.open(file, "a"))
 local function emit(kind, ...)
-  local parts = { kind, string.format("%.6f", rt.now()) }
+  local parts = { kind, string.format("%.17g", rt.now()) }
   for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end
   out:write(table.concat(parts, " "), "\n")
   out:flush()
@@ -56,6 +59,13 @@ local le = assert(leaderelection.NewLeaderElector({
   },
 }))
 
+-- each try's start (the elector calls self._tryAcquireOrRenew)
+local try = le._tryAcquireOrRenew
+le._tryAcquireOrRenew = function(self, ctx)
+  emit("try")
+  return try(self, ctx)
+end
+
 -- the elector's local observation clock, as it changes
 rt.spawn(function()
   local last
@@ -64,7 +74,7 @@ rt.spawn(function()
     if t and t ~= last then
       last = t
       local h = le.observedRecord.HolderIdentity
-      out:write(string.format("observed %.6f %s\n", t, h ~= "" and h or "-"))
+      out:write(string.format("observed %.17g %s\n", t, h ~= "" and h or "-"))
       out:flush()
     end
     rt.sleep(0.01)

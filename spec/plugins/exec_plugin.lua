@@ -3,6 +3,8 @@
 -- MODE: token | expiring | cert | fail | badjson | leakyjson | wrongversion | echoinfo | flood
 -- Reads PLUGIN_TOKEN (and PLUGIN_CERT/PLUGIN_KEY files for cert) from the
 -- environment the ExecProvider sets; appends a line to COUNTFILE per run.
+-- expiring (PLUGIN_TTL seconds, default 2) writes the expiry it printed, as
+-- Unix seconds, to COUNTFILE.exp.
 local mode, countfile = arg[1], arg[2]
 if countfile then
   local f = assert(io.open(countfile, "a"))
@@ -58,7 +60,13 @@ else
 end
 if mode == "expiring" then
   local secs = tonumber(os.getenv("PLUGIN_TTL") or "2")
-  status = status .. ',"expirationTimestamp":"' .. os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() + secs) .. '"'
+  local exp = os.time() + secs
+  status = status .. ',"expirationTimestamp":"' .. os.date("!%Y-%m-%dT%H:%M:%SZ", exp) .. '"'
+  if countfile then -- the expiry, Unix seconds, for the spec to wait for
+    local f = assert(io.open(countfile .. ".exp", "w"))
+    f:write(exp, "\n")
+    f:close()
+  end
 end
 if mode == "echoinfo" then
   local f = assert(io.open(countfile .. ".info", "w"))

@@ -101,10 +101,16 @@ function T.get()
   say { name = ns and ns.metadata.name, error = errt(err) }
 end
 
--- GET /slow : 4 Gets through a config limited to 1 QPS (waits with ngx.sleep)
+-- GET /slow : waits (ngx.sleep) until GET /slow-go, then 4 Gets through a
+-- config limited to 1 QPS (waits with ngx.sleep)
 function T.slow()
   local dict = ngx.shared.k8st
   dict:set("slow_started", true)
+  local deadline = ngx.now() + 60
+  while not dict:get("slow_go") and ngx.now() < deadline do
+    ngx.sleep(0.01)
+    ngx.update_time()
+  end
   local cs = assert(T.cs("slow"))
   local names = {}
   for i = 1, 4 do
@@ -113,6 +119,12 @@ function T.slow()
   end
   dict:set("slow_done", true)
   say { names = names }
+end
+
+-- GET /slow-go : lets /slow go on
+function T.slow_go()
+  ngx.shared.k8st:set("slow_go", true)
+  say { ok = true }
 end
 
 -- GET /crud?name=N : every verb on a ConfigMap, as a list of step outcomes
