@@ -69,6 +69,30 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libk8s.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< -o $@ $(BUILD)/libk8s.a $(LIBS)
 
+# The allocation-failure ("torture") test links a copy of the core whose
+# calls to the allocators (malloc, calloc, realloc, curl_slist_append...) are
+# renamed to the test's counting wrappers (tests/alloc_fail.h); nothing else
+# in the binary (the test, libcurl, OpenSSL) is affected.
+$(BUILD)/libk8s-fa.a: $(BUILD)/libk8s.a tests/alloc_fail.syms
+	objcopy --redefine-syms=tests/alloc_fail.syms $< $@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/tests/test_alloc_fail: tests/test_alloc_fail.c $(BUILD)/libk8s-fa.a $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(BUILD)/libk8s-fa.a $(LIBS)
+
+# The Lua binding torture test: Lua 5.4 with a failing lua_Alloc, and the
+# binding's own C allocations renamed like the core's (one relocatable
+# object, so that both kinds of failure can be injected).
+$(BUILD)/fa/lua-binding.o: $(LUA_SRC) $(wildcard src/lua/*.h) tests/alloc_fail.syms
+	@mkdir -p $(dir $@)
+	for f in $(LUA_SRC); do $(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -c $$f -o $(BUILD)/fa/lua-$$(basename $$f .c).o || exit 1; done
+	ld -r -o $@.tmp $(LUA_SRC:src/lua/%.c=$(BUILD)/fa/lua-%.o) && objcopy --redefine-syms=tests/alloc_fail.syms $@.tmp $@ && rm -f $@.tmp
+
+$(BUILD)/tests/test_lua_alloc_fail: tests/test_lua_alloc_fail.c $(BUILD)/fa/lua-binding.o $(BUILD)/libk8s-fa.a $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -DK8S_LUA_DIR='"$(CURDIR)/lua"' $< $(BUILD)/fa/lua-binding.o -o $@ \
+		$(BUILD)/libk8s-fa.a -llua5.4 $(LIBS) -ldl
+
 fuzz-bins: $(FUZZ_BINS)
 
 $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c

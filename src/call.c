@@ -680,8 +680,12 @@ void k8s_call_token_done(k8s_call *k, int rc, const char *token, double expiry)
 {
 	k8s_payload *p = k->c->cfg->token_payload;
 	int ok = rc == 0;
-	if (ok && p)
-		k8s__payload_token_set(p, token, expiry); /* out of memory: none cached */
+	if (ok && p && k8s__payload_token_set(p, token, expiry) < 0) {
+		/* the request takes its token from the cache: without it, it
+		 * would go out with no Authorization at all */
+		finish(k, K8S_ENOMEM);
+		return;
+	}
 	if (k->state == S_TOKEN_WAIT) {
 		if (!ok) {
 			if (k8s_error_last()->code == 0)

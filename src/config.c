@@ -379,6 +379,7 @@ int k8s_config_copy(k8s_config **out, const k8s_config *src)
 	cfg->req_hook = src->req_hook;
 	cfg->resp_hook = src->resp_hook;
 	cfg->hook_payload = k8s__payload_ref(src->hook_payload);
+	cfg->lost = src->lost;
 	*out = cfg;
 	return 0;
 oom:
@@ -581,11 +582,14 @@ void k8s_config_set_token_callback(k8s_config *cfg, k8s_token_cb cb, void *paylo
 	k8s__payload_unref(cfg->token_payload);
 	cfg->token_payload = NULL;
 	cfg->token_cb = cb;
+	cfg->lost &= ~CFG_LOST_TOKEN_CB;
 	if (cb && !(cfg->token_payload = k8s__payload_new(payload, free_payload))) {
-		/* out of memory: fail closed, without credentials from cb */
+		/* out of memory: fail closed. Without the callback requests
+		 * would go out with no credentials: no client takes the config */
 		if (free_payload)
 			free_payload(payload);
 		cfg->token_cb = NULL;
+		cfg->lost |= CFG_LOST_TOKEN_CB;
 	}
 }
 
@@ -596,8 +600,16 @@ void k8s_config_set_hooks(k8s_config *cfg, k8s_request_hook req, k8s_response_ho
 	cfg->hook_payload = NULL;
 	cfg->req_hook = req;
 	cfg->resp_hook = resp;
-	if ((req || resp) && (payload || free_payload))
-		cfg->hook_payload = k8s__payload_new(payload, free_payload);
+	cfg->lost &= ~CFG_LOST_HOOKS;
+	if ((req || resp) && (payload || free_payload) && !(cfg->hook_payload = k8s__payload_new(payload, free_payload))) {
+		/* out of memory: the hooks must not run with a NULL payload, nor
+		 * requests go out without them (a hook may add credentials) */
+		if (free_payload)
+			free_payload(payload);
+		cfg->req_hook = NULL;
+		cfg->resp_hook = NULL;
+		cfg->lost |= CFG_LOST_HOOKS;
+	}
 }
 
 #define SET(i) k8s_config_is_set(cfg, fields[i].name)
@@ -609,6 +621,10 @@ int k8s_config_validate(const k8s_config *cfg)
 	int has_key = SET(F_TLS_KEYFILE) || SET(F_TLS_KEYDATA);
 	const char *ia = cfg->f[F_EXEC_INTERACTIVE].s;
 	const char *ev = cfg->f[F_EXEC_APIVERSION].s;
+
+	if (cfg->lost)
+		return k8s__error(K8S_ENOMEM, "OutOfMemory", "config: out of memory when the %s was set",
+				  cfg->lost & CFG_LOST_TOKEN_CB ? "credential callback" : "request hooks");
 
 	if (cfg->f[F_TLS_INSECURE].flag.value && has_ca)
 		return k8s__error(K8S_EINVALID, "Invalid",

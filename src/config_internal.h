@@ -111,7 +111,13 @@ struct k8s_config {
 	k8s_request_hook req_hook;
 	k8s_response_hook resp_hook;
 	k8s_payload *hook_payload;
+	/* a void setter ran out of memory (CFG_LOST_*): k8s_config_validate,
+	 * so every client, refuses the config rather than run without what it
+	 * lost (a credential callback, a request hook) */
+	int lost;
 };
+
+enum { CFG_LOST_TOKEN_CB = 1, CFG_LOST_HOOKS = 2 };
 
 int k8s__field_index(const char *field);
 int k8s__strlist_add(k8s_strlist *l, const char *s);

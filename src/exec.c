@@ -64,20 +64,24 @@ static int read_file(const char *path, k8s_buf *out)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (k8s_buf_put(out, chunk, n) < 0) {
 			fclose(f);
-			return -1;
+			return K8S_ENOMEM;
 		}
 	fclose(f);
 	return 0;
 }
 
-/* ExecCredential request: {"apiVersion","kind","spec":{"interactive", "cluster"?}} */
+/* ExecCredential request: {"apiVersion","kind","spec":{"interactive", "cluster"?}};
+ * NULL when out of memory (never a request with a member missing: json_object_set_new
+ * fails, and releases the value, when the value or the object is NULL). */
 static char *exec_info_json(const k8s_config *cfg, const char *api_version, int interactive, int cluster_info)
 {
 	json_t *root = json_object(), *spec = json_object();
 	char *out;
-	json_object_set_new(root, "apiVersion", json_string(api_version));
-	json_object_set_new(root, "kind", json_string("ExecCredential"));
-	json_object_set_new(spec, "interactive", json_boolean(interactive));
+	int bad = 0;
+	k8s__json_mark();
+	bad |= json_object_set_new(root, "apiVersion", json_string(api_version));
+	bad |= json_object_set_new(root, "kind", json_string("ExecCredential"));
+	bad |= json_object_set_new(spec, "interactive", json_boolean(interactive));
 	if (cluster_info) {
 		json_t *cl = json_object();
 		const char *s;
@@ -85,31 +89,38 @@ static char *exec_info_json(const k8s_config *cfg, const char *api_version, int 
 		const void *ca;
 		k8s_buf b = K8S_BUF_INIT;
 		if ((s = k8s_config_get_string(cfg, "Host")))
-			json_object_set_new(cl, "server", json_string(s));
+			bad |= json_object_set_new(cl, "server", json_string(s));
 		if ((s = k8s_config_get_string(cfg, "TLSClientConfig.ServerName")))
-			json_object_set_new(cl, "tls-server-name", json_string(s));
+			bad |= json_object_set_new(cl, "tls-server-name", json_string(s));
 		if (k8s_config_get_bool(cfg, "TLSClientConfig.Insecure"))
-			json_object_set_new(cl, "insecure-skip-tls-verify", json_true());
+			bad |= json_object_set_new(cl, "insecure-skip-tls-verify", json_true());
 		if ((ca = k8s_config_get_bytes(cfg, "TLSClientConfig.CAData", &len))) {
-			k8s__base64_encode(&b, ca, len);
+			bad |= k8s__base64_encode(&b, ca, len) < 0;
 		} else if ((s = k8s_config_get_string(cfg, "TLSClientConfig.CAFile"))) {
 			k8s_buf raw = K8S_BUF_INIT;
-			if (read_file(s, &raw) == 0)
-				k8s__base64_encode(&b, raw.ptr ? raw.ptr : "", raw.len);
+			int r = read_file(s, &raw); /* unreadable: no CA data, as before */
+			if (r == K8S_ENOMEM)
+				bad = 1;
+			else if (r == 0)
+				bad |= k8s__base64_encode(&b, raw.ptr ? raw.ptr : "", raw.len) < 0;
 			k8s_buf_free(&raw);
 		}
 		if (b.ptr)
-			json_object_set_new(cl, "certificate-authority-data", json_string(b.ptr));
+			bad |= json_object_set_new(cl, "certificate-authority-data", json_string(b.ptr));
 		k8s_buf_free(&b);
 		if ((s = k8s_config_get_string(cfg, "Proxy")))
-			json_object_set_new(cl, "proxy-url", json_string(s));
+			bad |= json_object_set_new(cl, "proxy-url", json_string(s));
 		if (k8s_config_get_bool(cfg, "DisableCompression"))
-			json_object_set_new(cl, "disable-compression", json_true());
-		json_object_set_new(spec, "cluster", cl);
+			bad |= json_object_set_new(cl, "disable-compression", json_true());
+		bad |= json_object_set_new(spec, "cluster", cl);
 	}
-	json_object_set_new(root, "spec", spec);
-	out = json_dumps(root, JSON_COMPACT);
+	bad |= json_object_set_new(root, "spec", spec);
+	out = bad ? NULL : json_dumps(root, JSON_COMPACT);
 	json_decref(root);
+	if (out && k8s__json_oom()) {
+		free(out);
+		out = NULL;
+	}
 	return out;
 }
 
@@ -117,27 +128,37 @@ int k8s__exec_provider_new(k8s_exec_provider **out, const k8s_config *cfg)
 {
 	k8s_exec_provider *p;
 	size_t i, n;
-	const char *mode, *t;
+	const char *mode, *t, *cmd, *av, *hint;
+	int oom;
 	*out = NULL;
 	if (!(p = calloc(1, sizeof(*p))))
 		return k8s__error_oom();
-	p->command = k8s__strdup(k8s_config_get_string(cfg, "ExecProvider.Command"));
-	p->api_version = k8s__strdup(k8s_config_get_string(cfg, "ExecProvider.APIVersion"));
+	cmd = k8s_config_get_string(cfg, "ExecProvider.Command");
+	av = k8s_config_get_string(cfg, "ExecProvider.APIVersion");
+	hint = k8s_config_get_string(cfg, "ExecProvider.InstallHint");
+	p->command = k8s__strdup(cmd);
+	p->api_version = k8s__strdup(av);
 	mode = k8s_config_get_string(cfg, "ExecProvider.InteractiveMode");
 	p->interactive = k8s__strdup(mode ? mode : "IfAvailable");
-	p->install_hint = k8s__strdup(k8s_config_get_string(cfg, "ExecProvider.InstallHint"));
+	p->install_hint = k8s__strdup(hint);
 	p->cluster_info = k8s_config_get_bool(cfg, "ExecProvider.ProvideClusterInfo");
+	/* out of memory: never a plugin run without an argument or a
+	 * variable of its environment (another profile, other credentials) */
+	oom = (cmd && !p->command) || (av && !p->api_version) || !p->interactive || (hint && !p->install_hint);
 	n = k8s_config_count(cfg, "ExecProvider.Args");
-	for (i = 0; i < n; i++)
-		k8s__strlist_add(&p->args, k8s_config_get_item(cfg, "ExecProvider.Args", i));
+	for (i = 0; i < n && !oom; i++)
+		oom = k8s__strlist_add(&p->args, k8s_config_get_item(cfg, "ExecProvider.Args", i)) < 0;
 	n = k8s_config_count(cfg, "ExecProvider.Env");
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !oom; i++) {
 		const char *k, *v;
 		k8s_config_get_pair(cfg, "ExecProvider.Env", i, &k, &v);
-		k8s__strlist_add(&p->env, k);
-		k8s__strlist_add(&p->env, v);
+		oom = k8s__strlist_add(&p->env, k) < 0 || k8s__strlist_add(&p->env, v) < 0;
 	}
-	if (!p->command || !p->api_version || !p->interactive) {
+	if (oom) {
+		k8s__exec_provider_free(p);
+		return k8s__error_oom();
+	}
+	if (!p->command || !p->api_version) {
 		k8s__exec_provider_free(p);
 		return k8s__error(K8S_EINVALID, "Invalid", "config: ExecProvider.Command and ExecProvider.APIVersion are required");
 	}
@@ -152,7 +173,7 @@ int k8s__exec_provider_new(k8s_exec_provider **out, const k8s_config *cfg)
 	p->exec_info = exec_info_json(cfg, p->api_version, p->interactive_run, p->cluster_info);
 	t = getenv("K8S_LUA_EXEC_TIMEOUT");
 	p->timeout = t && atof(t) > 0 ? atof(t) : DEFAULT_TIMEOUT;
-	if (!p->exec_info || (p->args.n != k8s_config_count(cfg, "ExecProvider.Args"))) {
+	if (!p->exec_info) {
 		k8s__exec_provider_free(p);
 		return k8s__error_oom();
 	}
@@ -323,10 +344,17 @@ static int plugin_status(k8s_exec_provider *p, k8s_spawn *sp, int poll_rc)
 static int parse_credential(k8s_exec_provider *p, const char *data, size_t len, k8s_credential *c)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(data, len, 0, &jerr), *st;
+	json_t *root, *st;
 	const char *av, *kind, *tok, *cert, *key, *exp;
 	int rc = 0;
 	memset(c, 0, sizeof(*c));
+	/* out of memory in jansson may drop a character of the token */
+	k8s__json_mark();
+	root = json_loadb(data, len, 0, &jerr);
+	if (k8s__json_oom()) {
+		json_decref(root);
+		return k8s__error_oom();
+	}
 	if (!root)
 		/* jansson's text quotes the input near the error: it may be a secret */
 		return k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: output is not JSON (line %d, column %d)",
@@ -364,11 +392,13 @@ static int parse_credential(k8s_exec_provider *p, const char *data, size_t len, 
 				"exec plugin %s didn't return a token or cert/key pair", p->command);
 		goto done;
 	}
-	if (tok && *tok)
-		c->token = k8s__strdup(tok);
-	if (cert && *cert) {
-		c->cert_pem = k8s__strdup(cert);
-		c->key_pem = k8s__strdup(key);
+	if (tok && *tok && !(c->token = k8s__strdup(tok))) {
+		rc = k8s__error_oom();
+		goto done;
+	}
+	if (cert && *cert && (!(c->cert_pem = k8s__strdup(cert)) || !(c->key_pem = k8s__strdup(key)))) {
+		rc = k8s__error_oom();
+		goto done;
 	}
 	if (exp && *exp && (c->expiry = parse_time(exp)) == 0) {
 		rc = k8s__error(K8S_EAUTH, "ExecPluginError", "exec plugin %s: invalid expirationTimestamp %s", p->command, exp);

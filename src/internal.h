@@ -18,6 +18,14 @@
 int k8s__error(int code, const char *reason, const char *fmt, ...) K8S_PRINTF(3, 4);
 int k8s__error_oom(void);
 
+/* jansson may return a parse with a character dropped when an allocation
+ * failed inside it (akheron/jansson#362). k8s__json_mark() before a
+ * jansson call, k8s__json_oom() after: 1 if one of its allocations failed
+ * on this thread meanwhile (then its result cannot be trusted). Needs
+ * k8s_global_init. */
+void k8s__json_mark(void);
+int k8s__json_oom(void);
+
 /* A growable byte buffer, always NUL-terminated when ptr != NULL. */
 typedef struct {
 	char *ptr;

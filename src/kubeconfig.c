@@ -958,8 +958,8 @@ static int parse_section(kc_merged *m, yaml_document_t *d, const char *file, con
 			rc = parse_cluster(&p, map_get(d, item, "cluster"), c, dir);
 			if (rc < 0 || find_cluster(m, name))
 				cluster_free(c);
-			else
-				rc = push_cluster(&m->clusters, &m->ncl, c);
+			else if ((rc = push_cluster(&m->clusters, &m->ncl, c)) < 0)
+				cluster_free(c);
 		} else if (kind == K_USER) {
 			kc_user *u = entry;
 			u->name = name;
@@ -967,8 +967,8 @@ static int parse_section(kc_merged *m, yaml_document_t *d, const char *file, con
 			rc = parse_user(&p, map_get(d, item, "user"), u, dir);
 			if (rc < 0 || find_user(m, name))
 				user_free(u);
-			else
-				rc = push_user(&m->users, &m->nus, u);
+			else if ((rc = push_user(&m->users, &m->nus, u)) < 0)
+				user_free(u);
 		} else {
 			kc_context *c = entry;
 			c->name = name;
@@ -976,8 +976,8 @@ static int parse_section(kc_merged *m, yaml_document_t *d, const char *file, con
 			rc = parse_context(&p, map_get(d, item, "context"), c);
 			if (rc < 0 || find_context(m, name))
 				context_free(c);
-			else
-				rc = push_context(&m->contexts, &m->nctx, c);
+			else if ((rc = push_context(&m->contexts, &m->nctx, c)) < 0)
+				context_free(c);
 		}
 		if (rc < 0)
 			return rc;
@@ -1017,10 +1017,13 @@ static int load_file(kc_merged *m, const char *path)
 		wipe_free(data, len);
 		return k8s__error_oom();
 	}
+	errno = 0;
 	if (!(dir = abs_dir(path))) {
+		e = errno;
 		wipe_free(data, len);
-		return ferr(K8S_ERROR, path, NULL, NULL, 0, "cannot determine the absolute directory: %s",
-			    strerror(errno ? errno : ENOMEM));
+		if (!e || e == ENOMEM)
+			return k8s__error_oom();
+		return ferr(K8S_ERROR, path, NULL, NULL, 0, "cannot determine the absolute directory: %s", strerror(e));
 	}
 	if (!yaml_parser_initialize(&parser)) {
 		free(dir);

@@ -282,7 +282,11 @@ int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versi
 		      has(cfg, F_TLS_CERTDATA) || cfg->f[F_TLS_INSECURE].flag.value || has(cfg, F_TLS_SERVERNAME);
 	if ((rc = parse_host(c, default_tls, &shost, &sport)) < 0)
 		goto fail;
-	c->wire_host = k8s__strdup(shost);
+	/* without it the sans-I/O wire would connect to localhost */
+	if (!(c->wire_host = k8s__strdup(shost))) {
+		rc = k8s__error_oom();
+		goto fail;
+	}
 	c->wire_port = sport ? atoi(sport) : 0;
 
 	/* group/version and the versioned API path */
@@ -481,6 +485,18 @@ static int req_fail(k8s_request *r, const char *fmt, ...)
 	return k8s__error(K8S_EINVALID, "Invalid", "%s", msg);
 }
 
+/* Out of memory in a setter is remembered as well: a caller that ignores
+ * what a setter returned must still never send the request without what
+ * could not be stored (the namespace of a DeleteCollection, a selector). */
+static int req_oom(k8s_request *r)
+{
+	if (!r->err) {
+		r->err = K8S_ENOMEM;
+		snprintf(r->errmsg, sizeof(r->errmsg), "out of memory");
+	}
+	return k8s__error_oom();
+}
+
 int k8s_rest_client_verb(k8s_request **out, k8s_rest_client *rc, const char *verb)
 {
 	k8s_request *r;
@@ -551,13 +567,13 @@ static int set_once(k8s_request *r, char **slot, const char *v, const char *what
 	if (*slot)
 		return req_fail(r, "%s already set to \"%s\", cannot change to \"%s\"", what, *slot, v);
 	if (!(*slot = k8s__strdup(v)))
-		return k8s__error_oom();
+		return req_oom(r);
 	return 0;
 }
 
 int k8s_request_namespace(k8s_request *r, const char *ns)
 {
-	char buf[64];
+	char buf[64], *copy;
 	const char *why;
 	if (!ns)
 		ns = "";
@@ -565,9 +581,13 @@ int k8s_request_namespace(k8s_request *r, const char *ns)
 		return req_fail(r, "namespace already set to \"%s\", cannot change to \"%s\"", r->ns, ns);
 	if ((why = segment_problem(ns, buf, sizeof(buf))))
 		return req_fail(r, "invalid namespace \"%s\": %s", ns, why);
-	r->ns_set = 1;
+	/* without its namespace a request means every namespace */
+	if (!(copy = k8s__strdup(ns)))
+		return req_oom(r);
 	free(r->ns);
-	return (r->ns = k8s__strdup(ns)) ? 0 : k8s__error_oom();
+	r->ns = copy;
+	r->ns_set = 1;
+	return 0;
 }
 
 int k8s_request_resource(k8s_request *r, const char *res)
@@ -606,7 +626,7 @@ int k8s_request_subresource(k8s_request *r, const char *sub)
 		sub = "";
 	el[0] = sub;
 	if (!(joined = path_join(el, 1)))
-		return k8s__error_oom();
+		return req_oom(r);
 	if (r->subresource) {
 		int rc = req_fail(r, "subresource already set to \"%s\", cannot change to \"%s\"", r->subresource, joined);
 		free(joined);
@@ -614,7 +634,7 @@ int k8s_request_subresource(k8s_request *r, const char *sub)
 	}
 	if (!(copy = k8s__strdup(sub))) {
 		free(joined);
-		return k8s__error_oom();
+		return req_oom(r);
 	}
 	for (seg = strtok_r(copy, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
 		if ((why = segment_problem(seg, buf, sizeof(buf)))) {
@@ -634,7 +654,7 @@ int k8s_request_prefix(k8s_request *r, const char *segments)
 	const char *el[2] = {r->path_prefix, segments};
 	char *p = path_join(el, 2);
 	if (!p)
-		return k8s__error_oom();
+		return req_oom(r);
 	free(r->path_prefix);
 	r->path_prefix = p;
 	return 0;
@@ -645,7 +665,7 @@ int k8s_request_suffix(k8s_request *r, const char *segments)
 	const char *el[2] = {r->subpath, segments};
 	char *p = path_join(el, 2);
 	if (!p)
-		return k8s__error_oom();
+		return req_oom(r);
 	free(r->subpath);
 	r->subpath = p;
 	return 0;
@@ -656,13 +676,13 @@ int k8s_request_abs_path(k8s_request *r, const char *path)
 	const char *el[2] = {r->c->base_path, path};
 	char *p = path_join(el, 2);
 	if (!p)
-		return k8s__error_oom();
+		return req_oom(r);
 	/* path.Join drops a trailing slash that the caller asked for */
 	if (path && *path && path[strlen(path) - 1] == '/' && (!*p || p[strlen(p) - 1] != '/')) {
 		char *q = malloc(strlen(p) + 2);
 		if (!q) {
 			free(p);
-			return k8s__error_oom();
+			return req_oom(r);
 		}
 		sprintf(q, "%s/", p);
 		free(p);
@@ -679,10 +699,10 @@ int k8s_request_param(k8s_request *r, const char *key, const char *value)
 	if (!key || !*key)
 		return req_fail(r, "query parameter name may not be empty");
 	if ((rc = k8s__strlist_add(&r->params, key)) < 0)
-		return rc;
+		return req_oom(r);
 	if ((rc = k8s__strlist_add(&r->params, value ? value : "")) < 0) {
 		free(r->params.items[--r->params.n]);
-		return rc;
+		return req_oom(r);
 	}
 	return 0;
 }
@@ -699,17 +719,17 @@ int k8s_request_set_header(k8s_request *r, const char *name, const char *value)
 		if (strcasecmp(r->headers.items[i], name) == 0) {
 			char *v = k8s__strdup(value ? value : "");
 			if (!v)
-				return k8s__error_oom();
+				return req_oom(r);
 			free(r->headers.items[i + 1]);
 			r->headers.items[i + 1] = v;
 			return 0;
 		}
 	}
 	if ((rc = k8s__strlist_add(&r->headers, name)) < 0)
-		return rc;
+		return req_oom(r);
 	if ((rc = k8s__strlist_add(&r->headers, value ? value : "")) < 0) {
 		free(r->headers.items[--r->headers.n]);
-		return rc;
+		return req_oom(r);
 	}
 	return 0;
 }
@@ -718,7 +738,7 @@ int k8s_request_body(k8s_request *r, const void *data, size_t len)
 {
 	char *copy = k8s__strndup(data ? data : "", data ? len : 0);
 	if (!copy)
-		return k8s__error_oom();
+		return req_oom(r);
 	free(r->body);
 	r->body = copy;
 	r->body_len = data ? len : 0;
@@ -776,7 +796,7 @@ static int cmp_str(const void *a, const void *b)
 static int preflight(k8s_request *r)
 {
 	if (r->err)
-		return k8s__error(r->err, "Invalid", "%s", r->errmsg);
+		return k8s__error(r->err, r->err == K8S_ENOMEM ? "OutOfMemory" : "Invalid", "%s", r->errmsg);
 	if (r->ns_set && !*r->ns) {
 		if (strcmp(r->verb, "POST") == 0)
 			return k8s__error(K8S_EINVALID, "Invalid", "an empty namespace may not be set during creation");

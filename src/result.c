@@ -116,8 +116,8 @@ static int parse_retry_after(const char *v, int *out)
 /* Parse one Warning header value (RFC 7234 5.5, as client-go's
  * net.ParseWarningHeaders): comma-separated `code agent "text" [date]`
  * entries; the texts (unescaped) are appended to list. Malformed entries
- * end the parse, keeping what came before. */
-static void parse_warnings(k8s_strlist *list, const char *h)
+ * end the parse, keeping what came before. Returns 0 or K8S_ENOMEM. */
+static int parse_warnings(k8s_strlist *list, const char *h)
 {
 	const char *p = h;
 	for (;;) {
@@ -126,37 +126,39 @@ static void parse_warnings(k8s_strlist *list, const char *h)
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
 		if (!*p)
-			return;
+			return 0;
 		for (i = 0; i < 3; i++)
 			if (p[i] < '0' || p[i] > '9')
-				return;
+				return 0;
 		p += 3;
 		if (*p != ' ')
-			return;
+			return 0;
 		p++;
 		if (!*p || *p == ' ' || *p == '"')
-			return;
+			return 0;
 		while (*p && *p != ' ')
 			p++; /* agent */
 		if (*p != ' ' || p[1] != '"')
-			return;
+			return 0;
 		p += 2;
 		while (*p && *p != '"') {
 			if (*p == '\\' && p[1])
 				p++;
 			if (k8s_buf_put(&text, p, 1) < 0) {
 				k8s_buf_free(&text);
-				return;
+				return K8S_ENOMEM;
 			}
 			p++;
 		}
 		if (*p != '"') {
 			k8s_buf_free(&text);
-			return;
+			return 0;
 		}
 		p++;
-		if (k8s_buf_put(&text, "", 0) == 0)
-			k8s__strlist_add(list, text.ptr);
+		if (k8s_buf_put(&text, "", 0) < 0 || k8s__strlist_add(list, text.ptr) < 0) {
+			k8s_buf_free(&text);
+			return K8S_ENOMEM;
+		}
 		k8s_buf_free(&text);
 		/* optional quoted warn-date */
 		while (*p == ' ' || *p == '\t')
@@ -171,7 +173,7 @@ static void parse_warnings(k8s_strlist *list, const char *h)
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p && *p != ',')
-			return;
+			return 0;
 	}
 }
 
@@ -184,7 +186,9 @@ static void result_free_status(k8s_result *res)
 	res->st_reason = res->st_message = res->st_json = res->st_details = NULL;
 }
 
-/* If body is a metav1.Status that reports a failure, fill res->st from it.
+/* If body is a metav1.Status that reports a failure, fill res->st from it
+ * and return 1; 0 if it is not one; K8S_ENOMEM (a Status that could not be
+ * decoded for lack of memory is not "no Status").
  * As client-go: on a 2xx any status other than "Success" is an error
  * (Result.Into/Get); on an error code the Status wins only when its status
  * is "Failure" (Result.Error), else the generic error is built. */
@@ -211,7 +215,14 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 		    memcmp(kv, "\"Status\"", 8) != 0)
 			return 0;
 	}
+	/* out of memory inside jansson either fails the parse (as a syntax
+	 * error, often) or drops a character: either way K8S_ENOMEM */
+	k8s__json_mark();
 	root = json_loadb(body, len, JSON_DISABLE_EOF_CHECK, &jerr);
+	if (k8s__json_oom()) {
+		json_decref(root);
+		return K8S_ENOMEM;
+	}
 	if (!root)
 		return 0;
 	kind = json_string_value(json_object_get(root, "kind"));
@@ -229,12 +240,24 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 		res->st.code = (int)json_integer_value(v);
 	else
 		res->st.code = res->code;
-	res->st_reason = k8s__strdup(json_string_value(json_object_get(root, "reason")));
-	res->st_message = k8s__strdup(json_string_value(json_object_get(root, "message")));
-	res->st_json = k8s__strndup(body, len);
+	{
+		const char *jr = json_string_value(json_object_get(root, "reason"));
+		const char *jm = json_string_value(json_object_get(root, "message"));
+		res->st_reason = k8s__strdup(jr);
+		res->st_message = k8s__strdup(jm);
+		res->st_json = k8s__strndup(body, len);
+		if ((jr && !res->st_reason) || (jm && !res->st_message) || !res->st_json) {
+			json_decref(root);
+			return K8S_ENOMEM;
+		}
+	}
 	if ((v = json_object_get(root, "details")) && json_is_object(v)) {
 		json_t *ra = json_object_get(v, "retryAfterSeconds");
-		res->st_details = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		k8s__json_mark();
+		if (!(res->st_details = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER)) || k8s__json_oom()) {
+			json_decref(root);
+			return K8S_ENOMEM;
+		}
 		if (ra && json_is_integer(ra) && json_integer_value(ra) > 0 && json_integer_value(ra) <= INT_MAX &&
 		    res->st.retry_after_seconds == 0)
 			res->st.retry_after_seconds = (int)json_integer_value(ra);
@@ -244,9 +267,10 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 		free(res->st_reason);
 		res->st_reason = k8s__strdup(k8s__reason_for_code(res->st.code, "GET"));
 	}
-	if (!res->st_message) {
+	if (!res->st_message)
 		res->st_message = k8s__strdup("");
-	}
+	if (!res->st_reason || !res->st_message)
+		return K8S_ENOMEM;
 	res->has_status = 1;
 	return 1;
 }
@@ -257,6 +281,7 @@ int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb
 	k8s_result *res = calloc(1, sizeof(*res));
 	const char *ctype, *ra;
 	size_t i;
+	int st;
 	*out = NULL;
 	if (!res) {
 		k8s_buf_free(body);
@@ -270,12 +295,16 @@ int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb
 		return k8s__error_oom();
 	}
 	ctype = k8s__http_head_get(head, "Content-Type");
-	res->content_type = k8s__strdup(ctype);
+	/* out of memory anywhere here is K8S_ENOMEM: a result without its
+	 * Content-Type, a warning or the server's Status would tell another story */
+	if (!(res->content_type = k8s__strdup(ctype)) && ctype)
+		goto oom;
 	for (i = 0;; i++) {
 		const char *w = k8s__http_head_get_n(head, "Warning", i);
 		if (!w)
 			break;
-		parse_warnings(&res->warnings, w);
+		if (parse_warnings(&res->warnings, w) < 0)
+			goto oom;
 	}
 	for (i = 0; i < res->warnings.n; i++)
 		k8s__debug(c, 1, "Warning: %s", res->warnings.items[i]);
@@ -286,7 +315,9 @@ int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb
 			res->st.retry_after_seconds = secs;
 	}
 
-	if (decode_status(res, res->body.ptr, res->body.len)) {
+	if ((st = decode_status(res, res->body.ptr, res->body.len)) < 0)
+		goto oom;
+	if (st) {
 		res->rc = K8S_ESTATUS;
 	} else if ((res->code >= 200 && res->code <= 206) || res->code == 101) {
 		res->rc = 0;
@@ -327,6 +358,8 @@ int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb
 		k8s_buf_free(&server_msg);
 		k8s_buf_free(&m);
 		k8s_buf_free(&full);
+		if (oom || !res->st_reason || !res->st_message)
+			goto oom;
 		res->rc = K8S_ESTATUS;
 		res->has_status = 1;
 	}
@@ -339,6 +372,9 @@ int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb
 	}
 	*out = res;
 	return res->rc;
+oom:
+	k8s_result_free(res);
+	return k8s__error_oom();
 }
 
 int k8s__result_from_error(k8s_result **out, int rc)

@@ -173,6 +173,8 @@ static int end_of_pem(void)
 	return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
 }
 
+/* NULL with the error recorded: K8S_ECERTIFICATE (too large) or K8S_ENOMEM,
+ * which the caller returns (k8s_error_last()->code). */
 static BIO *mem_bio(const char *what, const char *p, size_t n)
 {
 	BIO *b;
@@ -193,7 +195,7 @@ static int load_ca(X509_STORE *st, const char *what, const char *pem, size_t n)
 	X509 *x;
 	int count = 0;
 	if (!b)
-		return K8S_ECERTIFICATE;
+		return k8s_error_last()->code;
 	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(b, NULL, no_password, NULL))) {
 		int ok = X509_STORE_add_cert(st, x);
@@ -238,7 +240,7 @@ static int client_id_load(client_id *id, const char *cwhat, const char *cert, si
 	unsigned int dlen = 0;
 	memset(id, 0, sizeof(*id));
 	if (!(b = mem_bio(cwhat, cert, clen)))
-		return K8S_ECERTIFICATE;
+		return k8s_error_last()->code;
 	ERR_clear_error();
 	id->leaf = PEM_read_bio_X509(b, NULL, no_password, NULL);
 	if (!id->leaf) {
@@ -264,7 +266,7 @@ static int client_id_load(client_id *id, const char *cwhat, const char *cert, si
 	ERR_clear_error();
 	if (!(b = mem_bio(kwhat, key, klen))) {
 		client_id_clear(id);
-		return K8S_ECERTIFICATE;
+		return k8s_error_last()->code;
 	}
 	id->key = PEM_read_bio_PrivateKey(b, NULL, no_password, NULL);
 	BIO_free(b);

@@ -66,6 +66,8 @@ struct k8s_tls_ctx **k8s__transport_tls_ctx(k8s_transport *t);
 int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_response **out);
 
 long k8s_http_response_status(const k8s_http_response *r);
+/* Connections this transfer opened (0: it reused one), for debugging and tests. */
+long k8s__http_response_new_connections(const k8s_http_response *r);
 /* Status and headers (borrowed). */
 const k8s_http_head *k8s_http_response_head(const k8s_http_response *r);
 /* Last value of a response header (case-insensitive name), or NULL. */

@@ -1,6 +1,7 @@
-/* libcurl transport. One multi handle per transport: every transfer of a
- * client shares its connection cache (keep-alive, HTTP/2 multiplexing), and
- * bodies are pulled chunk by chunk so streams and watches can time out. */
+/* libcurl transport. One multi handle per transport (per connection pool,
+ * below): every transfer of a client shares its connection cache
+ * (keep-alive, HTTP/2 multiplexing), and bodies are pulled chunk by chunk so
+ * streams and watches can time out. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,34 +10,44 @@
 #include "transport.h"
 #include "tls.h"
 
+/* A connection pool: a multi handle (connections, HTTP/2 multiplexing) and
+ * its share (DNS, TLS sessions). A client-certificate change starts a new
+ * pool; the old one lives on, retired, only for the transfers still in it
+ * (an open watch), and is freed when the last of them ends. */
+typedef struct pool {
+	CURLM *multi;
+	CURLSH *share;
+	int active;         /* transfers in the multi handle */
+	struct pool *next;  /* the next retired pool */
+} pool;
+
 struct k8s_transport {
 	/* not atomic, and nothing here is locked: a transport is shared only by
 	 * the clients of one clientset, used by one thread at a time (clients
 	 * made from one config on other threads have transports of their own) */
 	int refs;
-	CURLM *multi;
-	CURLSH *share;
+	pool *pool;         /* new transfers go here */
+	pool *retired;      /* older pools with transfers still active */
 	k8s_transport_options o;
 	char *strs[8];
 	struct curl_slist *connect_to;
 	CURL **idle;        /* easy handles to reuse */
 	size_t nidle;
-	int active;         /* transfers in the multi handle */
 	unsigned long progress; /* bumped whenever a callback delivers bytes */
 	unsigned long progress_seen;
 	long http_version;      /* DISABLE_HTTP2 read once, as client-go */
-	int stale;          /* client cert changed while transfers were active */
 	struct k8s_tls_ctx *tls_ctx; /* the sans-I/O wire's TLS state, shared like the connections */
 };
 
 struct k8s_http_response {
-	int added;          /* counted in t->active */
+	pool *pool;         /* the pool it was added to (counted in its active) */
 	k8s_transport *t;
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char errbuf[CURL_ERROR_SIZE];
 	int headers_done;
 	int done;           /* transfer finished */
+	int oom;            /* a callback ran out of memory (and aborted the transfer) */
 	CURLcode result;
 	k8s_buf body;       /* received, not yet handed out */
 	size_t handed;      /* bytes of body handed out by the last read */
@@ -44,8 +55,43 @@ struct k8s_http_response {
 };
 
 
-static void multi_setup(k8s_transport *t);
-static void reset_connections(k8s_transport *t);
+static pool *pool_new(void)
+{
+	pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->multi = curl_multi_init();
+	p->share = curl_share_init();
+	if (!p->multi || !p->share) {
+		if (p->multi)
+			curl_multi_cleanup(p->multi);
+		if (p->share)
+			curl_share_cleanup(p->share);
+		free(p);
+		return NULL;
+	}
+	curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_multi_setopt(p->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 25L);
+	return p;
+}
+
+/* Free a pool without active transfers. curl_easy_reset keeps an easy
+ * handle attached to its share, and curl_share_cleanup refuses
+ * (CURLSHE_IN_USE) a share still in use: the idle handles let go of theirs
+ * first (each transfer sets its pool's share again), or the share leaks. */
+static void pool_free(k8s_transport *t, pool *p)
+{
+	size_t i;
+	if (!p)
+		return;
+	for (i = 0; i < t->nidle; i++)
+		curl_easy_setopt(t->idle[i], CURLOPT_SHARE, (CURLSH *)NULL);
+	curl_multi_cleanup(p->multi);
+	curl_share_cleanup(p->share);
+	free(p);
+}
 
 static char *dupopt(k8s_transport *t, int slot, const char *s)
 {
@@ -76,61 +122,34 @@ int k8s_transport_new(k8s_transport **out, const k8s_transport_options *opts)
 	t->o.key_data = t->strs[6];
 	if (opts->connect_to)
 		t->connect_to = curl_slist_append(NULL, opts->connect_to);
-	t->multi = curl_multi_init();
-	t->share = curl_share_init();
-	if (!t->multi || !t->share) {
+	/* a copy that failed would drop its option silently: the system CA
+	 * store instead of CAFile, no client certificate, no proxy, no
+	 * ServerName; fail instead */
+	if ((opts->ca_file && !t->o.ca_file) || (opts->cert_file && !t->o.cert_file) ||
+	    (opts->key_file && !t->o.key_file) || (opts->proxy && !t->o.proxy) || (opts->ca_data && !t->o.ca_data) ||
+	    (opts->cert_data && !t->o.cert_data) || (opts->key_data && !t->o.key_data) ||
+	    (opts->connect_to && !t->connect_to) || !(t->pool = pool_new())) {
 		k8s_transport_free(t);
 		return k8s__error_oom();
 	}
-	multi_setup(t);
 	*out = t;
 	return 0;
-}
-
-static void multi_setup(k8s_transport *t)
-{
-	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, 25L);
-}
-
-/* Drop every pooled connection and TLS session (no transfer is active). */
-static void reset_connections(k8s_transport *t)
-{
-	CURLM *m = curl_multi_init();
-	CURLSH *sh = curl_share_init();
-	size_t i;
-	if (!m || !sh) {
-		if (m)
-			curl_multi_cleanup(m);
-		if (sh)
-			curl_share_cleanup(sh);
-		return; /* keep the stale flag: fresh connections per transfer */
-	}
-	/* curl_easy_reset keeps an easy handle attached to its share, and
-	 * curl_share_cleanup refuses (CURLSHE_IN_USE) a share still in use: the
-	 * idle handles must let go of the old one, or it leaks */
-	for (i = 0; i < t->nidle; i++)
-		curl_easy_setopt(t->idle[i], CURLOPT_SHARE, (CURLSH *)NULL);
-	curl_multi_cleanup(t->multi);
-	curl_share_cleanup(t->share);
-	t->multi = m;
-	t->share = sh;
-	multi_setup(t);
-	t->stale = 0;
 }
 
 int k8s_transport_set_client_cert(k8s_transport *t, const char *cert_pem, const char *key_pem)
 {
 	char *c, *k;
+	pool *p;
 	if (t->strs[5] && t->strs[6] && !strcmp(t->strs[5], cert_pem) && !strcmp(t->strs[6], key_pem))
 		return 0;
 	c = k8s__strdup(cert_pem);
 	k = k8s__strdup(key_pem);
-	if (!c || !k) {
-		free(c);
-		free(k);
+	p = pool_new();
+	if (!c || !k || !p) {
+		k8s__sfree(c);
+		k8s__sfree(k);
+		if (p)
+			pool_free(t, p);
 		return k8s__error_oom();
 	}
 	k8s__sfree(t->strs[5]);
@@ -141,9 +160,15 @@ int k8s_transport_set_client_cert(k8s_transport *t, const char *cert_pem, const 
 	t->o.key_data = k;
 	t->o.cert_file = NULL;
 	t->o.key_file = NULL;
-	t->stale = 1;
-	if (t->active == 0)
-		reset_connections(t);
+	/* no old connection or TLS session from now on: a new pool; the old
+	 * one is freed now, or when its last transfer (an open watch) ends */
+	if (t->pool->active == 0) {
+		pool_free(t, t->pool);
+	} else {
+		t->pool->next = t->retired;
+		t->retired = t->pool;
+	}
+	t->pool = p;
 	return 0;
 }
 
@@ -160,13 +185,15 @@ void k8s_transport_free(k8s_transport *t)
 	if (!t || --t->refs > 0)
 		return;
 	k8s__tls_ctx_free(t->tls_ctx);
+	while (t->retired) {
+		pool *p = t->retired;
+		t->retired = p->next;
+		pool_free(t, p);
+	}
+	pool_free(t, t->pool);
 	for (i = 0; i < t->nidle; i++)
 		curl_easy_cleanup(t->idle[i]);
 	free(t->idle);
-	if (t->multi)
-		curl_multi_cleanup(t->multi);
-	if (t->share)
-		curl_share_cleanup(t->share);
 	curl_slist_free_all(t->connect_to);
 	for (i = 0; i < 8; i++)
 		k8s__sfree(t->strs[i]);
@@ -179,8 +206,10 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 	r->t->progress++;
 	r->headers_done = 1;
-	if (k8s_buf_put(&r->body, p, len) < 0)
+	if (k8s_buf_put(&r->body, p, len) < 0) {
+		r->oom = 1;
 		return 0;
+	}
 	return len;
 }
 
@@ -214,8 +243,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	if (!colon)
 		return len;
 	klen = (size_t)(colon - p);
-	if (k8s__http_head_add(&r->head, p, klen, colon + 1, (size_t)(end - colon - 1)) < 0)
+	if (k8s__http_head_add(&r->head, p, klen, colon + 1, (size_t)(end - colon - 1)) < 0) {
+		r->oom = 1;
 		return 0;
+	}
 	return len;
 }
 
@@ -290,6 +321,8 @@ static int map_curl_error(k8s_http_response *r)
 	size_t ml = strlen(msg);
 	while (ml && (msg[ml - 1] == '\n'))
 		ml--;
+	if (r->oom)
+		return k8s__error_oom(); /* our callback's, not a write error */
 	switch (c) {
 	case CURLE_COULDNT_CONNECT:
 		return k8s__error(K8S_ETRANSPORT, "ConnectionRefused", "connection failed: %.*s", (int)ml, msg);
@@ -323,14 +356,14 @@ static int map_curl_error(k8s_http_response *r)
 
 /* Drive the multi handle once: run what is ready and note finished
  * transfers. Never blocks. */
-static int perform(k8s_transport *t)
+static int perform(pool *p)
 {
 	int running = 0, left;
 	CURLMsg *m;
-	CURLMcode mc = curl_multi_perform(t->multi, &running);
+	CURLMcode mc = curl_multi_perform(p->multi, &running);
 	if (mc != CURLM_OK)
 		return k8s__error(K8S_ETRANSPORT, "TransportError", "curl: %s", curl_multi_strerror(mc));
-	while ((m = curl_multi_info_read(t->multi, &left))) {
+	while ((m = curl_multi_info_read(p->multi, &left))) {
 		if (m->msg == CURLMSG_DONE) {
 			k8s_http_response *r = NULL;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
@@ -349,7 +382,7 @@ static int perform(k8s_transport *t)
  * perform() delivered bytes, libcurl may hold more already read from the
  * socket (HTTP/2 frames, TLS records) that poll() would not announce: then
  * perform again at once instead of sleeping. */
-static int wait_activity(k8s_transport *t, int wait_ms)
+static int wait_activity(k8s_transport *t, pool *p, int wait_ms)
 {
 	CURLMcode mc;
 	long to = -1;
@@ -357,11 +390,11 @@ static int wait_activity(k8s_transport *t, int wait_ms)
 		t->progress_seen = t->progress;
 		return 0;
 	}
-	if (curl_multi_timeout(t->multi, &to) == CURLM_OK && to == 0)
+	if (curl_multi_timeout(p->multi, &to) == CURLM_OK && to == 0)
 		return 0;
 	if (to > 0 && to < wait_ms)
 		wait_ms = (int)to;
-	mc = curl_multi_poll(t->multi, NULL, 0, wait_ms, NULL);
+	mc = curl_multi_poll(p->multi, NULL, 0, wait_ms, NULL);
 	if (mc != CURLM_OK)
 		return k8s__error(K8S_ETRANSPORT, "TransportError", "curl: %s", curl_multi_strerror(mc));
 	return 0;
@@ -374,7 +407,7 @@ static int wait_for(k8s_http_response *r, int (*cond)(k8s_http_response *), doub
 	int rc;
 	for (;;) {
 		int wait_ms = 1000;
-		if ((rc = perform(r->t)) < 0)
+		if ((rc = perform(r->pool)) < 0)
 			return rc;
 		if (cond(r) || r->done)
 			return 0;
@@ -385,7 +418,7 @@ static int wait_for(k8s_http_response *r, int (*cond)(k8s_http_response *), doub
 			if (left * 1000 < wait_ms)
 				wait_ms = (int)(left * 1000) + 1;
 		}
-		if ((rc = wait_activity(r->t, wait_ms)) < 0)
+		if ((rc = wait_activity(r->t, r->pool, wait_ms)) < 0)
 			return rc;
 	}
 }
@@ -406,6 +439,8 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 {
 	k8s_http_response *r;
 	CURL *e;
+	CURLcode cc = CURLE_OK;
+	CURLMcode mc;
 	size_t i;
 	int rc;
 	*out = NULL;
@@ -416,19 +451,30 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 		free(r);
 		return k8s__error_oom();
 	}
-	for (i = 0; i < req->nheaders; i++)
-		r->hdrs = curl_slist_append(r->hdrs, req->headers[i]);
-	r->hdrs = curl_slist_append(r->hdrs, "Expect:");
-	curl_easy_setopt(e, CURLOPT_URL, req->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	/* curl_slist_append returns NULL (the list untouched) when out of
+	 * memory: every header is sent (Authorization!), or no request */
+	for (i = 0; i <= req->nheaders; i++) {
+		struct curl_slist *l = curl_slist_append(r->hdrs, i < req->nheaders ? req->headers[i] : "Expect:");
+		if (!l) {
+			k8s_http_response_free(r);
+			return k8s__error_oom();
+		}
+		r->hdrs = l;
+	}
+	/* an option libcurl could not copy stays unset (no CAINFO: the system
+	 * store; no URL, no method): the first failure of an option that makes
+	 * the request what it is fails it (the tuning ones may be unsupported) */
+#define SETOPT(opt, val) do { CURLcode c_ = curl_easy_setopt(e, opt, val); if (c_ != CURLE_OK && cc == CURLE_OK) cc = c_; } while (0)
+	SETOPT(CURLOPT_URL, req->url);
+	SETOPT(CURLOPT_PRIVATE, (char *)r);
+	SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
+	SETOPT(CURLOPT_HTTPHEADER, r->hdrs);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, r);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_SHARE, t->share);
+	SETOPT(CURLOPT_SHARE, t->pool->share);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
@@ -437,33 +483,33 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 	if (!t->o.disable_compression)
 		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (t->o.insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
+		SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (t->o.ca_data) {
 		struct curl_blob b = {(void *)t->o.ca_data, strlen(t->o.ca_data), CURL_BLOB_COPY};
-		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+		SETOPT(CURLOPT_CAINFO_BLOB, &b);
 	} else if (t->o.ca_file) {
-		curl_easy_setopt(e, CURLOPT_CAINFO, t->o.ca_file);
+		SETOPT(CURLOPT_CAINFO, t->o.ca_file);
 	}
 	if (t->o.cert_data) {
 		struct curl_blob b = {(void *)t->o.cert_data, strlen(t->o.cert_data), CURL_BLOB_COPY};
-		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
-		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		SETOPT(CURLOPT_SSLCERT_BLOB, &b);
+		SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
 	} else if (t->o.cert_file) {
-		curl_easy_setopt(e, CURLOPT_SSLCERT, t->o.cert_file);
+		SETOPT(CURLOPT_SSLCERT, t->o.cert_file);
 	}
 	if (t->o.key_data) {
 		struct curl_blob b = {(void *)t->o.key_data, strlen(t->o.key_data), CURL_BLOB_COPY};
-		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
-		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+		SETOPT(CURLOPT_SSLKEY_BLOB, &b);
+		SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
 	} else if (t->o.key_file) {
-		curl_easy_setopt(e, CURLOPT_SSLKEY, t->o.key_file);
+		SETOPT(CURLOPT_SSLKEY, t->o.key_file);
 	}
 	if (t->connect_to)
-		curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
+		SETOPT(CURLOPT_CONNECT_TO, t->connect_to);
 	if (t->o.proxy)
-		curl_easy_setopt(e, CURLOPT_PROXY, t->o.proxy);
+		SETOPT(CURLOPT_PROXY, t->o.proxy);
 	/* a CONNECT tunnel's "200 Connection established" (Proxy or the
 	 * environment's https_proxy) is not the server's answer: without this
 	 * it ended the header block, so a watch through a proxy took a 401 or
@@ -474,29 +520,33 @@ int k8s_transport_send(k8s_transport *t, const k8s_http_request *req, k8s_http_r
 		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
 	}
 	if (req->timeout > 0)
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(req->timeout * 1000));
+		SETOPT(CURLOPT_TIMEOUT_MS, (long)(req->timeout * 1000));
 	if (strcmp(req->method, "GET") == 0) {
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		SETOPT(CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(req->method, "HEAD") == 0) {
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		SETOPT(CURLOPT_NOBODY, 1L);
 	} else {
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		SETOPT(CURLOPT_CUSTOMREQUEST, req->method);
 		if (req->body || strcmp(req->method, "DELETE") != 0) {
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+			SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+			SETOPT(CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		}
 	}
-	if (t->stale) {
-		/* the client certificate changed: no old connection or TLS session */
-		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-		curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-	}
-	if (curl_multi_add_handle(t->multi, e) != CURLM_OK) {
+#undef SETOPT
+	if (cc != CURLE_OK) {
 		k8s_http_response_free(r);
+		if (cc == CURLE_OUT_OF_MEMORY)
+			return k8s__error_oom();
+		return k8s__error(K8S_ETRANSPORT, "TransportError", "cannot set up the transfer: %s", curl_easy_strerror(cc));
+	}
+	if ((mc = curl_multi_add_handle(t->pool->multi, e)) != CURLM_OK) {
+		k8s_http_response_free(r);
+		if (mc == CURLM_OUT_OF_MEMORY)
+			return k8s__error_oom();
 		return k8s__error(K8S_ETRANSPORT, "TransportError", "cannot start the transfer");
 	}
-	t->active++;
-	r->added = 1;
+	r->pool = t->pool;
+	r->pool->active++;
 	rc = wait_for(r, have_headers, -1);
 	if (rc < 0) {
 		k8s_http_response_free(r);
@@ -531,6 +581,14 @@ struct k8s_tls_ctx **k8s__transport_tls_ctx(k8s_transport *t)
 long k8s_http_response_status(const k8s_http_response *r)
 {
 	return r->head.status;
+}
+
+long k8s__http_response_new_connections(const k8s_http_response *r)
+{
+	long n = 0;
+	if (!r->easy || curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &n) != CURLE_OK)
+		return -1;
+	return n;
 }
 
 const k8s_http_head *k8s_http_response_head(const k8s_http_response *r)
@@ -585,7 +643,7 @@ int k8s_http_response_read_all_observed(k8s_http_response *r, k8s_buf *out,
 	k8s_buf_consume(&r->body, r->handed);
 	r->handed = 0;
 	for (;;) {
-		if ((rc = perform(r->t)) < 0)
+		if ((rc = perform(r->pool)) < 0)
 			return rc;
 		/* between rounds of the multi loop, never inside a libcurl
 		 * callback: the observer may run Lua code */
@@ -595,7 +653,7 @@ int k8s_http_response_read_all_observed(k8s_http_response *r, k8s_buf *out,
 		}
 		if (r->done)
 			break;
-		if ((rc = wait_activity(r->t, 1000)) < 0)
+		if ((rc = wait_activity(r->t, r->pool, 1000)) < 0)
 			return rc;
 	}
 	if (r->result != CURLE_OK && !early_error_answer(r))
@@ -614,11 +672,18 @@ void k8s_http_response_free(k8s_http_response *r)
 		return;
 	if (r->easy) {
 		k8s_transport *t = r->t;
-		curl_multi_remove_handle(t->multi, r->easy);
-		/* idle first: reset_connections detaches it from the old share */
+		pool *p = r->pool, **pp;
+		if (p)
+			curl_multi_remove_handle(p->multi, r->easy);
+		/* idle first: pool_free detaches it from the old share */
 		give_easy(t, r->easy);
-		if (r->added && --t->active == 0 && t->stale)
-			reset_connections(t);
+		if (p && --p->active == 0 && p != t->pool) {
+			for (pp = &t->retired; *pp && *pp != p; pp = &(*pp)->next)
+				;
+			if (*pp)
+				*pp = p->next;
+			pool_free(t, p);
+		}
 	}
 	curl_slist_free_all(r->hdrs);
 	k8s__http_head_clear(&r->head);

@@ -60,6 +60,7 @@ static int client_tls_ctx(k8s_rest_client *c, k8s_tls_ctx **out)
 
 int k8s__rest_client_set_client_cert(k8s_rest_client *c, const char *cert_pem, const char *key_pem)
 {
+	char *cert, *key;
 	int rc;
 	if (c->client_cert && strcmp(c->client_cert, cert_pem) == 0 && c->client_key &&
 	    strcmp(c->client_key, key_pem) == 0)
@@ -69,10 +70,19 @@ int k8s__rest_client_set_client_cert(k8s_rest_client *c, const char *cert_pem, c
 	if (*k8s__transport_tls_ctx(c->transport) &&
 	    (rc = k8s__tls_ctx_set_client_cert(*k8s__transport_tls_ctx(c->transport), cert_pem, key_pem)) < 0)
 		return rc;
+	/* copied before the old pair goes: without it a TLS context made
+	 * later would connect with no client certificate */
+	cert = k8s__strdup(cert_pem);
+	key = k8s__strdup(key_pem);
+	if (!cert || !key) {
+		k8s__sfree(cert);
+		k8s__sfree(key);
+		return k8s__error_oom();
+	}
 	k8s__sfree(c->client_cert);
 	k8s__sfree(c->client_key);
-	c->client_cert = k8s__strdup(cert_pem);
-	c->client_key = k8s__strdup(key_pem);
+	c->client_cert = cert;
+	c->client_key = key;
 	return 0;
 }
 

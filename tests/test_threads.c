@@ -288,6 +288,8 @@ static char *slurp(const char *path)
 	return k8s_buf_detach(&b);
 }
 
+static long last_new_connections; /* of the last transport_get */
+
 /* GET /version on t; returns the status, or the error code. With keep, the
  * response is left open (an active transfer) in *keep. */
 static long transport_get(k8s_transport *t, const char *server, k8s_http_response **keep)
@@ -306,6 +308,7 @@ static long transport_get(k8s_transport *t, const char *server, k8s_http_respons
 	if ((rc = k8s_transport_send(t, &hr, &resp)) < 0)
 		return rc;
 	status = k8s_http_response_status(resp);
+	last_new_connections = k8s__http_response_new_connections(resp);
 	if (keep) {
 		*keep = resp;
 		return status;
@@ -355,8 +358,23 @@ TEST(transport_client_cert_rotation_frees_old_share)
 		CHECK_INT(transport_get(t, server, &open), 200);
 		REQUIRE(open);
 		CHECK_INT(k8s_transport_set_client_cert(t, i ? cert : cert2, key), 0);
-		/* a fresh connection meanwhile, with the new certificate */
+		/* a fresh connection meanwhile, with the new certificate, and then
+		 * that one again: the open transfer does not force a new
+		 * connection for every request (it once did: FRESH_CONNECT for as
+		 * long as a watch stayed open) */
 		CHECK_INT(transport_get(t, server, NULL), 200);
+		CHECK_INT(last_new_connections, 1);
+		CHECK_INT(transport_get(t, server, NULL), 200);
+		CHECK_INT(last_new_connections, 0);
+		CHECK_INT(transport_get(t, server, NULL), 200);
+		CHECK_INT(last_new_connections, 0);
+		/* the open transfer, on its old connection, still works */
+		{
+			k8s_buf rest = K8S_BUF_INIT;
+			CHECK_INT(k8s_http_response_read_all(open, &rest), 0);
+			CHECK(rest.len > 0);
+			k8s_buf_free(&rest);
+		}
 		k8s_http_response_free(open);
 		open = NULL;
 		CHECK_INT(transport_get(t, server, NULL), 200);

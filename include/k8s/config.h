@@ -195,7 +195,9 @@ K8S_EXTERN(void) k8s_config_set_hooks(k8s_config *cfg, k8s_request_hook req, k8s
 
 /**
  * Check the config as a client would be built from it: returns 0, or
- * K8S_EINVALID with a message naming the offending field(s).
+ * K8S_EINVALID with a message naming the offending field(s), or K8S_ENOMEM
+ * when k8s_config_set_token_callback or k8s_config_set_hooks ran out of
+ * memory (those return nothing: the config then refuses to make clients).
  */
 K8S_EXTERN(int) k8s_config_validate(const k8s_config *cfg);
 

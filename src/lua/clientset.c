@@ -23,6 +23,16 @@ typedef struct {
 
 /* ---- clientset ---- */
 
+static void free_clientset(void *p)
+{
+	k8s_clientset_free(p);
+}
+
+static void free_request(void *p)
+{
+	k8s_request_free(p);
+}
+
 static int l_new_clientset(lua_State *L)
 {
 	k8s_config **cfg = k8s_lua_guard_config(L, k8s_lua_check_config(L, 1));
@@ -35,7 +45,7 @@ static int l_new_clientset(lua_State *L)
 			return luaL_error(L, "%s", k8s_error_last()->message);
 		return k8s_lua_fail_last(L);
 	}
-	u = lua_newuserdata(L, sizeof(*u));
+	u = k8s_lua_newudata_or_free(L, sizeof(*u), free_clientset, cs);
 	u->cs = cs;
 	luaL_setmetatable(L, mt);
 	return 1;
@@ -161,8 +171,11 @@ static void push_res(lua_State *L, k8s_rest_client *rc, const k8s_api_resource *
 	memset(u, 0, sizeof(*u));
 	u->rc = k8s_rest_client_ref(rc);
 	u->res = res;
-	u->ns = ns ? strdup(ns) : NULL;
 	luaL_setmetatable(L, MT_RES);
+	/* without its namespace the client would mean every namespace
+	 * (a DeleteCollection!): out of memory raises instead */
+	if (ns && !(u->ns = strdup(ns)))
+		luaL_error(L, "not enough memory");
 }
 
 /* gv:Pods(ns): upvalue 1 = resource row */
@@ -294,7 +307,7 @@ static k8s_request *start(lua_State *L, l_res *u, k8s_verb verb, const char *nam
 	l_anchor *a;
 	if (k8s_resource_request(&r, u->rc, u->res, u->ns, verb, name, sub) < 0)
 		k8s_lua_raise_last(L, what);
-	a = lua_newuserdata(L, sizeof(*a));
+	a = k8s_lua_newudata_or_free(L, sizeof(*a), free_request, r);
 	a->r = r;
 	if (luaL_newmetatable(L, "k8s.RequestAnchor")) {
 		lua_pushcfunction(L, anchor_gc);
@@ -735,7 +748,7 @@ static int res_get_logs(lua_State *L)
 	if (k8s_resource_request(&r, u->rc, u->res, u->ns, K8S_VERB_GET, name, "log") < 0)
 		return k8s_lua_raise_last(L, "GetLogs");
 	/* hand the request to Lua as a k8s.Request */
-	a = lua_newuserdata(L, sizeof(*a));
+	a = k8s_lua_newudata_or_free(L, sizeof(*a), free_request, r);
 	a->r = r;
 	luaL_setmetatable(L, "k8s.Request");
 	k8s_lua_add_params(L, r, 3, "GetLogs");
@@ -758,13 +771,17 @@ static int res_namespace(lua_State *L)
 	n->rc = k8s_rest_client_ref(u->rc);
 	n->dynamic = 1;
 	n->dyn = u->dyn;
+	n->dyn.group = n->dyn.version = n->dyn.name = NULL;
+	n->dyn.namespaced = 1;
+	n->res = &n->dyn;
+	luaL_setmetatable(L, MT_RES); /* from here its __gc frees what follows */
 	n->dyn.group = strdup(u->dyn.group);
 	n->dyn.version = strdup(u->dyn.version);
 	n->dyn.name = strdup(u->dyn.name);
-	n->dyn.namespaced = 1;
-	n->res = &n->dyn;
 	n->ns = strdup(ns);
-	luaL_setmetatable(L, MT_RES);
+	/* a client without its namespace would mean every namespace */
+	if (!n->dyn.group || !n->dyn.version || !n->dyn.name || !n->ns)
+		return luaL_error(L, "not enough memory");
 	return 1;
 }
 
@@ -815,9 +832,6 @@ static int dyn_resource(lua_State *L)
 	memset(u, 0, sizeof(*u));
 	u->rc = k8s_rest_client_ref(rc);
 	u->dynamic = 1;
-	u->dyn.group = strdup(g);
-	u->dyn.version = strdup(v);
-	u->dyn.name = strdup(res);
 	u->dyn.gv_method = "";
 	u->dyn.method = "";
 	u->dyn.kind = NULL;
@@ -825,7 +839,12 @@ static int dyn_resource(lua_State *L)
 	u->dyn.verbs = K8S_VERB_ALL;
 	u->dyn.subresources = "*";
 	u->res = &u->dyn;
-	luaL_setmetatable(L, MT_RES);
+	luaL_setmetatable(L, MT_RES); /* from here its __gc frees what follows */
+	u->dyn.group = strdup(g);
+	u->dyn.version = strdup(v);
+	u->dyn.name = strdup(res);
+	if (!u->dyn.group || !u->dyn.version || !u->dyn.name)
+		return luaL_error(L, "not enough memory");
 	return 1;
 }
 

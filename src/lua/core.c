@@ -26,6 +26,69 @@ typedef struct { k8s_stream *s; } l_stream;
 typedef struct { k8s_watch *w; } l_watch;
 typedef struct { k8s_rate_limiter *rl; } l_limiter;
 
+/* ---- C objects across Lua allocations ----
+ * Almost any Lua API call may raise "not enough memory": a C object held
+ * only in a local variable meanwhile would leak. A userdata that owns such
+ * an object is made before anything else can raise; when even that fails
+ * the object is freed and the error raised again. */
+
+#define MT_OWNED "k8s.Owned"
+
+typedef struct { void *p; void (*free_fn)(void *); } l_owned;
+
+static int owned_gc(lua_State *L)
+{
+	l_owned *o = lua_touserdata(L, 1);
+	if (o->p && o->free_fn)
+		o->free_fn(o->p);
+	o->p = NULL;
+	return 0;
+}
+
+static int newudata_step(lua_State *L)
+{
+	lua_newuserdata(L, (size_t)lua_tointeger(L, 1));
+	return 1;
+}
+
+void *k8s_lua_newudata_or_free(lua_State *L, size_t size, void (*free_fn)(void *), void *obj)
+{
+	lua_pushcfunction(L, newudata_step);
+	lua_pushinteger(L, (lua_Integer)size);
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+		if (free_fn && obj)
+			free_fn(obj);
+		lua_error(L); /* the error, on top */
+	}
+	return lua_touserdata(L, -1);
+}
+
+void *k8s_lua_owned(lua_State *L, void *obj, void (*free_fn)(void *))
+{
+	l_owned *o = k8s_lua_newudata_or_free(L, sizeof(*o), free_fn, obj);
+	o->p = obj;
+	o->free_fn = free_fn;
+	luaL_setmetatable(L, MT_OWNED);
+	return o;
+}
+
+void *k8s_lua_disown(void *owned)
+{
+	l_owned *o = owned;
+	void *p = o->p;
+	o->p = NULL;
+	return p;
+}
+
+static void free_config(void *p) { k8s_config_free(p); }
+static void free_client(void *p) { k8s_rest_client_free(p); }
+static void free_request(void *p) { k8s_request_free(p); }
+static void free_result(void *p) { k8s_result_free(p); }
+static void free_stream(void *p) { k8s_stream_free(p); }
+static void free_watch(void *p) { k8s_watch_free(p); }
+static void free_limiter(void *p) { k8s_rate_limiter_free(p); }
+static void free_call(void *p) { k8s_call_free(p); }
+
 /* ---- errors ---- */
 
 void k8s_lua_push_error(lua_State *L, int code, const char *reason, const char *message, const char *status_json,
@@ -158,6 +221,7 @@ static void get_path(lua_State *L, int tidx, const char *field)
 k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 {
 	k8s_config *cfg;
+	void *owner;
 	size_t i;
 	const char *f;
 	int t = lua_gettop(L);
@@ -182,7 +246,8 @@ k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 	}
 	if (k8s_config_new(&cfg) < 0)
 		luaL_error(L, "out of memory");
-	/* park cfg in a userdata-free way: free on error through a guard */
+	/* owned until returned: any raise below frees it */
+	owner = k8s_lua_owned(L, cfg, free_config);
 	for (i = 0; (f = k8s_config_field_name(i)); i++) {
 		k8s_field_type ft = k8s_config_field_type(f);
 		int rc = 0;
@@ -224,7 +289,6 @@ k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 			for (j = 1; j <= n && rc == 0; j++) {
 				lua_rawgeti(L, -1, j);
 				if (lua_type(L, -1) != LUA_TSTRING) {
-					k8s_config_free(cfg);
 					luaL_error(L, "config.%s[%d] must be a string, got %s", f, j, tname(L, -1));
 				}
 				rc = k8s_config_add_string(cfg, f, lua_tostring(L, -1));
@@ -244,7 +308,6 @@ k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 					lua_getfield(L, -1, "Name");
 					lua_getfield(L, -2, "Value");
 					if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
-						k8s_config_free(cfg);
 						luaL_error(L, "config.%s[%d] must be { Name = string, Value = string }", f, j);
 					}
 					rc = k8s_config_add_pair(cfg, f, lua_tostring(L, -2), lua_tostring(L, -1));
@@ -255,7 +318,6 @@ k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 			lua_pushnil(L);
 			while (rc == 0 && lua_next(L, tix)) {
 				if (lua_type(L, -2) != LUA_TSTRING) {
-					k8s_config_free(cfg);
 					luaL_error(L, "config.%s: keys must be strings", f);
 				}
 				if (lua_type(L, -1) == LUA_TTABLE) {
@@ -263,7 +325,6 @@ k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 					for (j = 1; j <= n && rc == 0; j++) {
 						lua_rawgeti(L, -1, j);
 						if (lua_type(L, -1) != LUA_TSTRING) {
-							k8s_config_free(cfg);
 							luaL_error(L, "config.%s.%s[%d] must be a string", f, lua_tostring(L, -3), j);
 						}
 						rc = k8s_config_add_pair(cfg, f, lua_tostring(L, -3), lua_tostring(L, -1));
@@ -276,7 +337,6 @@ k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 								: lua_tostring(L, -1); /* converts a number in place: value slot only */
 					rc = k8s_config_add_pair(cfg, f, lua_tostring(L, -2), v);
 				} else {
-					k8s_config_free(cfg);
 					luaL_error(L, "config.%s.%s must be a string or a list of strings, got %s", f,
 						   lua_tostring(L, -2), tname(L, -1));
 				}
@@ -291,7 +351,6 @@ k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 		if (rc < 0) {
 			char msg[512];
 			snprintf(msg, sizeof(msg), "%s", k8s_error_last()->message);
-			k8s_config_free(cfg);
 			luaL_error(L, "%s", msg);
 		}
 		continue;
@@ -300,7 +359,6 @@ bad_type:
 			const char *want = ft == K8S_FIELD_STRING ? "a string" : ft == K8S_FIELD_BYTES ? "a string"
 					   : ft == K8S_FIELD_BOOL ? "a boolean" : ft == K8S_FIELD_NUMBER ? "a number" : "a table";
 			const char *got = tname(L, -1);
-			k8s_config_free(cfg);
 			luaL_error(L, "config.%s must be %s, got %s", f, want, got);
 		}
 	}
@@ -308,7 +366,6 @@ bad_type:
 	if (!lua_isnil(L, -1)) {
 		l_limiter *lim = luaL_testudata(L, -1, MT_LIMITER);
 		if (!lim) {
-			k8s_config_free(cfg);
 			luaL_error(L, "config.RateLimiter must be a rate limiter (from GetRateLimiter or k8s.flowcontrol), got %s",
 				   tname(L, -1));
 		}
@@ -318,9 +375,9 @@ bad_type:
 	if (k8s_lua_config_hook(L, idx, cfg) < 0) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s", k8s_error_last()->message);
-		k8s_config_free(cfg);
 		luaL_error(L, "%s", msg);
 	}
+	k8s_lua_disown(owner);
 	lua_settop(L, t);
 	return cfg;
 }
@@ -339,7 +396,7 @@ static int cfgguard_gc(lua_State *L)
 
 k8s_config **k8s_lua_guard_config(lua_State *L, k8s_config *cfg)
 {
-	l_cfgguard *g = lua_newuserdata(L, sizeof(*g));
+	l_cfgguard *g = k8s_lua_newudata_or_free(L, sizeof(*g), free_config, cfg);
 	g->cfg = cfg;
 	if (luaL_newmetatable(L, "k8s.ConfigGuard")) {
 		lua_pushcfunction(L, cfgguard_gc);
@@ -361,7 +418,7 @@ static l_client *check_client(lua_State *L, int i)
 
 void k8s_lua_push_client(lua_State *L, k8s_rest_client *rc)
 {
-	l_client *c = lua_newuserdata(L, sizeof(*c));
+	l_client *c = k8s_lua_newudata_or_free(L, sizeof(*c), free_client, rc);
 	c->c = rc;
 	luaL_setmetatable(L, MT_CLIENT);
 }
@@ -405,7 +462,7 @@ static int client_tostring(lua_State *L)
 
 static void push_request(lua_State *L, k8s_request *r)
 {
-	l_request *q = lua_newuserdata(L, sizeof(*q));
+	l_request *q = k8s_lua_newudata_or_free(L, sizeof(*q), free_request, r);
 	q->r = r;
 	luaL_setmetatable(L, MT_REQUEST);
 }
@@ -462,7 +519,7 @@ static int client_api_version(lua_State *L)
 
 static void push_limiter(lua_State *L, k8s_rate_limiter *rl)
 {
-	l_limiter *l = lua_newuserdata(L, sizeof(*l));
+	l_limiter *l = k8s_lua_newudata_or_free(L, sizeof(*l), free_limiter, rl);
 	l->rl = rl;
 	luaL_setmetatable(L, MT_LIMITER);
 }
@@ -791,7 +848,7 @@ int k8s_lua_do_outcome(lua_State *L, int rc, k8s_result *res)
 		raise_if_invalid(L, rc, "Do");
 		return k8s_lua_fail_last(L);
 	}
-	lr = lua_newuserdata(L, sizeof(*lr));
+	lr = k8s_lua_newudata_or_free(L, sizeof(*lr), free_result, res);
 	lr->res = res;
 	luaL_setmetatable(L, MT_RESULT);
 	return 1;
@@ -834,11 +891,13 @@ int k8s_lua_call_blocking(lua_State *L, k8s_call *k, int kind)
 static int run_kind(lua_State *L, k8s_request *r, k8s_call_mode mode, int kind)
 {
 	k8s_call *k = NULL;
+	void *owner;
 	int n = start_call(L, r, mode, kind, &k);
 	if (n)
 		return n;
+	owner = k8s_lua_owned(L, k, free_call);
 	n = k8s_lua_call_blocking(L, k, kind);
-	k8s_call_free(k);
+	k8s_call_free(k8s_lua_disown(owner));
 	return n;
 }
 
@@ -951,18 +1010,20 @@ static int l_json_decode_pieces(lua_State *L)
 int k8s_lua_decode_outcome(lua_State *L, int rc, k8s_result *res, int want_body, void *inc)
 {
 	body_decoder *o = inc;
+	void *owner;
 	int n;
 	if (!res) {
 		raise_if_invalid(L, rc, "request");
 		return k8s_lua_fail_last(L);
 	}
+	owner = k8s_lua_owned(L, res, free_result); /* decoding may raise */
 	if (rc < 0) {
 		n = k8s_lua_fail_status(L, k8s_result_status(res));
-		k8s_result_free(res);
+		k8s_result_free(k8s_lua_disown(owner));
 		return n;
 	}
 	if (!want_body) {
-		k8s_result_free(res);
+		k8s_result_free(k8s_lua_disown(owner));
 		lua_pushboolean(L, 1);
 		return 1;
 	}
@@ -976,7 +1037,7 @@ int k8s_lua_decode_outcome(lua_State *L, int rc, k8s_result *res, int want_body,
 			n = k8s_lua_push_body(L, b, len);
 		}
 	}
-	k8s_result_free(res);
+	k8s_result_free(k8s_lua_disown(owner));
 	return n;
 }
 
@@ -1006,19 +1067,21 @@ int k8s_lua_do_raw_outcome(lua_State *L, int rc, k8s_result *res)
 {
 	size_t len;
 	const char *b;
+	void *owner;
 	int n;
 	if (!res) {
 		raise_if_invalid(L, rc, "DoRaw");
 		return k8s_lua_fail_last(L);
 	}
+	owner = k8s_lua_owned(L, res, free_result);
 	if (rc < 0) {
 		n = k8s_lua_fail_status(L, k8s_result_status(res));
-		k8s_result_free(res);
+		k8s_result_free(k8s_lua_disown(owner));
 		return n;
 	}
 	b = k8s_result_body(res, &len);
 	lua_pushlstring(L, b, len);
-	k8s_result_free(res);
+	k8s_result_free(k8s_lua_disown(owner));
 	return 1;
 }
 
@@ -1037,13 +1100,14 @@ int k8s_lua_stream_blocking(lua_State *L, k8s_call *k)
 	if (rc < 0) {
 		raise_if_invalid(L, rc, "Stream");
 		if (err) {
+			void *owner = k8s_lua_owned(L, err, free_result);
 			int n = k8s_lua_fail_status(L, k8s_result_status(err));
-			k8s_result_free(err);
+			k8s_result_free(k8s_lua_disown(owner));
 			return n;
 		}
 		return k8s_lua_fail_last(L);
 	}
-	ls = lua_newuserdata(L, sizeof(*ls));
+	ls = k8s_lua_newudata_or_free(L, sizeof(*ls), free_stream, st);
 	ls->s = st;
 	luaL_setmetatable(L, MT_STREAM);
 	return 1;
@@ -1063,8 +1127,9 @@ int k8s_lua_watch_blocking(lua_State *L, k8s_call *k)
 	if (rc < 0) {
 		raise_if_invalid(L, rc, "Watch");
 		if (err) {
+			void *owner = k8s_lua_owned(L, err, free_result);
 			int n = k8s_lua_fail_status(L, k8s_result_status(err));
-			k8s_result_free(err);
+			k8s_result_free(k8s_lua_disown(owner));
 			return n;
 		}
 		return k8s_lua_fail_last(L);
@@ -1075,7 +1140,7 @@ int k8s_lua_watch_blocking(lua_State *L, k8s_call *k)
 
 void k8s_lua_push_watch(lua_State *L, k8s_watch *w)
 {
-	l_watch *lw = lua_newuserdata(L, sizeof(*lw));
+	l_watch *lw = k8s_lua_newudata_or_free(L, sizeof(*lw), free_watch, w);
 	lw->w = w;
 	luaL_setmetatable(L, MT_WATCH);
 }
@@ -1462,6 +1527,16 @@ K8S_LUA_EXPORT int luaopen_k8s_core(lua_State *L)
 	lua_pushstring(L, "k8s.Error");
 	lua_setfield(L, -2, "__name");
 	luaL_setfuncs(L, error_meta, 0);
+	lua_pop(L, 1);
+	luaL_newmetatable(L, MT_OWNED);
+	lua_pushcfunction(L, owned_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	/* made here, not on first use: a guard must get its __gc without
+	 * allocating (out of memory there would leak the config) */
+	luaL_newmetatable(L, "k8s.ConfigGuard");
+	lua_pushcfunction(L, cfgguard_gc);
+	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 
 	lua_newtable(L);

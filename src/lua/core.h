@@ -15,6 +15,13 @@ int k8s_lua_fail_last(lua_State *L);
 int k8s_lua_fail_status(lua_State *L, const k8s_status *st);
 int k8s_lua_raise_last(lua_State *L, const char *where);
 k8s_config *k8s_lua_check_config(lua_State *L, int idx);
+/* A C object across Lua calls that may raise (out of memory): _newudata_or_free
+ * pushes a userdata of size bytes, or frees obj (free_fn) and raises again;
+ * _owned pushes a userdata that frees obj when collected, and _disown
+ * takes obj back from it (returned). */
+void *k8s_lua_newudata_or_free(lua_State *L, size_t size, void (*free_fn)(void *), void *obj);
+void *k8s_lua_owned(lua_State *L, void *obj, void (*free_fn)(void *));
+void *k8s_lua_disown(void *owned);
 k8s_config **k8s_lua_guard_config(lua_State *L, k8s_config *cfg);
 void k8s_lua_push_client(lua_State *L, k8s_rest_client *rc);
 int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what);
