@@ -550,4 +550,40 @@ static void fs_stop(fakeserver *fs)
 	pthread_mutex_destroy(&fs->mu);
 }
 
+/* Two round trips of a "QUIESCE" marker request on a connection of our
+ * own: what clients sent before (on connections they have closed) has been
+ * read and recorded by then. The marker requests are recorded too (method
+ * QUIESCE), answered by the script or the fallback. */
+__attribute__((unused)) static void fs_quiesce(fakeserver *fs)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), i;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((unsigned short)fs->port);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		abort();
+	for (i = 0; i < 2; i++) {
+		static const char req[] = "QUIESCE / HTTP/1.1\r\nHost: x\r\n\r\n";
+		char buf[8192];
+		size_t have = 0;
+		const char *end = NULL, *cl;
+		fs_write_all(fd, req, sizeof(req) - 1);
+		for (;;) {
+			ssize_t n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0);
+			if (n <= 0)
+				abort();
+			have += (size_t)n;
+			buf[have] = 0;
+			if (!end && (end = strstr(buf, "\r\n\r\n")))
+				end += 4;
+			if (end && (cl = strcasestr(buf, "Content-Length:")) &&
+			    have >= (size_t)(end - buf) + (size_t)atol(cl + 15))
+				break;
+		}
+	}
+	close(fd);
+}
+
 #endif

@@ -414,33 +414,12 @@ static unsigned long total_runs;
  * the server's sockets before them has been read and recorded by then). */
 static void quiesce(void)
 {
-	int i, fd;
+	int i;
 	for (i = 0; i < 2000 && atomic_load(&relays_active) > 0; i++)
 		sleep_s(0.005);
 	if (atomic_load(&relays_active) > 0)
 		fprintf(stderr, "  a TLS relay is still open\n");
-	if ((fd = connect_local(FS.port)) < 0)
-		abort();
-	for (i = 0; i < 2; i++) {
-		static const char req[] = "QUIESCE / HTTP/1.1\r\nHost: x\r\n\r\n";
-		char buf[8192];
-		size_t have = 0;
-		const char *end = NULL, *cl;
-		fs_write_all(fd, req, sizeof(req) - 1);
-		for (;;) {
-			ssize_t n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0);
-			if (n <= 0)
-				abort();
-			have += (size_t)n;
-			buf[have] = 0;
-			if (!end && (end = strstr(buf, "\r\n\r\n")))
-				end += 4;
-			if (end && (cl = strcasestr(buf, "Content-Length:")) &&
-			    have >= (size_t)(end - buf) + (size_t)atol(cl + 15))
-				break;
-		}
-	}
-	close(fd);
+	fs_quiesce(&FS);
 }
 
 /* The requests the run made (the markers left out). */

@@ -125,39 +125,11 @@ typedef struct {
 	const char *method, *target; /* every request that reaches the server */
 } lscenario;
 
-/* Two round trips of a marker request on a connection of our own: what
- * the run sent before (its connections are closed with the state) has been
- * read and recorded by the server then. */
+/* What the run sent (its connections are closed with the state) has been
+ * read and recorded by the server. */
 static void quiesce(void)
 {
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), i;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((unsigned short)FS.port);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		abort();
-	for (i = 0; i < 2; i++) {
-		static const char req[] = "QUIESCE / HTTP/1.1\r\nHost: x\r\n\r\n";
-		char buf[8192];
-		size_t have = 0;
-		const char *end = NULL, *cl;
-		fs_write_all(fd, req, sizeof(req) - 1);
-		for (;;) {
-			ssize_t n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0);
-			if (n <= 0)
-				abort();
-			have += (size_t)n;
-			buf[have] = 0;
-			if (!end && (end = strstr(buf, "\r\n\r\n")))
-				end += 4;
-			if (end && (cl = strcasestr(buf, "Content-Length:")) &&
-			    have >= (size_t)(end - buf) + (size_t)atol(cl + 15))
-				break;
-		}
-	}
-	close(fd);
+	fs_quiesce(&FS);
 }
 
 static int is_oom_text(const char *s)
