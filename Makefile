@@ -126,6 +126,12 @@ test-c: lib $(TESTS)
 test-lua: lua
 	@tools/run-specs.sh
 
+# the fault-matrix rows that stop, kill or restart control-plane components
+# or need API server flags, on a second control plane of their own
+.PHONY: test-faults
+test-faults: lua
+	@SPEC_BUILD=$(BUILD) tools/run-fault-specs.sh
+
 check-memory:
 	@tools/check-memory.sh
 

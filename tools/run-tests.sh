@@ -48,6 +48,9 @@ run make -s test-c
 run tools/check-memory.sh
 run tools/run-specs.sh
 run tools/run-ngx-specs.sh
+# rows of the fault matrix that stop or restart control-plane components, on
+# a second control plane of their own (the one above is not touched)
+run tools/run-fault-specs.sh
 run tools/soak.sh 15 100
 run tools/check-rock.sh
 # every committed fuzz input under gcc ASan+UBSan, then a short libFuzzer run

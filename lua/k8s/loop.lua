@@ -99,7 +99,11 @@ function Sock:connect(host, port, o)
   local list = name and pool[name]
   while list and #list > 0 do
     local e = table.remove(list)
-    if e.expires > now() then
+    -- An idle connection is readable only when the server closed it (or
+    -- broke the protocol): drop it, as nginx's keepalive pool and Go's
+    -- Transport do, so that a request (a POST too) is not sent on it.
+    local fd = e.sock:fd()
+    if e.expires > now() and not core.poll({ fd }, {}, 0)[fd] then
       self.s, self.reused = e.sock, e.reused + 1
       return true
     end
