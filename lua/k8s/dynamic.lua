@@ -3,7 +3,6 @@
 --   local dc = assert(k8s.dynamic.NewForConfig(config))
 --   dc:Resource{ Group = "apps", Version = "v1", Resource = "deployments" }:Namespace("ns"):List()
 -- @module k8s.dynamic
-local core = require "k8s.core"
 local rest = require "k8s.rest"
 local discovery = require "k8s.discovery"
 
@@ -17,7 +16,7 @@ end
 
 --- NewForConfig(config) -> dynamic client | nil, err.
 function M.NewForConfig(config)
-  return rest._call(2, core.new_clientset, rest._normalize(config), true)
+  return rest._new_client(2, rest._normalize(config), true)
 end
 
 return M

@@ -5,7 +5,6 @@
 -- (Pods, ConfigMaps, NetworkPolicies, ...) come from the C core's generated
 -- resource table; see cs:GroupVersions() and gv:Resources().
 -- @module k8s.kubernetes
-local core = require "k8s.core"
 local rest = require "k8s.rest"
 local discovery = require "k8s.discovery"
 
@@ -21,8 +20,7 @@ end
 
 --- NewForConfig(config) -> clientset | nil, err. An invalid config raises.
 function M.NewForConfig(config)
-  config = rest._normalize(config)
-  return rest._call(2, core.new_clientset, config, false)
+  return rest._new_client(2, rest._normalize(config), false)
 end
 
 --- NewForConfigOrDie: as NewForConfig, raising on any error.

@@ -123,6 +123,26 @@ local function normalize(config)
 end
 M._normalize = normalize
 
+-- the Namespace of the config each client was made from (weak keys)
+local client_namespaces = setmetatable({}, { __mode = "k" })
+
+--- rest.ClientNamespace(client) -> the `Namespace` of the config a Clientset
+-- or dynamic client was made from (a kubeconfig context's namespace, as
+-- clientcmd fills it in), or nil. Apply, Delete and Diff use it as kubectl
+-- uses the context's namespace.
+function M.ClientNamespace(client)
+  return client_namespaces[client]
+end
+
+-- NewForConfig's tail (config normalized): remember the config's namespace.
+function M._new_client(level, config, dynamic)
+  local c, err = M._call(level + 1, core.new_clientset, config, dynamic)
+  if c and type(config.Namespace) == "string" and config.Namespace ~= "" then
+    client_namespaces[c] = config.Namespace
+  end
+  return c, err
+end
+
 --- rest.RESTClientFor: a client for config.ContentConfig.GroupVersion at config.APIPath.
 -- Invalid configs raise; returns client | nil, err.
 function M.RESTClientFor(config)

@@ -854,6 +854,7 @@ static const luaL_Reg cs_methods[] = {{"_discovery_client", cs_discovery_client}
 				      {NULL, NULL}};
 static const luaL_Reg dyn_methods[] = {{"Resource", dyn_resource},
 				       {"_discovery_client", cs_discovery_client},
+				       {"RESTClientForGroupVersion", cs_rest_client_for_gv},
 				       {NULL, NULL}};
 static const luaL_Reg gv_methods[] = {
 	{"RESTClient", gv_rest_client}, {"Resources", gv_resources}, {NULL, NULL}};
