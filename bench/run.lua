@@ -7,7 +7,7 @@
 --                        [--kubectl-gets N] [--page N] [--watch-modified N]
 --                        [--informer-objects N] [--informer-updates N] [--informer-watchlist 0|1]
 --                        [--ngx-duration S] [--ngx-warmup S] [--ngx-connections N]
---                        [--ngx-workers N] [--ngx-threads N]
+--                        [--ngx-workers N] [--ngx-threads N] [--apply-objects N]
 --                        [--peers a,b,...] [--workloads a,b,...] [--out DIR]
 --
 -- tools/bench.sh provides the environment: BENCH_SERVER, BENCH_CA,
@@ -48,6 +48,8 @@ local opt = {
   informer_objects = 10000, informer_updates = 1000, informer_watchlist = true,
   -- the OpenResty section (bench/ngx/openresty.lua): wrk against nginx, per variant and round
   ngx_duration = 10, ngx_warmup = 3, ngx_connections = 32, ngx_workers = 2, ngx_threads = 2,
+  -- the apply section: a folder of this many manifests, applied into a fresh namespace per run
+  apply_objects = 200,
 }
 do
   local i = 1
@@ -70,6 +72,7 @@ do
     elseif a == "--ngx-connections" then opt.ngx_connections = math.floor(tonumber(val()))
     elseif a == "--ngx-workers" then opt.ngx_workers = math.floor(tonumber(val()))
     elseif a == "--ngx-threads" then opt.ngx_threads = math.floor(tonumber(val()))
+    elseif a == "--apply-objects" then opt.apply_objects = math.floor(tonumber(val()))
     elseif a == "--peers" then opt.peers = set(split(val()))
     elseif a == "--workloads" then opt.workloads = set(split(val()))
     elseif a == "--out" then opt.out = val()
@@ -80,6 +83,7 @@ do
     opt.rounds, opt.objects, opt.gets, opt.kubectl_gets, opt.page, opt.watch_modified = 1, 24, 20, 3, 10, 5
     opt.ngx_duration, opt.ngx_warmup = 1, 1 -- wrk counts whole seconds
     opt.informer_objects, opt.informer_updates = 200, 50
+    opt.apply_objects = 10
     if opt.out == ROOT .. "/bench" then opt.out = ROOT .. "/build/bench/tiny" end
   end
 end
@@ -122,7 +126,12 @@ local WORKLOADS = {
   -- the peers with `informer = true` only (this library, client-go); data in NS_INF
   { id = "informer", verb = "informer", target = "api", title = ("7. Informers: a shared informer over %d ConfigMaps (~1 KiB each), then %d updates")
     :format(opt.informer_objects, opt.informer_updates) },
+  -- this library (k8s.apply.Apply) and kubectl only; a fresh namespace per run
+  { id = "apply", verb = "apply", target = "api", title = ("8. Apply a folder of %d manifests (ConfigMaps, Deployments, Services): k8s.apply.Apply vs kubectl apply --server-side -f")
+    :format(opt.apply_objects) },
 }
+-- the peers of the apply section
+local APPLY_PEERS = { lua54 = true, luajit = true, kubectl = true }
 
 -- A full run's results.json as it was before this run (nil when absent or not a full run).
 local function read_full_doc(path)
@@ -348,6 +357,76 @@ local function decode_last_line(out)
   return t
 end
 
+-- The apply section's folder: apply_objects files, one manifest each, in
+-- turn a ConfigMap (~1 KiB), a Deployment (1 replica) and a headless Service
+-- (no cluster IP to allocate), without namespace. Written once; every run
+-- applies it into a fresh namespace.
+local APPLY_DIR = WORK .. "/apply-manifests"
+local function write_apply_dir(n)
+  os.execute("mkdir -p " .. q(APPLY_DIR))
+  local line = string.rep("x", 60)
+  for i = 0, n - 1 do
+    local name, doc = ("app-%04d"):format(i)
+    if i % 3 == 0 then
+      local data = {}
+      for k = 1, 8 do data[#data + 1] = ("  key%d: %s-%d-%d"):format(k, line, i, k) end
+      doc = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  labels: {app: %s, bench: k8s-lua}\ndata:\n%s\n")
+        :format(name, name, table.concat(data, "\n"))
+    elseif i % 3 == 1 then
+      doc = ([[
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %s
+  labels: {app: %s, bench: k8s-lua}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: %s}
+  template:
+    metadata:
+      labels: {app: %s}
+    spec:
+      containers:
+        - name: main
+          image: registry.k8s.io/pause:3.10
+          ports: [{containerPort: 8080, name: http}]
+          resources:
+            requests: {cpu: 10m, memory: 16Mi}
+]]):format(name, name, name, name)
+    else
+      doc = ([[
+apiVersion: v1
+kind: Service
+metadata:
+  name: %s
+  labels: {app: %s, bench: k8s-lua}
+spec:
+  clusterIP: None
+  selector: {app: %s}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+]]):format(name, name, name)
+    end
+    writefile(("%s/%s.yaml"):format(APPLY_DIR, name), doc)
+  end
+end
+
+-- a fresh namespace for one apply run, and its deletion (waited for, so that
+-- the garbage collection of one run does not load the next)
+local apply_runs = 0
+local function apply_namespace()
+  apply_runs = apply_runs + 1
+  local ns = ("%s-ap%d"):format(NS, apply_runs)
+  local _, err = cs:CoreV1():Namespaces():Create { metadata = { name = ns, labels = { app = "k8s-lua-bench" } } }
+  if err then return nil, "create namespace " .. ns .. ": " .. tostring(err) end
+  return ns
+end
+local function apply_namespace_delete(ns)
+  cs:CoreV1():Namespaces():Delete(ns)
+  local _, err = k8s.wait.For(cs, "namespaces", nil, ns, { For = "delete", Timeout = 300 })
+  if err then log("namespace %s not deleted: %s", ns, tostring(err)) end
+end
+
 local RUN_TIMEOUT = opt.tiny and 90 or 900
 local errlog = WORK .. "/peers.log"
 
@@ -358,7 +437,13 @@ end
 
 local function run_one(p, wl, expect)
   local res, err
-  if wl.verb ~= "watch" and wl.verb ~= "informer" then
+  if wl.verb == "apply" then
+    local ns, nerr = apply_namespace()
+    if not ns then return nil, nerr end
+    local out = sh(peer_cmd(p, wl, { BENCH_NS = ns, BENCH_APPLY_DIR = APPLY_DIR, BENCH_APPLY_N = tostring(opt.apply_objects) }))
+    apply_namespace_delete(ns)
+    res, err = decode_last_line(out)
+  elseif wl.verb ~= "watch" and wl.verb ~= "informer" then
     local out = sh(peer_cmd(p, wl))
     res, err = decode_last_line(out)
   else
@@ -395,6 +480,9 @@ local function run_one(p, wl, expect)
   local function num(x) return type(x) == "number" and x == x and x >= 0 and x < 1e12 end
   if not (num(res.wall) and res.wall > 0 and num(res.user) and num(res.sys)) then return nil, "bad timing figures" end
   if wl.verb == "get" and res.n ~= (p.id == "kubectl" and opt.kubectl_gets or opt.gets) then return nil, "wrong request count" end
+  if wl.verb == "apply" and res.n ~= opt.apply_objects then
+    return nil, ("applied %s of %d objects"):format(tostring(res.n), opt.apply_objects)
+  end
   if (wl.verb == "list" or wl.verb == "pager") and res.items ~= expect.total then
     return nil, ("got %s items, expected %d"):format(tostring(res.items), expect.total)
   end
@@ -439,6 +527,11 @@ local function figures(wl, res)
     f.delay_p50_ms = pct(res.delays, 0.5) * 1e3
     f.delay_p99_ms = pct(res.delays, 0.99) * 1e3
     if res.added_wall then f.added_ms = res.added_wall * 1e3 end
+  elseif wl.verb == "apply" then
+    f.wall_ms = res.wall * 1e3
+    f.cpu_ms = cpu * 1e3
+    f.per_object_ms = res.wall / res.n * 1e3
+    if res.maxrss_kb then f.rss_mib = res.maxrss_kb / 1024 end
   elseif wl.verb == "informer" then
     f.sync_ms = res.sync_wall * 1e3
     f.sync_cpu_ms = (res.sync_user + res.sync_sys) * 1e3
@@ -462,6 +555,7 @@ local METRICS = {
     { "rss_delta_mib", "RSS growth (MiB)", "sync" }, { "heap_mib", "heap after sync (MiB)", "sync" },
     { "cpu_us_event", "CPU/update (µs)", "update" }, { "delay_p50_ms", "delay p50 (ms)", "update" }, { "delay_p99_ms", "delay p99 (ms)", "update" } },
   ngx = OR.METRICS,
+  apply = { { "wall_ms", "wall (ms)" }, { "per_object_ms", "wall per object (ms)" }, { "cpu_ms", "CPU (ms)" }, { "rss_mib", "peak RSS (MiB)" } },
 }
 
 -- ---------------------------------------------------------------- main ----
@@ -509,6 +603,13 @@ for _, p in ipairs(PEERS) do
   if not opt.peers or opt.peers[p.id] then selected_peers[#selected_peers + 1] = p end
 end
 
+for _, wl in ipairs(selected_wl) do
+  if wl.verb == "apply" then
+    write_apply_dir(opt.apply_objects)
+    log("wrote %d manifests to %s (the apply section)", opt.apply_objects, APPLY_DIR)
+  end
+end
+
 local inf_total -- ConfigMaps in NS_INF, when the informer section runs
 for _, wl in ipairs(selected_wl) do
   if wl.verb == "informer" and not inf_total then
@@ -535,6 +636,9 @@ for _, wl in ipairs(selected_wl) do
   elseif wl.verb == "informer" then
     wl.members = {}
     for _, p in ipairs(selected_peers) do if p.informer then wl.members[#wl.members + 1] = p end end
+  elseif wl.verb == "apply" then
+    wl.members = {}
+    for _, p in ipairs(selected_peers) do if APPLY_PEERS[p.id] then wl.members[#wl.members + 1] = p end end
   else
     wl.members = selected_peers
   end
@@ -626,7 +730,7 @@ do
       for _, m in ipairs(def.verb == "ngx" and OR.VARIANTS or PEERS) do
         local slot = old[m.id]
         if type(slot) == "table" and type(slot.runs) == "table" then
-          if def.verb ~= "informer" or m.informer then
+          if (def.verb ~= "informer" or m.informer) and (def.verb ~= "apply" or APPLY_PEERS[m.id]) then
             wl.members[#wl.members + 1] = m
             results[def.id][m.id] = { runs = slot.runs, errors = type(slot.errors) == "table" and slot.errors or {} }
           end
@@ -876,9 +980,39 @@ local function informer_section(wl)
   if #paths > 0 then out("Sync path: " .. table.concat(paths, "; ") .. "."); out("") end
 end
 
+-- Section 8: wall time to apply the folder, and kubectl's wall time divided by each row's.
+local function apply_section(wl)
+  local S = summary[wl.id]
+  out("### " .. wl.title)
+  out("")
+  if wl.carried then out(carried_note(wl)); out("") end
+  local cols = { "peer" }
+  for _, m in ipairs(METRICS.apply) do cols[#cols + 1] = m[2] end
+  cols[#cols + 1] = "kubectl wall ÷ this"
+  out("| " .. table.concat(cols, " | ") .. " |")
+  local al = { "---" }
+  for _ = 2, #cols do al[#al + 1] = "---:" end
+  out("|" .. table.concat(al, "|") .. "|")
+  local kc = S.kubectl and S.kubectl.wall_ms and S.kubectl.wall_ms.median
+  for _, p in ipairs(wl.members) do
+    local s = S[p.id]
+    local row = { p.id == "kubectl" and "kubectl apply --server-side -f (one process)" or p.label .. " (k8s.apply.Apply)" }
+    if next(s) == nil then
+      for _ = 2, #cols do row[#row + 1] = "–" end
+      row[2] = "failed: " .. (results[wl.id][p.id].errors[1] or "?"):gsub("[|\n]", " "):sub(1, 160)
+    else
+      for _, m in ipairs(METRICS.apply) do row[#row + 1] = cell(s[m[1]]) end
+      row[#row + 1] = p.id == "kubectl" and "1×" or fr(ratio(kc, s.wall_ms and s.wall_ms.median))
+    end
+    out("| " .. table.concat(row, " | ") .. " |")
+  end
+  out("")
+end
+
 for _, wl in ipairs(all_wl) do
  if wl.verb == "ngx" then ngx_section(wl)
- elseif wl.verb == "informer" then informer_section(wl) else
+ elseif wl.verb == "informer" then informer_section(wl)
+ elseif wl.verb == "apply" then apply_section(wl) else
   local metrics = METRICS[wl.verb]
   local head = HEADLINE[wl.verb]
   local headlabel
@@ -957,6 +1091,8 @@ for _, lib in ipairs { "lua54", "luajit" } do
   cmp("informer CPU per update ÷ client-go", "informer", "cpu_us_event", "clientgo", "(info)")
   cmp("informer sync time ÷ client-go protobuf", "informer", "sync_ms", "clientgo-pb", "(info)")
   cmp("informer CPU per update ÷ client-go protobuf", "informer", "cpu_us_event", "clientgo-pb", "(info)")
+  -- the apply section: information
+  cmp(("kubectl apply wall ÷ this, %d manifests"):format(opt.apply_objects), "apply", "wall_ms", nil, "(info)", "kubectl")
 end
 do -- the OpenResty section: information, not targets
   local ref = plain_get()
@@ -997,6 +1133,10 @@ out("Notes: CPU is user+sys from getrusage(RUSAGE_SELF) inside each client proce
     .. "the delay is measured in the handler. The sync path each peer took is listed under the tables (WatchList: one watch with sendInitialEvents, ended by a bookmark, "
     .. "the default of both libraries, client-go v0.35's WatchListClient gate being on; LIST+WATCH: a LIST at resourceVersion 0, then a watch; `--informer-watchlist 0` sets the latter for both); "
     .. "this library talks HTTP/1.1 on its event loop, client-go HTTP/2.") or "")
+  .. (results.apply and (" Apply: one folder of " .. opt.apply_objects .. " manifests (one per file: ConfigMaps, Deployments of 1 replica, headless Services, in turn), "
+    .. "applied by each peer into a namespace of its own, fresh for every run and deleted (waited for) after it; this library: files read and decoded, "
+    .. "then one k8s.apply.Apply call (discovery included: the process has no cache; a GET and an apply PATCH per object), timed after a warm-up request; "
+    .. "kubectl: `kubectl apply --server-side -f DIR -n NS`, one process from spawn to exit, its discovery cache warm. The ratio is kubectl's wall time over the row's.") or "")
   .. (results.openresty and (" OpenResty: Debian's nginx " .. ((info.versions.nginx or ""):match("nginx/(%S+)") or "?")
     .. " + lua module " .. (info.versions.nginx_lua or "?") .. ", " .. opt.ngx_workers .. " workers, loaded by " .. (info.versions.wrk or "wrk")
     .. " (" .. opt.ngx_threads .. " threads, " .. opt.ngx_connections .. " keep-alive connections, " .. opt.ngx_warmup .. " s warm-up then "
@@ -1024,6 +1164,7 @@ local doc = {
     watch_modified = opt.watch_modified, ngx_duration = opt.ngx_duration, ngx_warmup = opt.ngx_warmup,
     ngx_connections = opt.ngx_connections, ngx_workers = opt.ngx_workers, ngx_threads = opt.ngx_threads,
     informer_objects = opt.informer_objects, informer_updates = opt.informer_updates, informer_watchlist = opt.informer_watchlist,
+    apply_objects = opt.apply_objects,
   },
   openresty = ngx_summary,
   machine = info, peers = {}, workloads = {}, targets = arr(targets), summary = summary, runs = {},

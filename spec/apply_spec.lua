@@ -341,6 +341,31 @@ metadata: {name: n1}
     assert.is_nil(res)
     assert.truthy(err.message:find("alias", 1, true), err.message)
 
+    -- nothing to apply: refused as kubectl (with an ApplySet it would prune all)
+    for _, empty in ipairs({ "", "---\n", "# only a comment\n---\nnull\n", {} }) do
+      res, err = k8s.apply.Apply(cs, empty, { Namespace = ns, ApplySet = "secrets/set", Prune = true })
+      assert.is_nil(res)
+      assert.equal("no objects passed to apply", err.message)
+    end
+    res, err = k8s.apply.Delete(cs, "", { Namespace = ns })
+    assert.is_nil(res)
+    assert.equal("no objects passed to delete", err.message)
+
+    -- an ApplySet parent naming a kind the server does not serve: refused
+    -- before anything is written, as kubectl
+    assert(cs:CoreV1():Secrets(ns):Create({ metadata = { name = "stale-set",
+      labels = { ["applyset.kubernetes.io/id"] = k8s.apply.ApplySetID("stale-set", ns, "Secret", "") },
+      annotations = { ["applyset.kubernetes.io/tooling"] = "kubectl/v1.35.4",
+        ["applyset.kubernetes.io/contains-group-kinds"] = "ConfigMap,Gone.nope.example.com" } } }))
+    res, err = k8s.apply.Apply(cs, { apiVersion = "v1", kind = "ConfigMap", metadata = { name = "member" } },
+      { Namespace = ns, ApplySet = "secrets/stale-set", Prune = true })
+    assert.is_nil(res)
+    assert.equal('parsing ApplySet annotation on "stale-set": could not find mapping for kind in '
+      .. '"applyset.kubernetes.io/contains-group-kinds" annotation: no matches for kind "Gone" in group "nope.example.com"',
+      err.message)
+    _, gerr = cs:CoreV1():ConfigMaps(ns):Get("member")
+    assert.is_true(errors.IsNotFound(gerr))
+
     -- missing kind, generateName, a non-object document
     res, err = k8s.apply.Apply(cs, { { apiVersion = "v1", metadata = { name = "x" } },
       { apiVersion = "v1", kind = "ConfigMap", metadata = { generateName = "g-" } } }, { Namespace = ns })
@@ -363,6 +388,26 @@ metadata: {name: n1}
       dta = { a = "1" } }, { Namespace = ns })
     assert.is_nil(res)
     assert.truthy(err.message:find(".dta: field not declared in schema", 1, true), err.message)
+  end)
+
+  it("diffs a Secret without showing its values, and a new object against nothing", function()
+    local ns = H.namespace(cs)
+    local function secret(v)
+      return { apiVersion = "v1", kind = "Secret", metadata = { name = "creds", namespace = ns },
+        stringData = nil, data = { password = v, user = "YWRtaW4=" } }
+    end
+    local diff = assert(k8s.apply.Diff(cs, secret("c2VjcmV0MQ=="), {}))
+    assert.truthy(diff:find("--- LIVE/v1.Secret." .. ns .. ".creds\n+++ MERGED/v1.Secret." .. ns .. ".creds\n@@ -0,0 +1,", 1, true), diff)
+    assert.is_nil(diff:find("c2VjcmV0MQ==", 1, true))
+    assert.is_nil(diff:find("YWRtaW4=", 1, true))
+    assert(k8s.apply.Apply(cs, secret("c2VjcmV0MQ=="), {}))
+    assert.equal("", assert(k8s.apply.Diff(cs, secret("c2VjcmV0MQ=="), {})))
+    diff = assert(k8s.apply.Diff(cs, secret("c2VjcmV0Mg=="), {}))
+    assert.truthy(diff:find("\n-  password: '*** (before)'\n+  password: '*** (after)'\n", 1, true)
+      or diff:find('\n-  password: "*** (before)"\n+  password: "*** (after)"\n', 1, true), diff)
+    assert.is_nil(diff:find("c2VjcmV0", 1, true))
+    assert.is_nil(diff:find("YWRtaW4=", 1, true))
+    assert.equal("c2VjcmV0MQ==", assert(cs:CoreV1():Secrets(ns):Get("creds")).data.password)
   end)
 
   for _, d in ipairs(H.DRIVERS) do

@@ -4,12 +4,13 @@
 local H = require "spec.helper"
 
 local interp = jit and "luajit" or "lua5.4"
-local build = jit and "build/luajit" or "build/lua5.4"
+-- the build the specs run on (tools/run-specs.sh's SPEC_BUILD)
+local build = (os.getenv("SPEC_BUILD") or "build") .. (jit and "/luajit" or "/lua5.4")
 
-local function run(example, args)
+local function run(example, args, kubeconfig)
   local cmd = string.format(
     "cd %q && KUBECONFIG=%q LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./%s/?.so;;' %s examples/%s %s 2>&1",
-    assert(io.popen("pwd")):read("*l"), H.env.KUBECONFIG or (H.env.K8S_LUA_STATE .. "/kubeconfig"),
+    assert(io.popen("pwd")):read("*l"), kubeconfig or H.env.KUBECONFIG or (H.env.K8S_LUA_STATE .. "/kubeconfig"),
     build, interp, example, args or "")
   local p = assert(io.popen(cmd .. "; echo EXIT:$?"))
   local out = p:read("*a")
@@ -57,6 +58,78 @@ describe("examples (" .. H.interpreter .. ")", function()
     local cm = assert(cs:CoreV1():ConfigMaps(ns):Get("pod-inventory"))
     assert.equal("2", cm.data.count)
     assert.equal("web-1\nweb-2", cm.data.pods)
+    H.cleanup_namespaces()
+  end)
+
+  it("runs apply_dir.lua on examples/manifests (CRD + CR in one folder), then deploy.lua on its Deployment", function()
+    local k8s = require "k8s"
+    local cs = assert(k8s.NewForConfig(H.config("admin-cert")))
+    local dc = assert(k8s.dynamic.NewForConfig(H.config("admin-cert")))
+    -- the sample folder, its Namespace renamed to a fresh one
+    local ns = H.name("ns")
+    H.namespaces[#H.namespaces + 1] = { cs = cs, name = ns } -- deleted by H.cleanup_namespaces()
+    local tmp = H.sh("mktemp -d /tmp/k8s-lua-apply-dir.XXXXXX"):gsub("%s+$", "")
+    assert(os.execute("cp examples/manifests/* " .. H.shq(tmp) .. "/"))
+    local nsfile = tmp .. "/00-namespace.yaml"
+    local text, n = H.read(nsfile):gsub("name: k8s%-lua%-demo\n", "name: " .. ns .. "\n")
+    assert.equal(1, n)
+    H.write(nsfile, text)
+    local qns = ns:gsub("%-", "%%-")
+
+    -- a KUBECONFIG list whose first file is missing (skipped, as client-go's loading rules)
+    local kubeconfig = "/nonexistent/kubeconfig:" .. (H.env.KUBECONFIG or (H.env.K8S_LUA_STATE .. "/kubeconfig"))
+    -- no kubelet here: the Deployment is never Available, the wait ends after 2 s
+    local code, out = run("apply_dir.lua", H.shq(tmp) .. " " .. ns .. " --timeout 2", kubeconfig)
+    os.execute("rm -rf " .. H.shq(tmp))
+    assert.equal(0, code, out)
+    assert.matches("namespace/" .. qns .. " created\n", out)
+    -- the CRD is shared by the runs on both interpreters
+    assert.matches("customresourcedefinition%.apiextensions%.k8s%.io/greetings%.demo%.k8s%-lua%.io %a+\n", out)
+    assert.matches("configmap/web%-config created\n", out)
+    assert.matches("deployment%.apps/web created\n", out)
+    assert.matches("greeting%.demo%.k8s%-lua%.io/hello created\n", out)
+    assert.matches("KIND%s+NAMESPACE%s+NAME%s+ACTION%s+READY\n", out)
+    assert.matches("Deployment%s+" .. qns .. "%s+web%s+created%s+no\n", out)
+    assert.matches("ConfigMap%s+" .. qns .. "%s+web%-config%s+created%s+%-\n", out)
+    assert.matches("deployment%.apps/web in " .. qns .. " is not Available after 2s", out)
+
+    -- what the server has
+    local nso = assert(cs:CoreV1():Namespaces():Get(ns))
+    assert.equal("k8s-lua-demo", nso.metadata.labels["app.kubernetes.io/part-of"])
+    local cm = assert(cs:CoreV1():ConfigMaps(ns):Get("web-config"))
+    assert.equal("Hello from k8s for Lua", cm.data.greeting)
+    assert.equal("kubectl", cm.metadata.managedFields[1].manager)
+    assert.equal("Apply", cm.metadata.managedFields[1].operation)
+    local deployments = cs:AppsV1():Deployments(ns)
+    local d = assert(deployments:Get("web"))
+    assert.equal(2, d.spec.replicas)
+    assert.equal("registry.k8s.io/pause:3.10", d.spec.template.spec.containers[1].image)
+    assert.equal("web-config", d.spec.template.spec.containers[1].envFrom[1].configMapRef.name)
+    local greeting = assert(dc:Resource({ Group = "demo.k8s-lua.io", Version = "v1", Resource = "greetings" }):Namespace(ns):Get("hello"))
+    assert.equal("Hello from a custom resource", greeting.spec.message)
+    assert.equal(2, greeting.spec.replicas)
+
+    -- the rolling update
+    code, out = run("deploy.lua", ns .. " web registry.k8s.io/pause:3.9")
+    assert.equal(0, code, out)
+    assert.matches('container "web" image registry%.k8s%.io/pause:3%.10 %-> registry%.k8s%.io/pause:3%.9 %(generation 2', out)
+    assert.matches("observed generation 2 of 2", out)
+    assert.matches("Progressing=True", out)
+    d = assert(deployments:Get("web"))
+    assert.equal("registry.k8s.io/pause:3.9", d.spec.template.spec.containers[1].image)
+    assert.equal(2, d.metadata.generation)
+    assert.equal(2, d.status.observedGeneration)
+    -- the controller has started the rollout: a ReplicaSet of the new template
+    local rss = assert(cs:AppsV1():ReplicaSets(ns):List({ labelSelector = "app.kubernetes.io/name=web" }))
+    local images = {}
+    for _, rs in ipairs(rss.items) do images[#images + 1] = rs.spec.template.spec.containers[1].image end
+    table.sort(images)
+    assert.same({ "registry.k8s.io/pause:3.10", "registry.k8s.io/pause:3.9" }, images)
+    -- again: nothing to change
+    code, out = run("deploy.lua", ns .. " web registry.k8s.io/pause:3.9")
+    assert.equal(0, code, out)
+    assert.matches('container "web" already runs registry%.k8s%.io/pause:3%.9', out)
+    assert.equal(2, assert(deployments:Get("web")).metadata.generation)
     H.cleanup_namespaces()
   end)
 

@@ -13,6 +13,8 @@
 #     --kubectl-gets N    (200); --page N (500); --watch-modified N (200);
 #     --informer-objects N (10000) --informer-updates N (1000)
 #     --informer-watchlist 0|1 (1)   the informer section (workload `informer`)
+#     --apply-objects N   (200; --tiny: 10) the apply section (workload `apply`:
+#                         k8s.apply.Apply against kubectl apply --server-side -f)
 #     --peers a,b  --workloads a,b   subsets (ids: see bench/run.lua; the
 #                         OpenResty section is the workload `openresty`); a
 #                         full run of some workloads keeps the others' figures

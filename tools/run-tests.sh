@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 make -s all tests || { echo "build failed" >&2; echo "0 passed, 1 failed"; exit 1; }
+# the real kubectl, which spec/applyset_spec.lua runs against this library
+# (built once into ~/.cache/k8s-lua, a few minutes; cached afterwards)
+bench/setup.sh kubectl >/dev/null 2>&1 || echo "bench/setup.sh kubectl failed: spec/applyset_spec.lua will fail" >&2
 
 STATE=$(mktemp -d /tmp/k8s-lua-test.XXXXXX)
 cleanup() { tools/control-plane.sh stop "$STATE" >/dev/null 2>&1 || true; }

@@ -1,5 +1,5 @@
 --- This library's benchmark peer (Lua 5.4 or LuaJIT), driven by bench/run.lua.
---   lua5.4 bench/peers/k8slua.lua get|list|pager|watch|informer   -- one measurement, JSON on stdout
+--   lua5.4 bench/peers/k8slua.lua get|list|pager|watch|informer|apply   -- one measurement, JSON on stdout
 --   lua5.4 bench/peers/k8slua.lua write                  -- the watch workload's writer
 --   lua5.4 bench/peers/k8slua.lua seed FROM TO           -- create ConfigMaps bench-FROM..TO
 -- Environment: see bench/run.lua (BENCH_SERVER, BENCH_CA, BENCH_TOKEN, ...).
@@ -218,7 +218,40 @@ elseif workload == "seed" then
   end
   out.n = to - from + 1
 
+elseif workload == "apply" then
+  -- the folder of BENCH_APPLY_N manifests (bench/run.lua writes it) applied
+  -- into the fresh namespace BENCH_NS in one k8s.apply.Apply call, as
+  -- `kubectl apply --server-side -f DIR -n NS`: files read in name order and
+  -- decoded, every document mapped (discovery: this process has no cache,
+  -- so it is part of the timed section), then one apply PATCH per object
+  local dir, want = env("BENCH_APPLY_DIR"), envn("BENCH_APPLY_N", 0)
+  local p = io.popen("ls -1 " .. "'" .. dir:gsub("'", "'\\''") .. "'")
+  local files = {}
+  for f in p:lines() do files[#files + 1] = dir .. "/" .. f end
+  p:close()
+  table.sort(files)
+  local warm, e = cms:List { limit = 1 } -- warm the connection: only the apply is timed
+  if not warm then fail(e) end
+  local u0, s0 = u.rusage()
+  local t0 = u.now()
+  local docs = {}
+  for _, path in ipairs(files) do
+    local f = assert(io.open(path, "rb"))
+    local list, derr = k8s.yaml.decode(f:read("a"))
+    f:close()
+    if not list then fail(path .. ": " .. tostring(derr)) end
+    for _, d in ipairs(list) do if d ~= k8s.null then docs[#docs + 1] = d end end
+  end
+  local res, aerr = k8s.apply.Apply(cs, docs, { Namespace = ns })
+  local t1 = u.now()
+  local u1, s1, maxrss = u.rusage()
+  if not res then fail(aerr) end
+  local created = 0
+  for _, r in ipairs(res) do if r.Action == "created" then created = created + 1 end end
+  if created ~= want then fail(("created %d of %d objects"):format(created, want)) end
+  out.n, out.wall, out.user, out.sys, out.maxrss_kb = created, t1 - t0, u1 - u0, s1 - s0, maxrss
+
 else
-  fail("usage: k8slua.lua get|list|pager|watch|informer|write|seed")
+  fail("usage: k8slua.lua get|list|pager|watch|informer|apply|write|seed")
 end
 emit(out)

@@ -1,6 +1,6 @@
 """kubectl as automation scripts use it: one kubectl process per operation.
 
-    python3 bench/peers/kubectl_peer.py get|list|pager|watch
+    python3 bench/peers/kubectl_peer.py get|list|pager|watch|apply
 
 Standard library only (Debian's python3). Environment as the other peers plus
 BENCH_KUBECTL (the binary) and BENCH_KUBECONFIG. Every figure is kubectl's
@@ -130,8 +130,18 @@ def main():
             fail("watch ended early: %d ADDED, %d MODIFIED" % (added, mod))
         # CPU includes kubectl's start-up and its initial LIST: that is what a script pays
         out.update(n=events, events=events, wall=t1 - t0, user=ru.ru_utime, sys=ru.ru_stime, delays=delays)
+    elif wl == "apply":
+        # kubectl apply --server-side -f DIR into the fresh namespace BENCH_NS
+        # (-n, from BASE): one process, start-up included, discovery cache warm
+        want = int(env("BENCH_APPLY_N", "0"))
+        run(["get", "configmaps", "-o", "name"])  # warm the discovery cache (the namespace is empty)
+        body, w, u, s, rss = run(["apply", "--server-side", "-f", env("BENCH_APPLY_DIR")])
+        applied = sum(1 for line in body.decode().splitlines() if line.endswith(" serverside-applied"))
+        if applied != want:
+            fail("applied %d of %d objects" % (applied, want))
+        out.update(n=applied, wall=w, user=u, sys=s, maxrss_kb=rss)
     else:
-        fail("usage: kubectl_peer.py get|list|pager|watch")
+        fail("usage: kubectl_peer.py get|list|pager|watch|apply")
     print(json.dumps(out))
 
 

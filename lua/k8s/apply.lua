@@ -494,7 +494,15 @@ local function applyset_fetch(t, p)
   end
   local gks = ann[M.ApplySetGKsAnnotation]
   if gks ~= nil then
-    for _, s in ipairs(split_list(gks)) do p.current_gks[s] = true end
+    for _, s in ipairs(split_list(gks)) do
+      local kind, group = s:match("^([^.]*)%.(.*)$")
+      local _, merr = t.mapper:RESTMapping({ Group = group or "", Kind = kind or s })
+      if merr then -- before anything is written, as kubectl's parseKindAnnotation
+        return nil, mkerr(merr.reason or "Invalid", string.format('parsing ApplySet annotation on "%s": could not find '
+          .. 'mapping for kind in "%s" annotation: %s', p.name, M.ApplySetGKsAnnotation, tostring(merr.message)))
+      end
+      p.current_gks[s] = true
+    end
   elseif (ann[M.DeprecatedApplySetGRsAnnotation] or "") ~= "" then
     for _, gr in ipairs(split_list(ann[M.DeprecatedApplySetGRsAnnotation])) do
       local resource, group = gr:match("^([^.]*)%.(.*)$")
@@ -614,6 +622,8 @@ function M.Apply(client, manifests, opts)
   if not t then return nil, terr end
   local items, err = map_all(t, manifests, opts, "Apply")
   if not items then return nil, err end
+  -- as kubectl; with an ApplySet an empty input would prune the whole set
+  if #items == 0 then return nil, mkerr("Invalid", "no objects passed to apply") end
   local p
   if opts.ApplySet then
     p, err = applyset_parent(t, opts.ApplySet, opts)
@@ -679,6 +689,7 @@ function M.Delete(client, manifests, opts)
   if not t then return nil, terr end
   local items, err = map_all(t, manifests, opts, "Delete")
   if not items then return nil, err end
+  if #items == 0 then return nil, mkerr("Invalid", "no objects passed to delete") end
   local results, errs, deleted = {}, {}, {}
   for i = #items, 1, -1 do
     local item = items[i]

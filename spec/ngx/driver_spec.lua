@@ -79,6 +79,7 @@ describe("k8s in nginx (cosocket driver)", function()
         location = /slow-go { content_by_lua_block { require("k8st").slow_go() } }
         location = /crud { content_by_lua_block { require("k8st").crud() } }
         location = /misc { content_by_lua_block { require("k8st").misc() } }
+        location = /automation { content_by_lua_block { require("k8st").automation() } }
         location = /create { content_by_lua_block { require("k8st").create() } }
         location = /watch-start { content_by_lua_block { require("k8st").watch_start() } }
         location = /watch-next { content_by_lua_block { require("k8st").watch_next() } }
@@ -161,6 +162,18 @@ describe("k8s in nginx (cosocket driver)", function()
     assert.are.equal("2", r.updated)
     assert.are.equal("3", r.patched)
     assert.are.equal("4", r.applied)
+  end)
+
+  it("applies YAML, diffs, retries on a real conflict, waits and deletes (k8s.apply, retry, wait)", function()
+    local name = uniq("ngx-auto")
+    local r = get("/automation?name=" .. name)
+    assert.are.equal("created", r.applied, json.encode(r))
+    assert.are.equal("unchanged", r.reapplied)
+    assert.truthy(r.diff:find('\n-  k: "on"\n+  k: "off"\n', 1, true) or r.diff:find("\n-  k: 'on'\n+  k: 'off'\n", 1, true), r.diff)
+    assert.are.equal(2, r.attempts, json.encode(r))
+    assert.are.equal("x", r.waited, json.encode(r))
+    assert.are.equal("deleted", r.deleted, json.encode(r))
+    assert.is_true(r.gone)
   end)
 
   it("serves the RESTClient, the dynamic client, discovery and the pager", function()

@@ -149,6 +149,46 @@ function T.crud()
     applied = ap and ap.data.d, deleted = del }
 end
 
+-- GET /automation?name=N : k8s.apply Apply/Diff/Delete of YAML, k8s.retry
+-- and k8s.wait on a ConfigMap, all on cosockets
+function T.automation()
+  local cs = assert(T.cs("kubeconfig"))
+  local name = ngx.var.arg_name
+  local out = {}
+  local doc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " .. name .. "\n  namespace: default\ndata:\n  k: \"on\"\n"
+  local res, err = k8s.apply.Apply(cs, doc, { FieldManager = "ngx-automation" })
+  out.applied = res and res[1].Action
+  out.e1 = errt(err)
+  res = k8s.apply.Apply(cs, doc, { FieldManager = "ngx-automation" })
+  out.reapplied = res and res[1].Action
+  out.diff = k8s.apply.Diff(cs, doc:gsub('"on"', '"off"'), { FieldManager = "ngx-automation" })
+  local cms = cs:CoreV1():ConfigMaps("default")
+  local attempts = 0
+  err = k8s.retry.RetryOnConflict(k8s.retry.DefaultRetry, function()
+    attempts = attempts + 1
+    local cm, gerr = cms:Get(name)
+    if not cm then return gerr end
+    if attempts == 1 then -- another writer gets in between: a real 409 follows
+      local other = assert(cms:Get(name))
+      other.data.other = "x"
+      assert(cms:Update(other))
+    end
+    cm.data.k = "changed"
+    local _, uerr = cms:Update(cm)
+    return uerr
+  end)
+  out.attempts, out.e2 = attempts, errt(err)
+  local objs, werr = k8s.wait.For(cs, "configmaps", "default", name, { For = "jsonpath={.data.k}=changed", Timeout = 30 })
+  out.waited = objs and objs[1].data.other
+  out.e3 = errt(werr)
+  res, err = k8s.apply.Delete(cs, doc, {})
+  out.deleted = res and res[1].Action
+  out.e4 = errt(err)
+  local _, gone = cms:Get(name)
+  out.gone = k8s.errors.IsNotFound(gone)
+  say(out)
+end
+
 -- GET /misc : RESTClient, dynamic, discovery, pager
 function T.misc()
   local config = T.config("token")
