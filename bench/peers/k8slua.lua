@@ -242,7 +242,7 @@ elseif workload == "apply" then
     if not list then fail(path .. ": " .. tostring(derr)) end
     for _, d in ipairs(list) do if d ~= k8s.null then docs[#docs + 1] = d end end
   end
-  local res, aerr = k8s.apply.Apply(cs, docs, { Namespace = ns })
+  local res, aerr = k8s.apply.Apply(cs, docs, { Namespace = ns, Concurrency = envn("BENCH_APPLY_CONCURRENCY", 1) })
   local t1 = u.now()
   local u1, s1, maxrss = u.rusage()
   if not res then fail(aerr) end

@@ -300,23 +300,38 @@ local function result_of(item, action, obj)
     Name = item.name, Action = action, Object = obj, Resource = item.mapping.Resource, Document = item.where }
 end
 
--- compare the live object with a dry-run result, ignoring what a dry run
--- changes by itself
-local function strip(o)
-  if type(o) ~= "table" then return o end
-  local c = shallow(o)
-  if type(c.metadata) == "table" then
-    c.metadata = shallow(c.metadata)
-    c.metadata.managedFields, c.metadata.resourceVersion, c.metadata.generation = nil, nil, nil
+-- our field manager's Apply entry of an object's managedFields, as text
+local function apply_entry(o, opts)
+  local md = type(o) == "table" and o.metadata
+  for _, e in ipairs(type(md) == "table" and type(md.managedFields) == "table" and md.managedFields or {}) do
+    if e.manager == (opts.FieldManager or "kubectl") and e.operation == "Apply" and (e.subresource or "") == "" then
+      return tostring(e.time) .. " " .. core.json_encode(e.fieldsV1 or core.null)
+    end
   end
-  return c
+  return ""
 end
 
-local function deep_equal(a, b)
-  if a == b then return true end
-  if type(a) ~= "table" or type(b) ~= "table" then return false end
-  for k, v in pairs(a) do if not deep_equal(v, b[k]) then return false end end
-  for k in pairs(b) do if a[k] == nil then return false end end
+local function empty(v) return v == nil or v == core.null or (type(v) == "table" and next(v) == nil) end
+
+-- whether every value the manifest sets is already in the object (lists
+-- element by element; an empty list or map asks for nothing); top: skip
+-- apiVersion, kind (LIST items carry neither) and status (not applied)
+local function subset(want, have, top)
+  if want == nil or want == core.null then return have == nil or have == core.null end
+  if type(want) ~= "table" then return want == have end
+  if next(want) == nil then return true end
+  if type(have) ~= "table" then return false end
+  if #want > 0 then
+    if #want ~= #have then return false end
+    for i = 1, #want do if not subset(want[i], have[i]) then return false end end
+    return true
+  end
+  for k, v in pairs(want) do
+    if not (top and (k == "apiVersion" or k == "kind" or k == "status")) and not (empty(v) and empty(have[k]))
+      and not subset(v, have[k]) then
+      return false
+    end
+  end
   return true
 end
 
@@ -340,20 +355,63 @@ end
 
 -- one object: GET (the action), PATCH apply; a resource of a CRD of this
 -- input right after it was Established may still be 404 for a moment
-local function apply_one(t, item, opts, crds_done)
+-- a 404 because the resource itself is not served yet (a CRD of this input
+-- just Established), not because the object does not exist
+local function resource_not_served(item, e)
+  if item.crd == nil or not errors.IsNotFound(e) then return false end
+  local st = type(e) == "table" and e.status
+  local d = type(st) == "table" and st.details
+  return not (type(d) == "table" and d.name == item.name)
+end
+
+--- Objects of one resource and namespace read with one LIST (instead of a
+-- GET each) when the input holds at least this many of them.
+M.ListThreshold = 8
+
+local function group_key(item)
+  local r = item.mapping.Resource
+  return r.Group .. "/" .. r.Version .. "/" .. r.Resource .. "/" .. item.namespace
+end
+
+-- The live object before applying: from one LIST page of the item's
+-- resource and namespace when the input has many of them (names not on the
+-- page, when there are more pages, are read with a GET), else a GET.
+local function live_of(t, item, live)
+  local key = group_key(item)
+  local g = live.groups[key]
+  if g == nil and (live.counts[key] or 0) >= M.ListThreshold then
+    local n = live.counts[key]
+    live.groups[key] = false -- while the LIST runs (or when it failed: not allowed, not served yet), GETs
+    local list = req(t, item, "Get"):Param("limit", tostring(math.max(64, 4 * n))):Do():Get()
+    if list then
+      g = { objs = {}, complete = not (list.metadata and (list.metadata.continue or "") ~= "") }
+      for _, o in ipairs(list.items or {}) do g.objs[o.metadata.name] = o end
+      live.groups[key] = g
+    end
+  end
+  if g then
+    local o = g.objs[item.name]
+    if o ~= nil or g.complete then return o end
+  end
+  return get_live(t, item)
+end
+
+-- one object: its live state (the action), then the apply PATCH; a
+-- resource of a CRD of this input may answer 404 for a moment after the CRD
+-- is Established
+local function apply_one(t, item, opts, crds_done, live)
   if item.crd then
     local ok, err = crd_ready(t, item, opts, crds_done)
     if not ok then return nil, err end
   end
-  local live, gerr
-  local function attempt()
-    live, gerr = get_live(t, item)
-    if gerr then return gerr end
-    return nil
-  end
   local retry = require "k8s.retry"
-  local not_served = function(e) return item.crd ~= nil and errors.IsNotFound(e) end
-  local err = retry.OnError(M.CRDServedBackoff, not_served, attempt)
+  local not_served = function(e) return resource_not_served(item, e) end
+  local before
+  local err = retry.OnError(M.CRDServedBackoff, not_served, function()
+    local e
+    before, e = live_of(t, item, live)
+    return e
+  end)
   if err then return nil, err end
   local obj, code
   err = retry.OnError(M.CRDServedBackoff, not_served, function()
@@ -363,15 +421,20 @@ local function apply_one(t, item, opts, crds_done)
   end)
   if err then return nil, err end
   local action
-  if not live then
+  if not before or code == 201 then
     action = "created"
-  elseif opts.DryRun then
-    action = deep_equal(strip(live), strip(obj)) and "unchanged" or "configured"
+  elseif not opts.DryRun and (obj.metadata or {}).resourceVersion == (before.metadata or {}).resourceVersion then
+    action = "unchanged" -- nothing was written
+  elseif apply_entry(before, opts) ~= apply_entry(obj, opts) then
+    action = "configured" -- the server changed our field manager's entry: we wrote
   else
-    local md, lmd = obj.metadata or {}, live.metadata or {}
-    action = md.resourceVersion == lmd.resourceVersion and "unchanged" or "configured"
+    -- someone else wrote between our read and our apply (a controller's
+    -- status or annotation), or we changed a value within the second of our
+    -- last apply: configured when the manifest asks for what was not there
+    action = subset(item.obj, before, true) and "unchanged" or "configured"
   end
-  if code == 201 then action = "created" end
+  local g = not opts.DryRun and live.groups[group_key(item)]
+  if g then g.objs[item.name] = obj end -- the same object twice in the input
   return obj, action
 end
 
@@ -589,11 +652,66 @@ local function applyset_prune(t, p, visited, opts, results)
   return true
 end
 
+-- Namespaces and CRDs are applied alone: what follows them may live in
+-- them or be defined by them
+local barrier = { Namespace = "", CustomResourceDefinition = CRD_GROUP }
+
+-- fn(i, item) for every item: one after another (n = 1), or n at a time
+-- between barrier objects, on light threads (nginx) or tasks of k8s.loop;
+-- where neither can run (nginx phases without ngx.thread), one after another
+local function each_object(items, n, fn)
+  n = n or 1
+  local i, last = 1, #items
+  while i <= last do
+    local item = items[i]
+    if n <= 1 or barrier[item.kind] == item.group then
+      fn(i, item)
+      i = i + 1
+    else
+      local stop = i
+      while stop < last and barrier[items[stop + 1].kind] ~= items[stop + 1].group do stop = stop + 1 end
+      local nexti = i
+      local function worker()
+        while nexti <= stop do
+          local k = nexti
+          nexti = nexti + 1
+          fn(k, items[k])
+        end
+      end
+      local rt = require "k8s.runtime"
+      if rt.nginx then
+        local threads = {}
+        for _ = 1, math.min(n, stop - i + 1) do
+          local ok, th = pcall(ngx.thread.spawn, worker)
+          if ok and th then threads[#threads + 1] = th end
+        end
+        for _, th in ipairs(threads) do
+          local ok, err = ngx.thread.wait(th)
+          if not ok then error(err, 0) end
+        end
+        worker() -- what no thread took (no thread API in this phase)
+      else
+        local loop = require "k8s.loop"
+        local tasks = {}
+        for _ = 1, math.min(n, stop - i + 1) do tasks[#tasks + 1] = loop.spawn(worker) end
+        loop.join(tasks)
+        for _, task in ipairs(tasks) do
+          if task.err then error(task.err, 0) end
+        end
+      end
+      i = stop + 1
+    end
+  end
+end
+
 local function check_opts(opts, what)
   if opts == nil then return {} end
   if type(opts) ~= "table" then error(what .. ": opts must be a table, got " .. type(opts), 3) end
   if opts.FieldManager ~= nil and (type(opts.FieldManager) ~= "string" or opts.FieldManager == "") then
     error(what .. ": opts.FieldManager must be a non-empty string", 3)
+  end
+  if opts.Concurrency ~= nil and (type(opts.Concurrency) ~= "number" or opts.Concurrency < 1) then
+    error(what .. ": opts.Concurrency must be a number >= 1", 3)
   end
   return opts
 end
@@ -607,7 +725,10 @@ end
 --   default, "Warn", "Ignore" or false), Timeout (seconds to wait for a CRD
 --   of the input to be Established, 60), Mapper (a k8s.restmapper mapper to
 --   reuse), ApplySet ("[RESOURCE][.GROUP]/NAME", a Secret by default) with
---   Prune = true (delete what left the set), ApplySetTooling.
+--   Prune = true (delete what left the set), ApplySetTooling, Concurrency
+--   (1: one object after another in input order, as kubectl; N: Namespaces
+--   and CRDs alone, in order, and the objects between them N at a time on
+--   the loop's tasks or nginx's light threads; results keep input order).
 -- results[i] = { Kind, Group, Namespace, Name, Action = "created" |
 -- "configured" | "unchanged" | "pruned", Object, Resource = {Group,Version,
 -- Resource}, Document = "document N" }. Objects are applied in input order;
@@ -649,8 +770,17 @@ function M.Apply(client, manifests, opts)
     if not ok then return nil, ferr end
   end
   local results, errs, visited, crds_done = {}, {}, {}, {}
+  local live = { counts = {}, groups = {} }
   for _, item in ipairs(items) do
-    local obj, action = apply_one(t, item, opts, crds_done)
+    local key = group_key(item)
+    live.counts[key] = (live.counts[key] or 0) + 1
+  end
+  local outcome = {}
+  each_object(items, opts.Concurrency, function(i, item)
+    outcome[i] = { apply_one(t, item, opts, crds_done, live) }
+  end)
+  for i, item in ipairs(items) do
+    local obj, action = outcome[i][1], outcome[i][2]
     if obj then
       results[#results + 1] = result_of(item, action, obj)
       if type(obj.metadata) == "table" and obj.metadata.uid then visited[obj.metadata.uid] = true end

@@ -50,6 +50,21 @@ end
 --- task:done() -> true once the task has returned, raised or been cancelled.
 function Task:finished() return self.done == true end
 
+--- join(list of tasks): wait until every task of the list has finished
+-- (in a task: yields until then; elsewhere: drives the loop until then).
+function M.join(list)
+  local function all_done()
+    for _, t in ipairs(list) do if not t.done then return false end end
+    return true
+  end
+  if all_done() then return end
+  if M.in_task() then
+    coroutine.yield({ join = all_done })
+  else
+    M.Run(all_done)
+  end
+end
+
 --- in_task() -> true when called from a task's own coroutine.
 function M.in_task()
   return current ~= nil and coroutine.running() == current.co
@@ -237,6 +252,12 @@ function M.Run(arg)
       local t0 = now()
       if deadline and t0 >= deadline then return true end
       if ntasks == 0 then return until_fn == nil end
+      for t, w in pairs(waiting) do -- joins whose tasks have all finished
+        if w.join and w.join() then
+          waiting[t] = nil
+          if tasks[t] then ready[#ready + 1] = t end
+        end
+      end
       if #ready == 0 then
         local rfds, wfds, by_fd, wake = {}, {}, {}, deadline
         for t, w in pairs(waiting) do

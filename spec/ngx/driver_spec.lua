@@ -174,6 +174,9 @@ describe("k8s in nginx (cosocket driver)", function()
     assert.are.equal("x", r.waited, json.encode(r))
     assert.are.equal("deleted", r.deleted, json.encode(r))
     assert.is_true(r.gone)
+    local want = {}
+    for i = 1, 6 do want[i] = name .. "-" .. i .. "=created" end
+    assert.are.same(want, r.concurrent, json.encode(r))
   end)
 
   it("serves the RESTClient, the dynamic client, discovery and the pager", function()

@@ -186,6 +186,17 @@ function T.automation()
   out.e4 = errt(err)
   local _, gone = cms:Get(name)
   out.gone = k8s.errors.IsNotFound(gone)
+  -- 6 objects, 3 at a time on light threads
+  local many = {}
+  for i = 1, 6 do
+    many[i] = { apiVersion = "v1", kind = "ConfigMap", metadata = { name = name .. "-" .. i, namespace = "default" },
+      data = { i = tostring(i) } }
+  end
+  res, err = k8s.apply.Apply(cs, many, { Concurrency = 3 })
+  out.concurrent = {}
+  for i, r in ipairs(res or {}) do out.concurrent[i] = r.Name .. "=" .. r.Action end
+  out.e5 = errt(err)
+  k8s.apply.Delete(cs, many, { Wait = false })
   say(out)
 end
 
