@@ -16,6 +16,9 @@ local k8s = {
   errors = require "k8s.errors",
   rest = require "k8s.rest",
   json = { encode = core.json_encode, decode = core.json_decode },
+  --- YAML streams as Kubernetes reads them (src/lua/yaml.h): decode(text)
+  -- -> array of documents | nil, err; encode(value), encode_all(list).
+  yaml = { decode = core.yaml_decode, encode = core.yaml_encode, encode_all = core.yaml_encode_all },
   --- apimachinery types.PatchType values (media types).
   types = {
     JSONPatchType = "application/json-patch+json",
@@ -42,7 +45,8 @@ k8s.flowcontrol = { NewTokenBucketRateLimiter = k8s.rest.NewTokenBucketRateLimit
 -- Modules that may not be present in every build stage load lazily.
 local lazy = { clientcmd = "k8s.clientcmd", dynamic = "k8s.dynamic", pager = "k8s.pager", kubernetes = "k8s.kubernetes",
   informers = "k8s.informers", cache = "k8s.cache", labels = "k8s.labels", loop = "k8s.loop",
-  leaderelection = "k8s.leaderelection", resourcelock = "k8s.resourcelock", runtime = "k8s.runtime" }
+  leaderelection = "k8s.leaderelection", resourcelock = "k8s.resourcelock", runtime = "k8s.runtime",
+  apply = "k8s.apply", restmapper = "k8s.restmapper", retry = "k8s.retry", wait = "k8s.wait" }
 setmetatable(k8s, {
   __index = function(t, k)
     local m = lazy[k]

@@ -308,6 +308,48 @@ function DynamicClient:Discovery() end
 ---@param gvr {Group: string, Version: string, Resource: string}
 ---@return k8s.ResourceClient
 function DynamicClient:Resource(gvr) end
+---@return k8s.RESTClient
+function DynamicClient:RESTClientForGroupVersion(group, version) end
+
+---@class k8s.RESTMapping
+---@field Resource {Group: string, Version: string, Resource: string}
+---@field GroupVersionKind {Group: string, Version: string, Kind: string}
+---@field Scope "Namespaced"|"Cluster"
+
+---@class k8s.RESTMapper DeferredDiscoveryRESTMapper with kubectl's shortcut and category expansion
+local RESTMapper = {}
+---@param gk {Group: string, Kind: string}
+---@return k8s.RESTMapping|nil, k8s.Error|nil
+function RESTMapper:RESTMapping(gk, ...) end
+---@return k8s.RESTMapping[]|nil, k8s.Error|nil
+function RESTMapper:RESTMappings(gk, ...) end
+---@param gvr {Group: string?, Version: string?, Resource: string}
+---@return {Group: string, Version: string, Resource: string}|nil, k8s.Error|nil
+function RESTMapper:ResourceFor(gvr) end
+---@return {Group: string, Version: string, Resource: string}[]|nil, k8s.Error|nil
+function RESTMapper:ResourcesFor(gvr) end
+---@return {Group: string, Version: string, Kind: string}|nil, k8s.Error|nil
+function RESTMapper:KindFor(gvr) end
+---@return string|nil, k8s.Error|nil
+function RESTMapper:ResourceSingularizer(resource) end
+---kubectl's resource argument: "deploy", "deployments.apps", "deployment.v1.apps", "Deployment"
+---@return k8s.RESTMapping|nil, k8s.Error|nil
+function RESTMapper:MappingFor(arg) end
+---@return k8s.RESTMapping[]
+function RESTMapper:ExpandCategory(category) end
+function RESTMapper:Reset() end
+---@return integer
+function RESTMapper:Loads() end
+
+---@class k8s.ApplyResult
+---@field Kind string
+---@field Group string
+---@field Namespace string|nil
+---@field Name string
+---@field Action "created"|"configured"|"unchanged"|"pruned"|"deleted"
+---@field Object table|nil
+---@field Resource {Group: string, Version: string, Resource: string}
+---@field Document string "document N" or "document N item M"
 
 ---@class k8s
 ---@field null lightuserdata JSON null (== cjson.null)
@@ -337,6 +379,22 @@ k8s.json = {}
 function k8s.json.decode(s) end
 ---@return string
 function k8s.json.encode(v) end
+k8s.yaml = {}
+---Every document of a YAML stream, read as Kubernetes does (sigs.k8s.io/yaml:
+---YAML 1.1 scalars, then JSON): one value per document, an empty or null
+---document being k8s.null at its index; the same tables as k8s.json.decode.
+---Malformed YAML returns nil and "yaml: document N, line L: ...".
+---@param text string
+---@return any[]|nil docs, string|nil err
+function k8s.yaml.decode(text) end
+---One YAML document (no "---"), as go-yaml writes it: sorted keys, block
+---style, quoted where a plain scalar would read back as something else.
+---@return string|nil yaml, string|nil err
+function k8s.yaml.encode(v) end
+---Each of list[1..#list] as a document, joined by "---\n".
+---@param list any[]
+---@return string|nil yaml, string|nil err
+function k8s.yaml.encode_all(list) end
 ---@return table an empty JSON array
 function k8s.empty_array() end
 ---@return k8s.Clientset
@@ -394,6 +452,9 @@ k8s.loop = {}
 ---Run fn(...) as a task of the loop; API calls inside it yield instead of blocking.
 ---@return table task with :cancel() and :finished()
 function k8s.loop.spawn(fn, ...) end
+---Wait until every task of the list has finished (in a task: yields; elsewhere: drives the loop).
+---@param tasks table[]
+function k8s.loop.join(tasks) end
 ---Yield for `seconds` inside a task (blocks outside one).
 function k8s.loop.sleep(seconds) end
 ---Monotonic seconds.
@@ -486,6 +547,33 @@ function k8s.resourcelock.New(lockType, namespace, name, coordinationV1, options
 ---@return table shared informer with :Start(), :Lister(), :HasSynced(), :Leader()
 function k8s.ngx.SharedInformer(optsOrName) end
 
+k8s.restmapper = {}
+---@param client k8s.Clientset|k8s.DynamicClient|k8s.DiscoveryClient
+---@return k8s.RESTMapper
+function k8s.restmapper.NewDeferredDiscoveryRESTMapper(client) end
+---@return string group, string version
+function k8s.restmapper.ParseGroupVersion(apiVersion) end
+
+k8s.apply = {}
+---kubectl apply --server-side -f. opts: FieldManager, Force, DryRun, Namespace, FieldValidation, Timeout, Mapper, ApplySet, Prune, ApplySetTooling, Concurrency
+---@param client k8s.Clientset|k8s.DynamicClient|k8s.Config
+---@param manifests string|table
+---@return k8s.ApplyResult[]|nil, k8s.Error|nil, k8s.ApplyResult[]|nil
+function k8s.apply.Apply(client, manifests, opts) end
+---kubectl delete -f. opts: Namespace, IgnoreNotFound, PropagationPolicy, GracePeriodSeconds, DryRun, Wait, Timeout, Mapper
+---@return k8s.ApplyResult[]|nil, k8s.Error|nil, k8s.ApplyResult[]|nil
+function k8s.apply.Delete(client, manifests, opts) end
+---kubectl diff --server-side: a unified diff, "" when nothing would change
+---@return string|nil, k8s.Error|nil
+function k8s.apply.Diff(client, manifests, opts) end
+---@return string
+function k8s.apply.UnifiedDiff(a, b, nameA, nameB, context) end
+---@return string applyset.kubernetes.io/id of a parent
+function k8s.apply.ApplySetID(name, namespace, kind, group) end
+---The namespace of the config a client was made from, or nil.
+---@return string|nil
+function k8s.rest.ClientNamespace(client) end
+
 k8s.errors = {}
 function k8s.errors.IsNotFound(err) end
 function k8s.errors.IsAlreadyExists(err) end
@@ -502,5 +590,64 @@ function k8s.errors.IsServerTimeout(err) end
 function k8s.errors.IsInternalError(err) end
 function k8s.errors.IsServiceUnavailable(err) end
 function k8s.errors.IsMethodNotSupported(err) end
+
+
+---@class k8s.Backoff wait.Backoff, durations in seconds
+---@field Duration number the initial duration
+---@field Factor number|nil Duration is multiplied by it at each step (0: unchanged)
+---@field Jitter number|nil each sleep is Duration plus up to Jitter*Duration at random
+---@field Steps integer tries left (at most Steps calls)
+---@field Cap number|nil a limit on Duration; reaching it sets Steps to 0
+---@field Sleep fun(seconds: number)|nil an extension: sleeps through this function instead
+
+---client-go's util/retry.
+k8s.retry = {}
+---@type k8s.Backoff Steps 5, Duration 0.010, Factor 1.0, Jitter 0.1
+k8s.retry.DefaultRetry = {}
+---@type k8s.Backoff Steps 4, Duration 0.010, Factor 5.0, Jitter 0.1
+k8s.retry.DefaultBackoff = {}
+---Run fn while retriable(err) is true (at most backoff.Steps tries); nil on success,
+---fn's error when not retriable, the last error when the tries run out.
+---fn returns nil on success or the error (`nil, err` also counts as err).
+---@param backoff k8s.Backoff
+---@param retriable fun(err: any): boolean
+---@param fn fun(): any
+---@return any|nil err
+function k8s.retry.OnError(backoff, retriable, fn) end
+---OnError(backoff, k8s.errors.IsConflict, fn).
+---@param backoff k8s.Backoff
+---@param fn fun(): any
+---@return any|nil err
+function k8s.retry.RetryOnConflict(backoff, fn) end
+---wait.ExponentialBackoff: condition() -> done, err; ErrWaitTimeout (reason "Timeout") when the steps run out.
+---@param backoff k8s.Backoff
+---@param condition fun(): boolean, any
+---@return any|nil err
+function k8s.retry.ExponentialBackoff(backoff, condition) end
+---wait.Backoff.Step: the sleep now; updates backoff's Duration and Steps in place.
+---@param backoff k8s.Backoff
+---@return number seconds
+function k8s.retry.Step(backoff) end
+---wait.Jitter: duration plus up to maxFactor*duration at random (maxFactor <= 0: 1).
+---@return number seconds
+function k8s.retry.Jitter(duration, maxFactor) end
+
+---@class k8s.WaitOptions
+---@field For string "condition=Available[=False]", "delete", "create", "jsonpath={.status.phase}[=Running]"
+---@field Timeout number|nil seconds (30); 0 checks once; negative waits a week
+---@field Mapper k8s.RESTMapper|nil resolves resource (default: a new DeferredDiscoveryRESTMapper)
+---@field OnWatch fun(obj: table|nil, name: string|nil)|nil called before each watch the wait opens
+
+---kubectl wait.
+k8s.wait = {}
+---Wait until objects meet opts.For: the objects in their final state, or nil, err
+---(reason "Timeout" naming what is unmet, "NotFound", "NoMatchingResources", ...).
+---@param client k8s.Clientset|k8s.DynamicClient|k8s.Config
+---@param resource string|{Group: string, Version: string, Resource: string, Namespaced: boolean|nil}
+---@param namespace string|nil nil: the config's namespace or "default"; "": every namespace (selectors)
+---@param nameOrSelector string|{LabelSelector: string|nil, FieldSelector: string|nil, All: boolean|nil}
+---@param opts k8s.WaitOptions
+---@return table[]|nil, k8s.Error|nil
+function k8s.wait.For(client, resource, namespace, nameOrSelector, opts) end
 
 return k8s

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <lua.h>
 #include <lauxlib.h>
+#include <openssl/evp.h>
 #include "k8s.h"
 #include "json.h"
+#include "yaml.h"
 #include "core.h"
 #include "rest_internal.h"
 
@@ -1503,13 +1505,30 @@ static const luaL_Reg limiter_meta[] = {{"__gc", limiter_gc}, {NULL, NULL}};
 
 static const luaL_Reg error_meta[] = {{"__tostring", error_tostring}, {NULL, NULL}};
 
+/* core.sha256(s) -> the 32-byte SHA-256 digest of s (ApplySet ids). */
+static int l_sha256(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL))
+		return luaL_error(L, "sha256: digest failed");
+	lua_pushlstring(L, (const char *)md, mdlen);
+	return 1;
+}
+
 static const luaL_Reg funcs[] = {
 	{"rest_client_for", l_rest_client_for},
 	{"new_token_bucket", l_new_token_bucket},
 	{"json_decode", k8s_lua_json_l_decode},
 	{"_json_decode_pieces", l_json_decode_pieces},
 	{"json_encode", k8s_lua_json_l_encode},
+	{"yaml_decode", k8s_lua_yaml_l_decode},
+	{"yaml_encode", k8s_lua_yaml_l_encode},
+	{"yaml_encode_all", k8s_lua_yaml_l_encode_all},
 	{"version", l_version},
+	{"sha256", l_sha256},
 	{NULL, NULL}};
 
 K8S_LUA_EXPORT int luaopen_k8s_core(lua_State *L)

@@ -17,12 +17,10 @@
 #include "compat.h"
 #include "json.h"
 #include "jsonscan.h"
+#include "codec.h"
 
 #include <float.h>
-#include <locale.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,44 +38,6 @@
 #endif
 
 /* ---------------------------------------------------------------- common */
-
-/* A "C" LC_NUMERIC locale so that os.setlocale() cannot change how numbers
- * are parsed or printed. */
-static locale_t c_numeric_locale;
-static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
-
-static void c_numeric_init(void)
-{
-    c_numeric_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-}
-
-static locale_t c_numeric(void)
-{
-    pthread_once(&c_numeric_once, c_numeric_init);
-    return c_numeric_locale;
-}
-
-static double strtod_c(const char *s, char **endp)
-{
-    locale_t loc = c_numeric();
-    return loc ? strtod_l(s, endp, loc) : strtod(s, endp);
-}
-
-#if defined(__GNUC__)
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-#endif
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Bytes that end a plain string run: '"', '\\' and control characters. */
 static inline int is_special(unsigned char c)
@@ -142,17 +102,17 @@ static int dec_fail(decoder *d, const char *at, const char *what)
     size_t off = (size_t)(at - d->start);
 
     if (at >= d->end)
-        set_err(d->err, d->errlen, "unexpected end of input at offset %zu",
+        k8s_lua_set_err(d->err, d->errlen, "unexpected end of input at offset %zu",
                 off);
     else if (what)
-        set_err(d->err, d->errlen, "%s at offset %zu", what, off);
+        k8s_lua_set_err(d->err, d->errlen, "%s at offset %zu", what, off);
     else {
         unsigned char c = (unsigned char)*at;
         if (c >= 0x20 && c < 0x7f)
-            set_err(d->err, d->errlen, "unexpected character '%c' at offset %zu",
+            k8s_lua_set_err(d->err, d->errlen, "unexpected character '%c' at offset %zu",
                     c, off);
         else
-            set_err(d->err, d->errlen,
+            k8s_lua_set_err(d->err, d->errlen,
                     "unexpected byte 0x%02x at offset %zu", c, off);
     }
     return 0;
@@ -429,7 +389,7 @@ slow:
         tmp = d->scratch;
         memcpy(tmp, s, n);
         tmp[n] = '\0';
-        v = strtod_c(tmp, NULL);
+        v = k8s_lua_strtod_c(tmp, NULL);
         lua_pushnumber(d->L, v);
     }
     return 1;
@@ -643,7 +603,7 @@ static int decode_at(lua_State *L, const char *s, size_t len, char *err,
     decoder d;
 
     if (!lua_checkstack(L, 8)) {
-        set_err(err, errlen, "Lua stack overflow");
+        k8s_lua_set_err(err, errlen, "Lua stack overflow");
         return 0;
     }
     d.L = L;
@@ -963,15 +923,7 @@ static inline int enc_putc(encoder *e, char c)
 /* Prepends a path component; if it does not fit, the outer part is cut. */
 static void enc_path(encoder *e, const char *comp, size_t n)
 {
-    if (e->path_cut)
-        return;
-    if (n + e->pathlen >= sizeof e->path) {
-        e->path_cut = 1;
-        return;
-    }
-    memmove(e->path + n, e->path, e->pathlen);
-    memcpy(e->path, comp, n);
-    e->pathlen += n;
+    k8s_lua_path_prepend(e->path, sizeof e->path, &e->pathlen, &e->path_cut, comp, n);
 }
 
 static size_t fmt_u64(char *out, uint64_t u)
@@ -997,18 +949,6 @@ static size_t fmt_i64(char *out, int64_t v)
     return fmt_u64(out, (uint64_t)v);
 }
 
-/* Integral double within +-2^53?  Then *iv is its exact value. */
-static inline int double_is_int53(double v, int64_t *iv)
-{
-    if (v >= -9007199254740992.0 && v <= 9007199254740992.0) {
-        int64_t i = (int64_t)v;
-        if ((double)i == v) {
-            *iv = i;
-            return 1;
-        }
-    }
-    return 0;
-}
 
 static int enc_string(encoder *e, const char *s, size_t n)
 {
@@ -1065,27 +1005,15 @@ static int enc_double(encoder *e, double v)
     int64_t iv;
     size_t n;
 
-    if (double_is_int53(v, &iv)) {
+    if (k8s_lua_double_is_int53(v, &iv)) {
         n = fmt_i64(tmp, iv);
     } else if (isnan(v) || isinf(v)) {
         snprintf(e->msg, sizeof e->msg, "cannot encode %s",
                  isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf"));
         return 0;
     } else {
-        /* shortest of %.15g/%.16g/%.17g that reads back exactly */
-        locale_t loc = c_numeric(), old = (locale_t)0;
-        int prec, k = 0;
-
-        if (loc)
-            old = uselocale(loc);
-        for (prec = 15; prec <= 17; prec++) {
-            k = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-            if (prec == 17 || strtod_c(tmp, NULL) == v)
-                break;
-        }
-        if (loc)
-            uselocale(old);
-        if (k < 0 || (size_t)k >= sizeof tmp) {
+        int k = k8s_lua_fmt_double(tmp, sizeof tmp, v);
+        if (k < 0) {
             snprintf(e->msg, sizeof e->msg, "cannot format number");
             return 0;
         }
@@ -1103,71 +1031,6 @@ static int enc_number(encoder *e, int idx)
     }
 #endif
     return enc_double(e, (double)lua_tonumber(e->L, idx));
-}
-
-enum { KIND_AUTO, KIND_ARRAY, KIND_OBJECT };
-
-/* Is the key at the top of the stack an integer in [1, n]? */
-static int is_index_key(lua_State *L, size_t n)
-{
-    if (lua_type(L, -1) != LUA_TNUMBER)
-        return 0;
-#if K8S_LUA_HAS_INTEGERS
-    if (lua_isinteger(L, -1)) {
-        lua_Integer k = lua_tointeger(L, -1);
-        return k >= 1 && (lua_Unsigned)k <= (lua_Unsigned)n;
-    }
-    return 0;
-#else
-    {
-        double k = (double)lua_tonumber(L, -1);
-        return k >= 1 && k <= (double)n && k == (double)(size_t)k;
-    }
-#endif
-}
-
-static int table_kind(encoder *e, int idx, size_t *np)
-{
-    lua_State *L = e->L;
-    size_t n, count = 0;
-
-    if (lua_getmetatable(L, idx)) {
-        int kind = KIND_AUTO;
-        if (lua_rawequal(L, -1, e->mt)) {
-            lua_pop(L, 1);
-            *np = K8S_LUA_RAWLEN(L, idx);
-            return KIND_ARRAY;
-        }
-        lua_pushvalue(L, e->jsontype);
-        lua_rawget(L, -2);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            const char *t = lua_tostring(L, -1);
-            if (strcmp(t, "array") == 0)
-                kind = KIND_ARRAY;
-            else if (strcmp(t, "object") == 0)
-                kind = KIND_OBJECT;
-        }
-        lua_pop(L, 2);
-        if (kind != KIND_AUTO) {
-            *np = kind == KIND_ARRAY ? K8S_LUA_RAWLEN(L, idx) : 0;
-            return kind;
-        }
-    }
-    n = K8S_LUA_RAWLEN(L, idx);
-    *np = n;
-    if (n == 0)
-        return KIND_OBJECT;
-    /* array iff the keys are exactly 1..n */
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (!is_index_key(L, n)) {
-            lua_pop(L, 1);
-            return KIND_OBJECT;
-        }
-        count++;
-    }
-    return count == n ? KIND_ARRAY : KIND_OBJECT;
 }
 
 static int enc_value(encoder *e, int idx, int depth);
@@ -1188,7 +1051,7 @@ static int enc_table(encoder *e, int idx, int depth)
         snprintf(e->msg, sizeof e->msg, "Lua stack overflow");
         return 0;
     }
-    if (table_kind(e, idx, &n) == KIND_ARRAY) {
+    if (k8s_lua_table_kind(e->L, idx, e->mt, e->jsontype, &n) == K8S_LUA_KIND_ARRAY) {
         if (!enc_putc(e, '['))
             return 0;
         for (i = 1; i <= n; i++) {
@@ -1237,7 +1100,7 @@ static int enc_table(encoder *e, int idx, int depth)
                 iv = (int64_t)lua_tointeger(L, -2);
             } else
 #endif
-            if (!double_is_int53((double)lua_tonumber(L, -2), &iv)) {
+            if (!k8s_lua_double_is_int53((double)lua_tonumber(L, -2), &iv)) {
                 snprintf(e->msg, sizeof e->msg,
                          "cannot encode non-integer number as object key");
                 goto fail_pair;
@@ -1273,7 +1136,7 @@ static int enc_table(encoder *e, int idx, int depth)
                     iv = (int64_t)lua_tointeger(L, -2);
                 else
 #endif
-                    double_is_int53((double)lua_tonumber(L, -2), &iv);
+                    k8s_lua_double_is_int53((double)lua_tonumber(L, -2), &iv);
                 k = 1 + fmt_i64(comp + 1, iv);
             }
             enc_path(e, comp, k);
@@ -1329,7 +1192,7 @@ int k8s_lua_json_encode(lua_State *L, int idx, char **out, size_t *outlen,
     *outlen = 0;
     idx = k8s_lua_absindex(L, idx);
     if (!lua_checkstack(L, 8)) {
-        set_err(err, errlen, "Lua stack overflow");
+        k8s_lua_set_err(err, errlen, "Lua stack overflow");
         return 0;
     }
     top = lua_gettop(L);
@@ -1346,9 +1209,9 @@ int k8s_lua_json_encode(lua_State *L, int idx, char **out, size_t *outlen,
     if (!ok) {
         free(e.buf);
         if (e.pathlen == 0)
-            set_err(err, errlen, "%s", e.msg);
+            k8s_lua_set_err(err, errlen, "%s", e.msg);
         else
-            set_err(err, errlen, "%s at %s%.*s", e.msg, e.path_cut ? "..." : "",
+            k8s_lua_set_err(err, errlen, "%s at %s%.*s", e.msg, e.path_cut ? "..." : "",
                     (int)e.pathlen, e.path);
         return 0;
     }
@@ -1358,37 +1221,21 @@ int k8s_lua_json_encode(lua_State *L, int idx, char **out, size_t *outlen,
     return 1;
 }
 
-static int push_encoded(lua_State *L)
-{
-    const char *s = (const char *)lua_touserdata(L, 1);
-    size_t n = (size_t)lua_tonumber(L, 2);
-
-    lua_pushlstring(L, s, n);
-    return 1;
-}
-
 int k8s_lua_json_l_encode(lua_State *L)
 {
     char err[512];
     char *out;
     size_t n;
-    int rc;
 
     luaL_checkany(L, 1);
     lua_settop(L, 1);
     luaL_checkstack(L, 8, "k8s.json.encode");
     /* Pushed before encoding so nothing can raise while `out` is live
      * except inside the protected call below. */
-    lua_pushcfunction(L, push_encoded);
+    k8s_lua_push_owned_prepare(L);
     k8s_lua_json_push_array_mt(L);
     lua_pop(L, 1);
     if (!k8s_lua_json_encode(L, 1, &out, &n, err, sizeof err))
         return luaL_error(L, "k8s.json.encode: %s", err);
-    lua_pushlightuserdata(L, out);
-    lua_pushnumber(L, (lua_Number)n);
-    rc = lua_pcall(L, 2, 1, 0);
-    free(out);
-    if (rc != 0)
-        return lua_error(L);
-    return 1;
+    return k8s_lua_push_owned(L, out, n);
 }
