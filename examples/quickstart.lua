@@ -3,7 +3,7 @@
 --   lua5.4 examples/quickstart.lua        (make demo runs it against the local control plane)
 local k8s = require "k8s"
 
-local config = assert(k8s.clientcmd.BuildConfigFromFlags("", os.getenv("KUBECONFIG") or ""))
+local config = assert(k8s.clientcmd.BuildConfigFromFlags("", ""))
 local cs = assert(k8s.NewForConfig(config))
 
 local version = assert(cs:Discovery():ServerVersion())

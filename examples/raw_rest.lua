@@ -4,7 +4,7 @@
 --   KUBECONFIG=~/.kube/config lua5.4 examples/raw_rest.lua
 local k8s = require "k8s"
 
-local config = assert(k8s.clientcmd.BuildConfigFromFlags("", os.getenv("KUBECONFIG") or ""))
+local config = assert(k8s.clientcmd.BuildConfigFromFlags("", ""))
 
 -- an unversioned client: AbsPath requests
 local raw = assert(k8s.rest.UnversionedRESTClientFor(config))

@@ -3,7 +3,7 @@
 --   KUBECONFIG=~/.kube/config lua5.4 examples/watch.lua
 local k8s = require "k8s"
 
-local config = assert(k8s.clientcmd.BuildConfigFromFlags("", os.getenv("KUBECONFIG") or ""))
+local config = assert(k8s.clientcmd.BuildConfigFromFlags("", ""))
 local cs = assert(k8s.NewForConfig(config))
 
 local ns = string.format("example-watch-%d-%d", os.time(), math.random(1000, 9999))

@@ -2,6 +2,7 @@
 -- against the control plane's kubeconfig: exit status 0 and the output it
 -- promises.
 local H = require "spec.helper"
+local k8s = require "k8s"
 
 local interp = jit and "luajit" or "lua5.4"
 -- the build the specs run on (tools/run-specs.sh's SPEC_BUILD)
@@ -28,6 +29,28 @@ describe("examples (" .. H.interpreter .. ")", function()
     ["dynamic_crd.lua"] = {},
     ["raw_rest.lua"] = { H.env.K8S_LUA_K8S_VERSION },
   }
+  it("runs quickstart.lua with a KUBECONFIG list of two files that only work merged", function()
+    -- the control plane's kubeconfig split in two: clusters and users in
+    -- one file, contexts and current-context in the other
+    local path = H.env.KUBECONFIG or (H.env.K8S_LUA_STATE .. "/kubeconfig")
+    local kc = assert(k8s.yaml.decode(assert(H.read(path))))[1]
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. H.shq(dir)))
+    finally(function() os.execute("rm -rf " .. H.shq(dir)) end)
+    local a = { apiVersion = "v1", kind = "Config", clusters = kc.clusters, users = kc.users }
+    local b = { apiVersion = "v1", kind = "Config", contexts = kc.contexts, ["current-context"] = kc["current-context"] }
+    H.write(dir .. "/a.yaml", assert(k8s.yaml.encode(a)))
+    H.write(dir .. "/b.yaml", assert(k8s.yaml.encode(b)))
+    for _, one in ipairs({ "a.yaml", "b.yaml" }) do -- neither works alone
+      local code = run("quickstart.lua", nil, dir .. "/" .. one)
+      assert.is_not.equal(0, code)
+    end
+    local code, out = run("quickstart.lua", nil, dir .. "/a.yaml:" .. dir .. "/b.yaml")
+    assert.equal(0, code, out)
+    assert.matches("server version: " .. H.env.K8S_LUA_K8S_VERSION, out)
+  end)
+
   for example, patterns in pairs(expect) do
     it("runs " .. example, function()
       local code, out = run(example)
