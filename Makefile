@@ -120,11 +120,13 @@ fuzz: deps
 test: deps
 	@tools/run-tests.sh
 
+# the targets below that talk to the server use the running control plane
+# (its env in the environment) or start a private one for their run
 test-c: lib $(TESTS)
-	@tools/run-c-tests.sh $(TESTS)
+	@tools/with-control-plane.sh tools/run-c-tests.sh $(TESTS)
 
 test-lua: lua
-	@tools/run-specs.sh
+	@tools/with-control-plane.sh tools/run-specs.sh
 
 # the fault-matrix rows that stop, kill or restart control-plane components
 # or need API server flags, on a second control plane of their own
@@ -133,16 +135,15 @@ test-faults: lua
 	@SPEC_BUILD=$(BUILD) tools/run-fault-specs.sh
 
 check-memory:
-	@tools/check-memory.sh
+	@tools/with-control-plane.sh tools/check-memory.sh
 
 demo: deps
 	@$(MAKE) -s all
 	@tools/demo.sh
 
-# informer soak: 600 s per interpreter, flat Lua and C heap (needs a running
-# control plane: set -a; . STATE/env; set +a)
+# informer soak: 600 s per interpreter, flat Lua and C heap
 soak: all
-	@tools/soak.sh 600 200
+	@tools/with-control-plane.sh tools/soak.sh 600 200
 
 bench: deps
 	@$(MAKE) -s all
