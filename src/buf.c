@@ -130,6 +130,57 @@ double k8s__now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double k8s__wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *k8s__path_clean(const char *in)
+{
+	size_t n = strlen(in), w = 0, r = 0, floor;
+	int rooted = in[0] == '/';
+	char *out = malloc(n + 2);
+	if (!out)
+		return NULL;
+	if (rooted) {
+		out[w++] = '/';
+		r = 1;
+	}
+	floor = w;
+	while (r < n) {
+		if (in[r] == '/') {
+			r++;
+		} else if (in[r] == '.' && (r + 1 == n || in[r + 1] == '/')) {
+			r++;
+		} else if (in[r] == '.' && in[r + 1] == '.' && (r + 2 == n || in[r + 2] == '/')) {
+			r += 2;
+			if (w > floor) {
+				while (w > floor && out[w - 1] != '/')
+					w--;
+				if (w > floor)
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				floor = w;
+			}
+		} else {
+			if (w > 0 && out[w - 1] != '/')
+				out[w++] = '/';
+			while (r < n && in[r] != '/')
+				out[w++] = in[r++];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = 0;
+	return out;
+}
+
 void k8s__sleep(double seconds)
 {
 	struct timespec ts;

@@ -71,12 +71,6 @@ struct k8s_call {
 	int rc;                       /* final error code, or 0 */
 };
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- the deadline ---- */
 
@@ -177,7 +171,7 @@ static const k8s_credential *exec_cred(k8s_rest_client *c, int ran)
  * possibly on other threads: it is read and written under its lock. */
 static int token_valid(k8s_rest_client *c)
 {
-	return k8s__payload_token_valid(c->cfg->token_payload, wall_now());
+	return k8s__payload_token_valid(c->cfg->token_payload, k8s__wall_now());
 }
 
 /* The bearer token to send, or NULL for none; <0 on a credential failure.

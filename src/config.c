@@ -112,12 +112,6 @@ void k8s__payload_unlock(k8s_payload *p)
 		pthread_mutex_unlock(&p->mu);
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The token cache, with p->mu held. */
 static int token_valid_locked(const k8s_payload *p, double now)
@@ -197,7 +191,7 @@ int k8s__payload_token_fetch(k8s_payload *p, int (*cb)(void *, int, char **, dou
 		/* another thread may have refreshed while this one waited */
 		pthread_mutex_lock(&p->mu);
 		rc = 1;
-		if (token_valid_locked(p, wall_now())) {
+		if (token_valid_locked(p, k8s__wall_now())) {
 			rc = (*token = k8s__strdup(p->token)) ? 0 : k8s__error_oom();
 			*expiry = p->expiry;
 		}

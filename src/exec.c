@@ -211,12 +211,6 @@ static double parse_time(const char *s)
 	return (double)timegm(&tm) - (double)off + frac;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The plugin's argv and envp: the parent environment, the configured
  * entries (override), KUBERNETES_EXEC_INFO. envp's own strings are in
@@ -419,7 +413,7 @@ const k8s_credential *k8s__exec_provider_last(k8s_exec_provider *p)
 int k8s__exec_provider_cached(k8s_exec_provider *p, int invalidate, const k8s_credential **out)
 {
 	*out = NULL;
-	if (p->have && !invalidate && (p->cred.expiry == 0 || wall_now() < p->cred.expiry)) {
+	if (p->have && !invalidate && (p->cred.expiry == 0 || k8s__wall_now() < p->cred.expiry)) {
 		*out = &p->cred;
 		return 1;
 	}

@@ -51,6 +51,8 @@ int k8s__base64_encode(k8s_buf *b, const void *data, size_t n); /* appends */
 char *k8s__strdup(const char *s);  /* NULL-safe */
 char *k8s__strndup(const char *s, size_t n);
 double k8s__now(void);             /* monotonic seconds */
+double k8s__wall_now(void);        /* CLOCK_REALTIME seconds (Unix time) */
+char *k8s__path_clean(const char *path); /* Go's path.Clean, lexically ("" -> "."); NULL: no memory */
 void k8s__sleep(double seconds);
 
 #endif

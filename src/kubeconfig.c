@@ -132,51 +132,6 @@ static char *trim_dup(const char *s, size_t n)
 	return k8s__strndup(s, n);
 }
 
-/* Go's path.Clean, lexically. */
-static char *path_clean(const char *in)
-{
-	size_t n = strlen(in), w = 0, r = 0, floor;
-	int rooted = in[0] == '/';
-	char *out = malloc(n + 2);
-	if (!out)
-		return NULL;
-	if (rooted) {
-		out[w++] = '/';
-		r = 1;
-	}
-	floor = w;
-	while (r < n) {
-		if (in[r] == '/') {
-			r++;
-		} else if (in[r] == '.' && (r + 1 == n || in[r + 1] == '/')) {
-			r++;
-		} else if (in[r] == '.' && in[r + 1] == '.' && (r + 2 == n || in[r + 2] == '/')) {
-			r += 2;
-			if (w > floor) {
-				while (w > floor && out[w - 1] != '/')
-					w--;
-				if (w > floor)
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				floor = w;
-			}
-		} else {
-			if (w > 0 && out[w - 1] != '/')
-				out[w++] = '/';
-			while (r < n && in[r] != '/')
-				out[w++] = in[r++];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = 0;
-	return out;
-}
-
 /* The absolute directory of a file (filepath.Abs(filepath.Dir(path))). */
 static char *abs_dir(const char *path)
 {
@@ -197,7 +152,7 @@ static char *abs_dir(const char *path)
 		k8s_buf_free(&b);
 		return NULL;
 	}
-	clean = path_clean(b.ptr);
+	clean = k8s__path_clean(b.ptr);
 	k8s_buf_free(&b);
 	if (!clean)
 		return NULL;
@@ -220,7 +175,7 @@ static char *resolve_path(const char *dir, const char *rel)
 		k8s_buf_free(&b);
 		return NULL;
 	}
-	r = path_clean(b.ptr);
+	r = k8s__path_clean(b.ptr);
 	k8s_buf_free(&b);
 	return r;
 }

@@ -30,50 +30,6 @@ void k8s__debug(k8s_rest_client *c, int level, const char *fmt, ...)
 
 /* ---- path helpers (Go's path.Join / path.Clean) ---- */
 
-static char *path_clean(const char *p)
-{
-	size_t n = strlen(p), w = 0, r = 0, dotdot;
-	int rooted = p[0] == '/';
-	char *out;
-	if (n == 0)
-		return k8s__strdup("");
-	out = malloc(n + 2);
-	if (!out)
-		return NULL;
-	if (rooted)
-		out[w++] = '/', r = 1;
-	dotdot = w; /* ".." may not back up over what is before this */
-	while (r < n) {
-		if (p[r] == '/') {
-			r++;
-		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-			r++;
-		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			while (r < n && p[r] != '/')
-				out[w++] = p[r++];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = 0;
-	return out;
-}
-
 /* path.Join of up to 8 elements; empty elements are skipped. */
 static char *path_join(const char *const *el, size_t n)
 {
@@ -94,7 +50,7 @@ static char *path_join(const char *const *el, size_t n)
 		k8s_buf_free(&b);
 		return k8s__strdup("");
 	}
-	res = path_clean(b.ptr);
+	res = k8s__path_clean(b.ptr);
 	k8s_buf_free(&b);
 	return res;
 oom:
@@ -218,7 +174,7 @@ static int parse_host(k8s_rest_client *c, int default_tls, char **server_host, c
 		c->base_url = k8s_buf_detach(&b);
 	}
 	if (path && strcmp(path, "/") != 0) {
-		c->base_path = path_clean(path);
+		c->base_path = *path ? k8s__path_clean(path) : k8s__strdup("");
 		if (c->base_path && strcmp(c->base_path, "/") == 0) {
 			free(c->base_path);
 			c->base_path = k8s__strdup("");

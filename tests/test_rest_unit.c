@@ -14,6 +14,7 @@
 #include "test.h"
 #include "k8s_test.h"
 #include "fakeserver.h"
+#include "internal.h"
 
 static fakeserver FS;
 
@@ -299,6 +300,32 @@ TEST(url_timeout_param_go_duration)
 	k8s_rest_client_free(rc30);
 	k8s_rest_client_free(rc);
 	k8s_config_free(c);
+}
+
+/* k8s__path_clean is Go's path.Clean: the cases of Go's path_test.go */
+TEST(path_clean_as_go)
+{
+	static const char *const cases[][2] = {
+		{"", "."}, {"abc", "abc"}, {"abc/def", "abc/def"}, {"a/b/c", "a/b/c"}, {".", "."}, {"..", ".."},
+		{"../..", "../.."}, {"../../abc", "../../abc"}, {"/abc", "/abc"}, {"/", "/"}, {"abc/", "abc"},
+		{"abc/def/", "abc/def"}, {"a/b/c/", "a/b/c"}, {"./", "."}, {"../", ".."}, {"../../", "../.."},
+		{"/abc/", "/abc"}, {"abc//def//ghi", "abc/def/ghi"}, {"//abc", "/abc"}, {"///abc", "/abc"},
+		{"//abc//", "/abc"}, {"abc//", "abc"}, {"abc/./def", "abc/def"}, {"/./abc/def", "/abc/def"},
+		{"abc/.", "abc"}, {"abc/def/ghi/../jkl", "abc/def/jkl"}, {"abc/def/../ghi/../jkl", "abc/jkl"},
+		{"abc/def/..", "abc"}, {"abc/def/../..", "."}, {"/abc/def/../..", "/"}, {"abc/def/../../..", ".."},
+		{"/abc/def/../../..", "/"}, {"abc/def/../../../ghi/jkl/../../../mno", "../../mno"},
+		{"abc/./../def", "def"}, {"abc//./../def", "def"}, {"abc/../../././../def", "../../def"},
+	};
+	size_t i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = k8s__path_clean(cases[i][0]);
+		CHECK(got != NULL);
+		if (got && strcmp(got, cases[i][1]) != 0) {
+			fprintf(stderr, "path.Clean(%s) = %s, want %s\n", cases[i][0], got, cases[i][1]);
+			CHECK(0);
+		}
+		free(got);
+	}
 }
 
 TEST(go_duration_format)
@@ -2071,6 +2098,7 @@ int main(void)
 	RUN(url_host_path_prefix);
 	RUN(url_query_parameters);
 	RUN(url_timeout_param_go_duration);
+	RUN(path_clean_as_go);
 	RUN(go_duration_format);
 	RUN(validation_path_segments);
 	RUN(validation_set_once_and_empty_name);
