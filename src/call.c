@@ -384,15 +384,10 @@ static void log_headers(k8s_call *k)
 /* Integer Retry-After, or -1. */
 static int retry_after(const k8s_http_head *h)
 {
-	const char *v = k8s__http_head_get(h, "Retry-After");
-	char *end;
-	long n;
-	if (!v || !*v)
+	int n;
+	if (!k8s__parse_retry_after(k8s__http_head_get(h, "Retry-After"), &n) || n < 0 || n > 86400)
 		return -1;
-	n = strtol(v, &end, 10);
-	if (*end || n < 0 || n > 86400)
-		return -1;
-	return (int)n;
+	return n;
 }
 
 /* URLBackoff.UpdateBackoff: connection errors (status 0) and 5xx double the

@@ -52,6 +52,9 @@ char *k8s__strdup(const char *s);  /* NULL-safe */
 char *k8s__strndup(const char *s, size_t n);
 double k8s__now(void);             /* monotonic seconds */
 double k8s__wall_now(void);        /* CLOCK_REALTIME seconds (Unix time) */
+/* A Retry-After value as strconv.Atoi reads it: an optional sign and
+ * digits only, |n| <= 1e9; 1 and *out, or 0 when it is no integer. */
+int k8s__parse_retry_after(const char *v, int *out);
 char *k8s__path_clean(const char *path); /* Go's path.Clean, lexically ("" -> "."); NULL: no memory */
 void k8s__sleep(double seconds);
 

@@ -90,8 +90,7 @@ static int is_text(const char *ctype)
 	return !*ctype || strncasecmp(ctype, "text/", 5) == 0;
 }
 
-/* strconv.Atoi of a Retry-After value: an optional sign and digits only. */
-static int parse_retry_after(const char *v, int *out)
+int k8s__parse_retry_after(const char *v, int *out)
 {
 	const char *p = v;
 	long n = 0;
@@ -311,7 +310,7 @@ int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb
 	ra = k8s__http_head_get(head, "Retry-After");
 	{
 		int secs = 0;
-		if (ra && parse_retry_after(ra, &secs) && secs > 0)
+		if (ra && k8s__parse_retry_after(ra, &secs) && secs > 0)
 			res->st.retry_after_seconds = secs;
 	}
 
