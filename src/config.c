@@ -310,7 +310,6 @@ int k8s_config_new(k8s_config **out)
 	if (k8s_global_init() < 0)
 		return K8S_ERROR;
 	cfg = calloc(1, sizeof(*cfg));
-	k8s_global_shutdown(); /* configs hold no global state */
 	if (!cfg)
 		return k8s__error_oom();
 	*out = cfg;

@@ -54,13 +54,6 @@ int k8s_global_init(void)
 	return 0;
 }
 
-void k8s_global_shutdown(void)
-{
-	/* libcurl and OpenSSL stay initialised for the life of the process:
-	 * re-initialising them is not thread-safe, and an embedding host (nginx,
-	 * a Lua state per thread) may load the module more than once. */
-}
-
 const char *k8s_version(void)
 {
 	return K8S_VERSION_STRING;

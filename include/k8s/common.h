@@ -67,14 +67,14 @@ K8S_EXTERN(const k8s_error *) k8s_error_last(void);
 K8S_EXTERN(void) k8s_error_clear(void);
 
 /**
- * Initialise library-wide state (libcurl, OpenSSL). Reference-counted;
- * called implicitly by constructors. Thread-safe.
+ * Initialise library-wide state (libcurl, OpenSSL, jansson's allocator)
+ * once per process; later calls only report the outcome. Called implicitly
+ * by constructors. Thread-safe. There is no shutdown: libcurl and OpenSSL
+ * stay initialised for the life of the process (re-initialising them is not
+ * thread-safe, and a host such as nginx may load the module more than once).
  * @return 0 or an error code
  */
 K8S_EXTERN(int) k8s_global_init(void);
-
-/** Release what k8s_global_init acquired, when the count drops to zero. */
-K8S_EXTERN(void) k8s_global_shutdown(void);
 
 /** The library version, e.g. "0.1.0". */
 K8S_EXTERN(const char *) k8s_version(void);
