@@ -300,20 +300,21 @@ static int anchor_gc(lua_State *L)
 	return 0;
 }
 
+/* Push an anchor owning r (freed with it; r is freed if the push fails). */
+static void anchor(lua_State *L, k8s_request *r)
+{
+	l_anchor *a = k8s_lua_newudata_or_free(L, sizeof(*a), free_request, r);
+	a->r = r;
+	luaL_setmetatable(L, "k8s.RequestAnchor");
+}
+
 static k8s_request *start(lua_State *L, l_res *u, k8s_verb verb, const char *name, const char *sub,
 			  const char *what)
 {
 	k8s_request *r;
-	l_anchor *a;
 	if (k8s_resource_request(&r, u->rc, u->res, u->ns, verb, name, sub) < 0)
 		k8s_lua_raise_last(L, what);
-	a = k8s_lua_newudata_or_free(L, sizeof(*a), free_request, r);
-	a->r = r;
-	if (luaL_newmetatable(L, "k8s.RequestAnchor")) {
-		lua_pushcfunction(L, anchor_gc);
-		lua_setfield(L, -2, "__gc");
-	}
-	lua_setmetatable(L, -2);
+	anchor(L, r);
 	return r;
 }
 
@@ -656,18 +657,7 @@ static int sub_with_body(lua_State *L, k8s_verb verb, const char *name, const ch
 		/* POST to a named object's subresource */
 		if (k8s_rest_client_verb(&r, u->rc, "POST") < 0)
 			return k8s_lua_raise_last(L, what);
-		{
-			l_anchor *an = lua_newuserdata(L, sizeof(*an));
-			an->r = r;
-			luaL_getmetatable(L, "k8s.RequestAnchor");
-			if (lua_isnil(L, -1)) {
-				lua_pop(L, 1);
-				luaL_newmetatable(L, "k8s.RequestAnchor");
-				lua_pushcfunction(L, anchor_gc);
-				lua_setfield(L, -2, "__gc");
-			}
-			lua_setmetatable(L, -2);
-		}
+		anchor(L, r);
 		if ((u->res->namespaced && u->ns && *u->ns && k8s_request_namespace(r, u->ns) < 0) ||
 		    k8s_request_resource(r, u->res->name) < 0 || k8s_request_name(r, name) < 0 ||
 		    k8s_request_subresource(r, sub) < 0)
