@@ -83,11 +83,11 @@ static void check_retry_after(const char *s)
 	long want = 0;
 	int got = 12345;
 	int ok = retry_after_oracle(s, &want);
-	int r = parse_retry_after(s, &got);
+	int r = k8s__parse_retry_after(s, &got);
 
-	FUZZ_CHECK(r == ok, "parse_retry_after(\"%.40s\") = %d, want %d", s, r, ok);
+	FUZZ_CHECK(r == ok, "k8s__parse_retry_after(\"%.40s\") = %d, want %d", s, r, ok);
 	if (ok)
-		FUZZ_CHECK(got == want, "parse_retry_after(\"%.40s\") gave %d, want %ld", s, got, want);
+		FUZZ_CHECK(got == want, "k8s__parse_retry_after(\"%.40s\") gave %d, want %ld", s, got, want);
 	else
 		FUZZ_CHECK(got == 12345, "parse_retry_after wrote on failure");
 }

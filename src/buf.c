@@ -1,7 +1,12 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "internal.h"
 
 int k8s_buf_grow(k8s_buf *b, size_t extra)
@@ -204,5 +209,63 @@ int k8s__base64_encode(k8s_buf *b, const void *data, size_t n)
 		if (k8s_buf_put(b, o, 4) < 0)
 			return K8S_ENOMEM;
 	}
+	return 0;
+}
+
+int k8s__read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	size_t cap, n = 0;
+	char *p, *q;
+	int fd, e = 0;
+	*data = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (S_ISDIR(st.st_mode))
+		e = EISDIR;
+	if (e) {
+		close(fd);
+		return -e;
+	}
+	cap = st.st_size > 0 && (uint64_t)st.st_size < (uint64_t)max ? (size_t)st.st_size + 1 : 4096;
+	p = malloc(cap);
+	while (p) {
+		ssize_t r = read(fd, p + n, cap - 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			e = EFBIG;
+			break;
+		}
+		if (n == cap - 1) { /* full: a new buffer, the old one wiped */
+			if ((q = malloc(cap * 2)))
+				memcpy(q, p, n);
+			k8s__wipe(p, cap);
+			free(p);
+			p = q;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	if (!p)
+		return -ENOMEM;
+	if (e) {
+		k8s__wipe(p, cap);
+		free(p);
+		return -e;
+	}
+	p[n] = 0;
+	*data = p;
+	*len = n;
 	return 0;
 }

@@ -54,22 +54,6 @@ void k8s__exec_provider_free(void *ptr)
 	free(p);
 }
 
-static int read_file(const char *path, k8s_buf *out)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-	if (!f)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (k8s_buf_put(out, chunk, n) < 0) {
-			fclose(f);
-			return K8S_ENOMEM;
-		}
-	fclose(f);
-	return 0;
-}
-
 /* ExecCredential request: {"apiVersion","kind","spec":{"interactive", "cluster"?}};
  * NULL when out of memory (never a request with a member missing: json_object_set_new
  * fails, and releases the value, when the value or the object is NULL). */
@@ -97,13 +81,15 @@ static char *exec_info_json(const k8s_config *cfg, const char *api_version, int 
 		if ((ca = k8s_config_get_bytes(cfg, "TLSClientConfig.CAData", &len))) {
 			bad |= k8s__base64_encode(&b, ca, len) < 0;
 		} else if ((s = k8s_config_get_string(cfg, "TLSClientConfig.CAFile"))) {
-			k8s_buf raw = K8S_BUF_INIT;
-			int r = read_file(s, &raw); /* unreadable: no CA data, as before */
-			if (r == K8S_ENOMEM)
+			char *raw;
+			size_t rlen;
+			int r = k8s__read_file(s, SIZE_MAX, &raw, &rlen); /* unreadable: no CA data, as before */
+			if (r == -ENOMEM)
 				bad = 1;
 			else if (r == 0)
-				bad |= k8s__base64_encode(&b, raw.ptr ? raw.ptr : "", raw.len) < 0;
-			k8s_buf_free(&raw);
+				bad |= k8s__base64_encode(&b, raw, rlen) < 0;
+			if (r == 0)
+				free(raw);
 		}
 		if (b.ptr)
 			bad |= json_object_set_new(cl, "certificate-authority-data", json_string(b.ptr));

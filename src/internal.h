@@ -55,6 +55,11 @@ double k8s__wall_now(void);        /* CLOCK_REALTIME seconds (Unix time) */
 /* A Retry-After value as strconv.Atoi reads it: an optional sign and
  * digits only, |n| <= 1e9; 1 and *out, or 0 when it is no integer. */
 int k8s__parse_retry_after(const char *v, int *out);
+/* Read a whole file, NUL-terminated, into *data (the caller frees it, and
+ * wipes it first when it may hold a secret): 0, or -errno (-EISDIR for a
+ * directory, -EFBIG past max bytes, -ENOMEM). Growing the buffer never
+ * leaves a copy of the contents in freed memory (keys, tokens). */
+int k8s__read_file(const char *path, size_t max, char **data, size_t *len);
 char *k8s__path_clean(const char *path); /* Go's path.Clean, lexically ("" -> "."); NULL: no memory */
 void k8s__sleep(double seconds);
 

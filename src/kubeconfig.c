@@ -81,46 +81,7 @@ static int errno_code(int e)
 /* Read a whole file, NUL-terminated. Returns 0 or -errno. */
 static int slurp(const char *path, char **data, size_t *len)
 {
-	k8s_buf b = K8S_BUF_INIT;
-	struct stat st;
-	int fd, e = 0;
-	*data = NULL;
-	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		e = errno;
-	else if (S_ISDIR(st.st_mode))
-		e = EISDIR;
-	while (!e) {
-		ssize_t n;
-		if (k8s_buf_grow(&b, 4096) < 0) {
-			e = ENOMEM;
-			break;
-		}
-		n = read(fd, b.ptr + b.len, b.cap - b.len - 1);
-		if (n < 0) {
-			if (errno != EINTR)
-				e = errno;
-			continue;
-		}
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-		b.ptr[b.len] = 0;
-		if (b.len > MAX_FILE_SIZE)
-			e = EFBIG;
-	}
-	close(fd);
-	if (e) {
-		wipe_free(b.ptr, b.cap);
-		return -e;
-	}
-	if (!b.ptr && k8s_buf_put(&b, "", 0) < 0)
-		return -ENOMEM;
-	*len = b.len;
-	*data = b.ptr;
-	return 0;
+	return k8s__read_file(path, MAX_FILE_SIZE, data, len);
 }
 
 static char *trim_dup(const char *s, size_t n)

@@ -115,45 +115,13 @@ static int refail(k8s_tls *t)
  * frees it. */
 static int read_file(const char *what, const char *path, char **data, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	size_t cap, n = 0;
-	char *p, *q;
-	int rc = 0;
-	*data = NULL;
-	*len = 0;
-	if (!f)
-		return config_error(what, "%s", strerror(errno));
-	cap = fstat(fileno(f), &st) == 0 && st.st_size > 0 && st.st_size < TLS_FILE_MAX ? (size_t)st.st_size + 1 : 4096;
-	p = malloc(cap);
-	while (p) {
-		n += fread(p + n, 1, cap - n, f);
-		if (n < cap) {
-			if (ferror(f))
-				rc = config_error(what, "%s", strerror(errno ? errno : EIO));
-			break;
-		}
-		if (cap >= TLS_FILE_MAX) {
-			rc = config_error(what, "file too large");
-			break;
-		}
-		if ((q = malloc(cap * 2)))
-			memcpy(q, p, n);
-		k8s__wipe(p, cap);
-		free(p);
-		p = q;
-		cap *= 2;
-	}
-	fclose(f);
-	if (!p)
+	int e = k8s__read_file(path, TLS_FILE_MAX, data, len);
+	if (e == -ENOMEM)
 		return k8s__error_oom();
-	if (rc < 0) {
-		k8s__wipe(p, cap);
-		free(p);
-		return rc;
-	}
-	*data = p;
-	*len = n;
+	if (e == -EFBIG)
+		return config_error(what, "file too large");
+	if (e < 0)
+		return config_error(what, "%s", strerror(-e));
 	return 0;
 }
 
