@@ -50,7 +50,7 @@ void k8s_lua_json_push_array_mt(lua_State *L);
  * message with the byte offset to err (if err != NULL) and returns 0.
  * May raise a Lua error only on memory exhaustion (nothing leaks). */
 int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
-                        size_t errlen);
+						size_t errlen);
 
 /* Encodes the value at idx.  On success stores a malloc'd buffer (NUL
  * terminated, caller frees) in *out and its length (without the NUL) in
@@ -60,7 +60,7 @@ int k8s_lua_json_decode(lua_State *L, const char *s, size_t len, char *err,
  * that could raise (LuaJIT's lua_checkstack, on memory exhaustion) would
  * leak the partial buffer. */
 int k8s_lua_json_encode(lua_State *L, int idx, char **out, size_t *outlen,
-                        char *err, size_t errlen);
+						char *err, size_t errlen);
 
 /* Incremental decoding of one JSON object that arrives in pieces (a large
  * List response): each member is decoded as soon as its value is complete,
@@ -68,15 +68,15 @@ int k8s_lua_json_encode(lua_State *L, int idx, char **out, size_t *outlen,
  * that decoding overlaps the transfer. The table built is the one
  * k8s_lua_json_decode gives for the whole text. */
 typedef struct {
-    size_t pos;          /* bytes consumed */
-    size_t vstart;       /* start of the value being scanned */
-    size_t kstart, kend; /* the current member's key, quotes included */
-    int phase;
-    int n;               /* elements of the array member so far */
-    int failed;          /* not decodable this way: decode the whole text */
-    int scanning;        /* a large value: the scanner looks for its end */
-    size_t scan_at;      /* where the scanner resumes */
-    k8s_json_scanner sc;
+	size_t pos;          /* bytes consumed */
+	size_t vstart;       /* start of the value being scanned */
+	size_t kstart, kend; /* the current member's key, quotes included */
+	int phase;
+	int n;               /* elements of the array member so far */
+	int failed;          /* not decodable this way: decode the whole text */
+	int scanning;        /* a large value: the scanner looks for its end */
+	size_t scan_at;      /* where the scanner resumes */
+	k8s_json_scanner sc;
 } k8s_lua_json_inc;
 
 void k8s_lua_json_inc_init(k8s_lua_json_inc *s);
@@ -89,7 +89,7 @@ void k8s_lua_json_inc_init(k8s_lua_json_inc *s);
  * decodes the whole text, which reports the error. May raise on memory
  * exhaustion: call it under lua_pcall. */
 int k8s_lua_json_inc_feed(lua_State *L, k8s_lua_json_inc *s, int slot,
-                          const char *buf, size_t len);
+						  const char *buf, size_t len);
 
 /* Whether the whole text buf[0..len) was decoded (the object is at slot). */
 int k8s_lua_json_inc_complete(const k8s_lua_json_inc *s, const char *buf, size_t len);
