@@ -34,7 +34,7 @@ FUZZ_BINS  = $(FUZZ_C:fuzz/%.c=$(BUILD)/fuzz/%) \
 FUZZ_MAIN  = $(if $(filter libfuzzer,$(FUZZ_ENGINE)),-fsanitize=fuzzer,fuzz/replay.c)
 
 
-.PHONY: all deps lib lua tests test test-c test-lua demo check-memory bench bench-memory soak fuzz fuzz-bins fuzz-replay clean control-plane-start control-plane-stop
+.PHONY: install check-install all deps lib lua tests test test-c test-lua demo check-memory bench bench-memory soak fuzz fuzz-bins fuzz-replay clean control-plane-start control-plane-stop
 all: lib lua
 
 tests: $(TESTS) $(HELPERS)
@@ -154,6 +154,25 @@ bench: deps
 # rewrites the baseline, on purpose only)
 bench-memory: deps
 	@tools/bench-memory.sh
+
+# make install PREFIX=/usr/local (DESTDIR too): libk8s.so, libk8s.a, the
+# headers and k8s.pc for pkg-config
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+K8S_LIB_VERSION = $(shell sed -n 's/^#define K8S_VERSION_STRING "\(.*\)"/\1/p' src/global.c)
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/k8s
+	install -m 644 $(BUILD)/libk8s.a $(DESTDIR)$(LIBDIR)/libk8s.a
+	install -m 755 $(BUILD)/libk8s.so $(DESTDIR)$(LIBDIR)/libk8s.so
+	install -m 644 include/k8s.h $(DESTDIR)$(INCLUDEDIR)/k8s.h
+	install -m 644 include/k8s/*.h $(DESTDIR)$(INCLUDEDIR)/k8s/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(K8S_LIB_VERSION)|' \
+	    k8s.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/k8s.pc
+
+# make install into a temporary prefix, examples/c built with pkg-config and run
+check-install:
+	@tools/with-control-plane.sh tools/check-install.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -56,6 +56,8 @@ run tools/run-ngx-specs.sh
 run tools/run-fault-specs.sh
 run tools/soak.sh 15 100
 run tools/check-rock.sh
+# make install PREFIX=<tmp>, examples/c built with pkg-config and run
+run tools/check-install.sh
 # every committed fuzz input under gcc ASan+UBSan, then a short libFuzzer run
 # of every target (`make fuzz` runs 60 s each); the dhat memory budget
 run tools/fuzz.sh replay
