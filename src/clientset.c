@@ -144,7 +144,7 @@ int k8s_clientset_for_group_version(k8s_rest_client **out, k8s_clientset *cs, co
 			return 0;
 		}
 	}
-	if ((r = k8s_config_for_group_version(&gcfg, cs->cfg, group, version)) < 0)
+	if ((r = k8s_rest_config_for_group_version(&gcfg, cs->cfg, group, version)) < 0)
 		return r;
 	r = k8s__rest_client_new(&rc, gcfg, 1, cs->transport);
 	k8s_config_free(gcfg);

@@ -1406,7 +1406,7 @@ static int build(k8s_config **out, k8s_clientcmd_info *info, const kc_merged *m,
 			return ferr(K8S_EINVALID, ctx->file, "context", ctx->name, 0, "cluster is not set");
 		if (in_cluster_possible()) {
 			const char *icns;
-			if ((rc = k8s_in_cluster_config(&cfg)) < 0)
+			if ((rc = k8s_clientcmd_in_cluster_config(&cfg)) < 0)
 				return rc;
 			if (!empty(ov->namespace_))
 				TRY(k8s_config_set_string(cfg, "Namespace", ov->namespace_));
@@ -1552,7 +1552,7 @@ int k8s_clientcmd_build_config_from_flags_ex(k8s_config **out, k8s_clientcmd_inf
 	if (!out)
 		return k8s__error(K8S_EINVALID, "Invalid", "clientcmd: out must not be NULL");
 	if (empty(master_url) && empty(kubeconfig_path)) {
-		int rc = k8s_in_cluster_config(out);
+		int rc = k8s_clientcmd_in_cluster_config(out);
 		if (rc == 0 && info)
 			info->in_cluster = 1;
 		if (rc == 0 || rc == K8S_ENOMEM)
@@ -1567,7 +1567,7 @@ int k8s_clientcmd_build_config_from_flags_ex(k8s_config **out, k8s_clientcmd_inf
 	return load_internal(out, info, &ov, 1);
 }
 
-int k8s_in_cluster_config(k8s_config **out)
+int k8s_clientcmd_in_cluster_config(k8s_config **out)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
 	const char *dir = sa_dir(), *pod_ns = getenv("POD_NAMESPACE");

@@ -352,7 +352,7 @@ int k8s_rest_client_unversioned(k8s_rest_client **out, const k8s_config *cfg)
 	return k8s__rest_client_new(out, cfg, cfg->f[F_GROUPVERSION].s && *cfg->f[F_GROUPVERSION].s, NULL);
 }
 
-int k8s_config_for_group_version(k8s_config **out, const k8s_config *cfg, const char *group, const char *version)
+int k8s_rest_config_for_group_version(k8s_config **out, const k8s_config *cfg, const char *group, const char *version)
 {
 	k8s_config *c;
 	k8s_buf gv = K8S_BUF_INIT;

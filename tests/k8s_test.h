@@ -46,7 +46,7 @@ static inline k8s_rest_client *client_gv(const k8s_config *base, const char *gro
 	k8s_rest_client *rc = NULL;
 	if (!base)
 		return NULL;
-	if (k8s_config_for_group_version(&gv, base, group, version) < 0 || k8s_rest_client_for(&rc, gv) < 0) {
+	if (k8s_rest_config_for_group_version(&gv, base, group, version) < 0 || k8s_rest_client_for(&rc, gv) < 0) {
 		fprintf(stderr, "  client: %s\n", k8s_error_last()->message);
 		rc = NULL;
 	}

@@ -646,7 +646,7 @@ static void run_careless_builder(outcome *o)
 	int code;
 	if (!cfg)
 		return;
-	if ((code = k8s_config_for_group_version(&gv, cfg, "", "v1")) < 0) {
+	if ((code = k8s_rest_config_for_group_version(&gv, cfg, "", "v1")) < 0) {
 		out_error(o, "for_group_version", code);
 		goto done;
 	}

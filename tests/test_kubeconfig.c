@@ -735,15 +735,15 @@ TEST(in_cluster)
 	k8s_config *cfg = NULL;
 
 	clean_env();
-	CHECK_INT(k8s_in_cluster_config(&cfg), K8S_ENOTFOUND);
+	CHECK_INT(k8s_clientcmd_in_cluster_config(&cfg), K8S_ENOTFOUND);
 	CHECK_STR(msg(), "unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and "
 			 "KUBERNETES_SERVICE_PORT must be defined");
 	sa_setup(dir, "sa-token-xyz\n", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
 		 "kube-system\n");
 	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
-	CHECK_INT(k8s_in_cluster_config(&cfg), K8S_ENOTFOUND); /* port missing */
+	CHECK_INT(k8s_clientcmd_in_cluster_config(&cfg), K8S_ENOTFOUND); /* port missing */
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	CHECK_INT(k8s_in_cluster_config(&cfg), 0);
+	CHECK_INT(k8s_clientcmd_in_cluster_config(&cfg), 0);
 	CHECK_STR(k8s_config_get_string(cfg, "Host"), "https://10.96.0.1:443");
 	CHECK_STR(k8s_config_get_string(cfg, "BearerToken"), "sa-token-xyz");
 	CHECK_STR(k8s_config_get_string(cfg, "BearerTokenFile"), pathf("%s/token", dir));
@@ -754,7 +754,7 @@ TEST(in_cluster)
 	setenv("POD_NAMESPACE", "from-downward-api", 1);
 	setenv("KUBERNETES_SERVICE_HOST", "fd00:10:96::1", 1);
 	sa_setup(dir, "t", "not a certificate", NULL);
-	CHECK_INT(k8s_in_cluster_config(&cfg), 0);
+	CHECK_INT(k8s_clientcmd_in_cluster_config(&cfg), 0);
 	CHECK_STR(k8s_config_get_string(cfg, "Host"), "https://[fd00:10:96::1]:443");
 	CHECK(!k8s_config_is_set(cfg, "TLSClientConfig.CAFile"));
 	CHECK_STR(k8s_config_get_string(cfg, "Namespace"), "from-downward-api");
@@ -762,13 +762,13 @@ TEST(in_cluster)
 
 	unsetenv("POD_NAMESPACE");
 	sa_setup(dir, "t", NULL, "  \n");
-	CHECK_INT(k8s_in_cluster_config(&cfg), 0);
+	CHECK_INT(k8s_clientcmd_in_cluster_config(&cfg), 0);
 	CHECK_STR(k8s_config_get_string(cfg, "Namespace"), "default");
 	CHECK(!k8s_config_is_set(cfg, "TLSClientConfig.CAFile"));
 	k8s_config_free(cfg);
 
 	sa_setup(dir, NULL, NULL, NULL);
-	CHECK_INT(k8s_in_cluster_config(&cfg), K8S_ENOTFOUND);
+	CHECK_INT(k8s_clientcmd_in_cluster_config(&cfg), K8S_ENOTFOUND);
 	CHECK_HAS(msg(), pathf("%s/token", dir));
 	CHECK(cfg == NULL);
 }

@@ -67,7 +67,7 @@ TEST(restricted_forbidden_on_namespaces)
 	CHECK(cfg != NULL);
 	if (!cfg)
 		return;
-	CHECK_INT(k8s_config_for_group_version(&gv, cfg, "", "v1"), 0);
+	CHECK_INT(k8s_rest_config_for_group_version(&gv, cfg, "", "v1"), 0);
 	CHECK_INT(k8s_rest_client_for(&rc, gv), 0);
 	CHECK_INT(k8s_rest_client_verb(&req, rc, "GET"), 0);
 	CHECK_INT(k8s_request_resource(req, "namespaces"), 0);
@@ -100,7 +100,7 @@ TEST(admin_lists_namespaces)
 	CHECK(cfg != NULL);
 	if (!cfg)
 		return;
-	k8s_config_for_group_version(&gv, cfg, "", "v1");
+	k8s_rest_config_for_group_version(&gv, cfg, "", "v1");
 	CHECK_INT(k8s_rest_client_for(&rc, gv), 0);
 	k8s_rest_client_verb(&req, rc, "GET");
 	k8s_request_resource(req, "namespaces");

@@ -530,7 +530,7 @@ TEST(host_defaulting)
 			k8s_config_set_bytes(c, "TLSClientConfig.CertData", "cert", 4);
 			k8s_config_set_bytes(c, "TLSClientConfig.KeyData", "key", 3);
 		}
-		k8s_config_for_group_version(&gv, c, "", "v1");
+		k8s_rest_config_for_group_version(&gv, c, "", "v1");
 		code = k8s_rest_client_for(&rc, gv);
 		if (cases[i].want) {
 			if (code != 0)
@@ -564,16 +564,16 @@ TEST(client_construction)
 	k8s_rest_client_free(rc);
 	rc = NULL;
 	/* for_group_version: APIPath and GroupVersion */
-	CHECK_INT(k8s_config_for_group_version(&gv, c, "", "v1"), 0);
+	CHECK_INT(k8s_rest_config_for_group_version(&gv, c, "", "v1"), 0);
 	CHECK_STR(k8s_config_get_string(gv, "APIPath"), "/api");
 	CHECK_STR(k8s_config_get_string(gv, "ContentConfig.GroupVersion"), "v1");
 	k8s_config_free(gv);
-	CHECK_INT(k8s_config_for_group_version(&gv, c, "batch", "v1"), 0);
+	CHECK_INT(k8s_rest_config_for_group_version(&gv, c, "batch", "v1"), 0);
 	CHECK_STR(k8s_config_get_string(gv, "APIPath"), "/apis");
 	CHECK_STR(k8s_config_get_string(gv, "ContentConfig.GroupVersion"), "batch/v1");
 	k8s_config_free(gv);
 	gv = NULL;
-	CHECK_INT(k8s_config_for_group_version(&gv, c, "batch", ""), K8S_EINVALID);
+	CHECK_INT(k8s_rest_config_for_group_version(&gv, c, "batch", ""), K8S_EINVALID);
 	/* rate limiter choice: negative QPS = none, 0 = 5/10, a RateLimiter wins */
 	rc = client_gv(c, "", "v1");
 	CHECK(rc && k8s_rest_client_rate_limiter(rc) == NULL);

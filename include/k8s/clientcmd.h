@@ -140,7 +140,7 @@ K8S_EXTERN(int) k8s_clientcmd_build_config_from_flags_ex(k8s_config **out, k8s_c
  *         (client-go's ErrNotInCluster) or when the token file is missing;
  *         K8S_ERROR when it cannot be read; K8S_ENOMEM
  */
-K8S_EXTERN(int) k8s_in_cluster_config(k8s_config **out);
+K8S_EXTERN(int) k8s_clientcmd_in_cluster_config(k8s_config **out);
 
 /**
  * Replace the `auth-provider.config` map of `user` in kubeconfig `file` with

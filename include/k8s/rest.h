@@ -71,7 +71,7 @@ K8S_EXTERN(int) k8s_rest_client_unversioned(k8s_rest_client **out, const k8s_con
  * group), APIPath to "/api" for the core group (group "") and "/apis"
  * otherwise, and a default UserAgent.
  */
-K8S_EXTERN(int) k8s_config_for_group_version(k8s_config **out, const k8s_config *cfg, const char *group,
+K8S_EXTERN(int) k8s_rest_config_for_group_version(k8s_config **out, const k8s_config *cfg, const char *group,
 					     const char *version);
 
 /**

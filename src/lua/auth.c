@@ -208,7 +208,7 @@ static int l_build_config_from_flags(lua_State *L)
 static int l_in_cluster_config(lua_State *L)
 {
 	k8s_config *cfg = NULL;
-	if (k8s_in_cluster_config(&cfg) < 0)
+	if (k8s_clientcmd_in_cluster_config(&cfg) < 0)
 		return k8s_lua_fail_last(L);
 	k8s_lua_push_config_table(L, cfg);
 	k8s_config_free(cfg);
