@@ -91,14 +91,14 @@ current-context: admin
 
   teardown(function()
     H.cleanup_namespaces()
-    if tmp and tmp:match("^/tmp/k8s%-lua%-applyset%.") then os.execute("rm -rf " .. H.shq(tmp)) end
+    if tmp and tmp:match("^/tmp/k8s%-lua%-applyset%.") then os.execute("env -u LD_PRELOAD rm -rf " .. H.shq(tmp)) end
   end)
 
   -- a folder of JSON manifests (kubectl reads .json as it reads .yaml)
   local function folder(objs)
     kubectl_n = kubectl_n + 1
     local dir = tmp .. "/set-" .. kubectl_n
-    os.execute("mkdir -p " .. H.shq(dir))
+    os.execute("env -u LD_PRELOAD mkdir -p " .. H.shq(dir))
     for i, o in ipairs(objs) do H.write(string.format("%s/%02d.json", dir, i), k8s.json.encode(o)) end
     return dir
   end

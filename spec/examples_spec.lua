@@ -36,8 +36,8 @@ describe("examples (" .. H.interpreter .. ")", function()
     local kc = assert(k8s.yaml.decode(assert(H.read(path))))[1]
     local dir = os.tmpname()
     os.remove(dir)
-    assert(os.execute("mkdir -p " .. H.shq(dir)))
-    finally(function() os.execute("rm -rf " .. H.shq(dir)) end)
+    assert(os.execute("env -u LD_PRELOAD mkdir -p " .. H.shq(dir)))
+    finally(function() os.execute("env -u LD_PRELOAD rm -rf " .. H.shq(dir)) end)
     local a = { apiVersion = "v1", kind = "Config", clusters = kc.clusters, users = kc.users }
     local b = { apiVersion = "v1", kind = "Config", contexts = kc.contexts, ["current-context"] = kc["current-context"] }
     H.write(dir .. "/a.yaml", assert(k8s.yaml.encode(a)))
@@ -92,7 +92,7 @@ describe("examples (" .. H.interpreter .. ")", function()
     local ns = H.name("ns")
     H.namespaces[#H.namespaces + 1] = { cs = cs, name = ns } -- deleted by H.cleanup_namespaces()
     local tmp = H.sh("mktemp -d /tmp/k8s-lua-apply-dir.XXXXXX"):gsub("%s+$", "")
-    assert(os.execute("cp examples/manifests/* " .. H.shq(tmp) .. "/"))
+    assert(os.execute("env -u LD_PRELOAD cp examples/manifests/* " .. H.shq(tmp) .. "/"))
     local nsfile = tmp .. "/00-namespace.yaml"
     local text, n = H.read(nsfile):gsub("name: k8s%-lua%-demo\n", "name: " .. ns .. "\n")
     assert.equal(1, n)
@@ -103,7 +103,7 @@ describe("examples (" .. H.interpreter .. ")", function()
     local kubeconfig = "/nonexistent/kubeconfig:" .. (H.env.KUBECONFIG or (H.env.K8S_LUA_STATE .. "/kubeconfig"))
     -- no kubelet here: the Deployment is never Available, the wait ends after 2 s
     local code, out = run("apply_dir.lua", H.shq(tmp) .. " " .. ns .. " --timeout 2", kubeconfig)
-    os.execute("rm -rf " .. H.shq(tmp))
+    os.execute("env -u LD_PRELOAD rm -rf " .. H.shq(tmp))
     assert.equal(0, code, out)
     assert.matches("namespace/" .. qns .. " created\n", out)
     -- the CRD is shared by the runs on both interpreters
