@@ -840,8 +840,7 @@ function M.Delete(client, manifests, opts)
     for _, item in ipairs(deleted) do
       local _, werr = w.For(t.client, item.mapping.Resource, item.mapping.Scope == "Namespaced" and item.namespace or nil,
         item.name, { For = "delete", Timeout = opts.Timeout or 60 })
-      -- a 404 on the resource itself (its CRD deleted too) also means gone
-      if werr and not errors.IsNotFound(werr) then errs[#errs + 1] = object_error(item, werr, "wait for deletion") end
+      if werr then errs[#errs + 1] = object_error(item, werr, "wait for deletion") end
     end
   end
   if #errs > 0 then return nil, aggregate(errs), results end

@@ -50,6 +50,8 @@ end
 --- task:done() -> true once the task has returned, raised or been cancelled.
 function Task:finished() return self.done == true end
 
+local joins = 0 -- tasks waiting in join(): the scheduler looks for them only then
+
 --- join(list of tasks): wait until every task of the list has finished
 -- (in a task: yields until then; elsewhere: drives the loop until then).
 function M.join(list)
@@ -59,6 +61,7 @@ function M.join(list)
   end
   if all_done() then return end
   if M.in_task() then
+    joins = joins + 1
     coroutine.yield({ join = all_done })
   else
     M.Run(all_done)
@@ -252,10 +255,13 @@ function M.Run(arg)
       local t0 = now()
       if deadline and t0 >= deadline then return true end
       if ntasks == 0 then return until_fn == nil end
-      for t, w in pairs(waiting) do -- joins whose tasks have all finished
-        if w.join and w.join() then
-          waiting[t] = nil
-          if tasks[t] then ready[#ready + 1] = t end
+      if joins > 0 then
+        for t, w in pairs(waiting) do -- joins whose tasks have all finished
+          if w.join and (w.join() or not tasks[t]) then
+            waiting[t] = nil
+            joins = joins - 1
+            if tasks[t] then ready[#ready + 1] = t end
+          end
         end
       end
       if #ready == 0 then

@@ -837,6 +837,9 @@ function Waiter:wait_deleted(ns, name)
     last = obj
     return false, nil, describe_existing(obj)
   end)
+  -- a 404 on the resource itself (a custom resource whose CRD was deleted
+  -- too): nothing of it exists any more
+  if res == nil and errors.IsNotFound(err) then return last or true end
   if res == nil then return nil, err end
   return last or true
 end
