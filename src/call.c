@@ -69,6 +69,7 @@ struct k8s_call {
 	header_set h;
 	k8s_http_head head;           /* the last response */
 	int rc;                       /* final error code, or 0 */
+	int keep_pb;                  /* k8s__call_keep_protobuf */
 };
 
 
@@ -883,7 +884,17 @@ int k8s_call_result(k8s_result **out, k8s_call *k, const char *body, size_t len)
 		return k8s__result_from_error(out, k->rc);
 	if (len && k8s_buf_put(&b, body, len) < 0)
 		return k8s__error_oom();
-	return k8s__result_from_head(out, k->c, k->verb, k->resource, k->name, &k->head, &b);
+	return k8s__result_from_head(out, k->c, k->verb, k->resource, k->name, &k->head, &b, k->keep_pb);
+}
+
+void k8s__call_keep_protobuf(k8s_call *k)
+{
+	k->keep_pb = 1;
+}
+
+int k8s__call_keep_protobuf_on(const k8s_call *k)
+{
+	return k->keep_pb;
 }
 
 int k8s__call_result_buf(k8s_result **out, k8s_call *k, k8s_buf *body)
@@ -893,7 +904,7 @@ int k8s__call_result_buf(k8s_result **out, k8s_call *k, k8s_buf *body)
 		k8s_buf_free(body);
 		return k8s__result_from_error(out, k->rc);
 	}
-	return k8s__result_from_head(out, k->c, k->verb, k->resource, k->name, &k->head, body);
+	return k8s__result_from_head(out, k->c, k->verb, k->resource, k->name, &k->head, body, k->keep_pb);
 }
 
 void k8s_call_free(k8s_call *k)

@@ -9,6 +9,7 @@
 #include "rest_internal.h"
 #include "reason.h"
 #include "exec.h"
+#include "proto.h"
 
 #define DEFAULT_QPS 5.0
 #define DEFAULT_BURST 10
@@ -266,13 +267,22 @@ int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versi
 		}
 		c->versioned_path = vp;
 	}
-	c->content_type = k8s__strdup(has(cfg, F_CONTENTTYPE) ? cfg->f[F_CONTENTTYPE].s : "application/json");
-	if (has(cfg, F_ACCEPT)) {
-		c->accept = k8s__strdup(cfg->f[F_ACCEPT].s);
-	} else if (c->content_type) {
+	/* ContentType protobuf: responses in protobuf (turned into JSON by
+	 * result.c and watch.c), request bodies still JSON, as this library
+	 * writes them from tables; the server answers JSON for types without
+	 * protobuf (custom resources), which the Accept list allows */
+	{
+		const char *ct = has(cfg, F_CONTENTTYPE) ? cfg->f[F_CONTENTTYPE].s : "application/json";
+		int pb = k8s__pb_is_content_type(ct);
 		k8s_buf b = K8S_BUF_INIT;
-		if (k8s_buf_printf(&b, "%s, */*", c->content_type) == 0)
+		c->content_type = k8s__strdup(pb ? "application/json" : ct);
+		if (has(cfg, F_ACCEPT))
+			c->accept = k8s__strdup(cfg->f[F_ACCEPT].s);
+		else if (pb)
+			c->accept = k8s__strdup(K8S_PB_CONTENT_TYPE ", application/json");
+		else if (k8s_buf_printf(&b, "%s, */*", ct) == 0)
 			c->accept = k8s_buf_detach(&b);
+		k8s_buf_free(&b);
 	}
 	c->user_agent = has(cfg, F_USERAGENT) ? k8s__strdup(cfg->f[F_USERAGENT].s) : default_user_agent();
 	if (!c->group || !c->version || !c->versioned_path || !c->content_type || !c->accept || !c->user_agent) {

@@ -320,6 +320,8 @@ int k8s__watch_new_fed(k8s_watch **out, const k8s_call *k)
 		return k8s__error_oom();
 	}
 	w->fed = 1;
+	if (k8s__call_keep_protobuf_on(k))
+		k8s__watch_decoder_keep_protobuf(w->dec);
 	w->c = k8s_rest_client_ref(k8s__call_client(k));
 	watch_stall_start(w, k);
 	*out = w;
@@ -359,6 +361,8 @@ int k8s__call_watch(k8s_watch **out, k8s_result **res_err, k8s_call *k)
 		return k8s__error_oom();
 	}
 	w->resp = resp;
+	if (k8s__call_keep_protobuf_on(k))
+		k8s__watch_decoder_keep_protobuf(w->dec);
 	w->c = k8s_rest_client_ref(k8s__call_client(k));
 	watch_stall_start(w, k);
 	*out = w;

@@ -64,7 +64,7 @@ struct k8s_result {
 /* Build a result from a finished response: its head and whole body (taken).
  * verb, resource and name shape client-go's messages for unstructured errors. */
 int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb, const char *resource,
-			  const char *name, const k8s_http_head *head, k8s_buf *body);
+			  const char *name, const k8s_http_head *head, k8s_buf *body, int keep_pb);
 /* A result carrying only a transport error (the last error). */
 int k8s__result_from_error(k8s_result **out, int rc);
 /* Build a client; with `shared`, reuse that transport (clientset). */
@@ -105,6 +105,13 @@ int k8s__watch_feed(k8s_watch *w, const char *data, size_t len);
 void k8s__watch_end(k8s_watch *w, int rc, const char *reason, const char *message);
 /* The result of a finished DO call from its whole body (taken). */
 int k8s__call_result_buf(k8s_result **out, k8s_call *k, k8s_buf *body);
+/* The caller decodes protobuf itself (the Lua binding): a protobuf success
+ * body stays protobuf in the result (its Content-Type says so) and a
+ * protobuf watch hands out events' objects as k8s\0 envelopes
+ * (k8s_watch_event.protobuf); without it both become JSON. */
+void k8s__call_keep_protobuf(k8s_call *k);
+void k8s__watch_decoder_keep_protobuf(k8s_watch_decoder *d);
+int k8s__call_keep_protobuf_on(const k8s_call *k);
 void k8s__debug(k8s_rest_client *c, int level, const char *fmt, ...) K8S_PRINTF(3, 4);
 
 #endif

@@ -11,6 +11,7 @@
 #include "rest_internal.h"
 #include "reason.h"
 #include "jsonscan.h"
+#include "proto.h"
 
 /* A success body larger than this is not examined for a Status. */
 #define STATUS_SCAN_LIMIT (64 * 1024)
@@ -274,8 +275,27 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 	return 1;
 }
 
+/* A body that could not be decoded: the result carries a DecodeError. */
+static int decode_failed(k8s_result **out, k8s_result *res, k8s_rest_client *c, const char *err)
+{
+	(void)c;
+	res->rc = K8S_EDECODE;
+	res->st.code = res->code;
+	res->st_reason = k8s__strdup("DecodeError");
+	res->st_message = k8s__strdup(err);
+	if (!res->st_reason || !res->st_message) {
+		k8s_result_free(res);
+		return k8s__error_oom();
+	}
+	res->st.reason = res->st_reason;
+	res->st.message = res->st_message;
+	res->has_status = 1;
+	*out = res;
+	return k8s__error(K8S_EDECODE, "DecodeError", "%s", err);
+}
+
 int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb, const char *resource,
-			  const char *name, const k8s_http_head *head, k8s_buf *body)
+			  const char *name, const k8s_http_head *head, k8s_buf *body, int keep_pb)
 {
 	k8s_result *res = calloc(1, sizeof(*res));
 	const char *ctype, *ra;
@@ -314,6 +334,22 @@ int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb
 			res->st.retry_after_seconds = secs;
 	}
 
+	if (k8s__pb_is_content_type(res->content_type) && res->body.len > 0 &&
+	    !(keep_pb && res->code >= 200 && res->code <= 206 && !k8s__pb_is_status(res->body.ptr, res->body.len))) {
+		/* a protobuf body becomes the JSON the server would have written */
+		k8s_buf j = K8S_BUF_INIT;
+		char err[256];
+		int r = k8s__pb_to_json(&j, res->body.ptr, res->body.len, 0, err, sizeof(err));
+		if (r == K8S_ENOMEM)
+			goto oom;
+		if (r < 0)
+			return decode_failed(out, res, c, err);
+		k8s_buf_free(&res->body);
+		res->body = j;
+		free(res->content_type);
+		if (!(res->content_type = k8s__strdup("application/json")))
+			goto oom;
+	}
 	if ((st = decode_status(res, res->body.ptr, res->body.len)) < 0)
 		goto oom;
 	if (st) {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "internal.h"
 #include "jsonscan.h"
+#include "proto.h"
 
 /* Buffer capacity kept after a large frame has been consumed. */
 #define KEEP_CAPACITY (1u << 20)
@@ -18,7 +19,16 @@ struct k8s_watch_decoder {
 	int failed;          /* the stream is unusable; errmsg says why */
 	char errmsg[256];
 	k8s_json_scanner sc; /* resumable, so chunks are scanned once */
+	int mode;            /* 0 until the first byte, then JSON or PROTOBUF */
+	int keep_pb;         /* k8s__watch_decoder_keep_protobuf */
+	k8s_buf event;       /* protobuf: the current event as JSON */
 };
+
+/* A protobuf watch stream (application/vnd.kubernetes.protobuf;stream=watch)
+ * is a sequence of 4-byte big-endian lengths, each followed by a
+ * metav1.WatchEvent; a JSON one starts with '{' or whitespace. The first
+ * byte tells them apart: a frame under 16 MiB starts with 0x00. */
+enum { MODE_UNKNOWN, MODE_JSON, MODE_PROTOBUF };
 
 static const struct {
 	const char *name;
@@ -47,6 +57,7 @@ void k8s_watch_decoder_free(k8s_watch_decoder *d)
 	if (!d)
 		return;
 	k8s_buf_free(&d->buf);
+	k8s_buf_free(&d->event);
 	free(d);
 }
 
@@ -86,6 +97,24 @@ static int advance(k8s_watch_decoder *d)
 		return broken(d);
 	if (d->complete)
 		return 0;
+	if (d->mode == MODE_UNKNOWN && d->off < d->buf.len)
+		d->mode = d->buf.ptr[d->off] == 0 ? MODE_PROTOBUF : MODE_JSON;
+	if (d->mode == MODE_PROTOBUF) {
+		const unsigned char *h = (const unsigned char *)d->buf.ptr + d->off;
+		size_t n;
+		if (d->buf.len - d->off < 4)
+			return 0;
+		n = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+		if (n > d->max_frame)
+			return fail_cap(d);
+		d->in_frame = 1;
+		d->frame_start = d->off;
+		if (d->buf.len - d->off - 4 < n)
+			return 0;
+		d->frame_end = d->off + 4 + n;
+		d->complete = 1;
+		return 0;
+	}
 	if (!d->in_frame) {
 		size_t i = k8s_json_skip_ws(d->buf.ptr, d->buf.len, d->off);
 		d->off = i;
@@ -179,6 +208,39 @@ static int decode_type(const char *v, size_t vlen, k8s_watch_event *ev)
 	return r;
 }
 
+void k8s__watch_decoder_keep_protobuf(k8s_watch_decoder *d)
+{
+	d->keep_pb = 1;
+}
+
+/* A protobuf event handed out as it is: the object a k8s\0 envelope. */
+static int pb_event(const char *p, size_t n, k8s_watch_event *ev)
+{
+	const char *type, *obj;
+	size_t tlen, olen, k;
+	if (k8s__pb_event_parts(p, n, &type, &tlen, &obj, &olen) < 0)
+		return k8s__error(K8S_EDECODE, "DecodeError", "watch stream: malformed protobuf event");
+	ev->type_name = NULL;
+	for (k = 0; k < sizeof(event_types) / sizeof(event_types[0]); k++) {
+		if (type && strlen(event_types[k].name) == tlen && memcmp(type, event_types[k].name, tlen) == 0) {
+			ev->type = event_types[k].type;
+			ev->type_name = event_types[k].name;
+		}
+	}
+	if (!ev->type_name)
+		return k8s__error(K8S_EDECODE, "DecodeError", "unknown watch event type \"%.*s\"",
+				  (int)(tlen > 128 ? 128 : tlen), type ? type : "");
+	if (!obj || olen == 0)
+		return k8s__error(K8S_EDECODE, "DecodeError", "%s watch event has no \"object\"", ev->type_name);
+	ev->protobuf = olen >= K8S_PB_MAGIC_LEN && memcmp(obj, K8S_PB_MAGIC, K8S_PB_MAGIC_LEN) == 0;
+	if (!ev->protobuf && obj[0] != '{')
+		return k8s__error(K8S_EDECODE, "DecodeError", "%s watch event \"object\" is neither protobuf nor JSON",
+				  ev->type_name);
+	ev->object = obj;
+	ev->object_len = olen;
+	return 1;
+}
+
 int k8s_watch_decoder_next(k8s_watch_decoder *d, k8s_watch_event *ev)
 {
 	const char *frame, *key, *val, *type = NULL, *object = NULL;
@@ -195,6 +257,16 @@ int k8s_watch_decoder_next(k8s_watch_decoder *d, k8s_watch_event *ev)
 	 * stays in sync and the caller may go on. */
 	d->off = d->frame_end;
 	d->in_frame = d->complete = 0;
+	if (d->mode == MODE_PROTOBUF && d->keep_pb)
+		return pb_event(frame + 4, flen - 4, ev);
+	if (d->mode == MODE_PROTOBUF) {
+		char err[256];
+		d->event.len = 0;
+		if ((r = k8s__pb_to_json(&d->event, frame + 4, flen - 4, 1, err, sizeof(err))) < 0)
+			return r;
+		frame = d->event.ptr;
+		flen = d->event.len;
+	}
 
 	while ((r = k8s_json_object_next(frame, flen, &pos, &key, &klen, &val, &vlen)) == 1) {
 		if (k8s_json_raw_equal(key, klen, "type")) {
@@ -221,6 +293,7 @@ int k8s_watch_decoder_next(k8s_watch_decoder *d, k8s_watch_event *ev)
 			"%s watch event \"object\" is not a JSON object", ev->type_name);
 	ev->object = object;
 	ev->object_len = object_len;
+	ev->protobuf = 0;
 	return 1;
 }
 
@@ -229,6 +302,9 @@ size_t k8s_watch_decoder_pending(const k8s_watch_decoder *d)
 	size_t i;
 	if (d->failed || !d->buf.ptr)
 		return 0;
-	i = d->in_frame ? d->frame_start : k8s_json_skip_ws(d->buf.ptr, d->buf.len, d->off);
+	if (d->in_frame)
+		i = d->frame_start;
+	else
+		i = d->mode == MODE_PROTOBUF ? d->off : k8s_json_skip_ws(d->buf.ptr, d->buf.len, d->off);
 	return d->buf.len - i;
 }

@@ -33,6 +33,9 @@ typedef struct {
 	const char *type_name;  /**< "ADDED", "MODIFIED", ... */
 	const char *object;     /**< the raw JSON of the "object" member */
 	size_t object_len;
+	int protobuf;           /**< 0: object is JSON (always, unless the
+				     library's Lua binding asked for protobuf
+				     objects, which are then k8s\0 envelopes) */
 } k8s_watch_event;
 
 typedef struct k8s_watch_decoder k8s_watch_decoder;

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "yaml.h"
 #include "core.h"
+#include "proto.h"
 #include "rest_internal.h"
 
 #define MT_CLIENT "k8s.RESTClient"
@@ -865,6 +866,8 @@ static int start_call(lua_State *L, k8s_request *r, k8s_call_mode mode, int kind
 		raise_if_invalid(L, rc, "request");
 		return k8s_lua_fail_last(L);
 	}
+	if (kind == K8S_LUA_DECODE || kind == K8S_LUA_WATCH)
+		k8s__call_keep_protobuf(*out); /* decoded here, straight to tables */
 	if (k8s_lua_driver_on(L))
 		return k8s_lua_push_pending(L, *out, kind);
 	return 0;
@@ -918,6 +921,18 @@ int k8s_lua_push_body(lua_State *L, const char *body, size_t len)
 		return 1;
 	}
 	if (!k8s_lua_json_decode(L, body, len, err, sizeof(err))) {
+		lua_pushnil(L);
+		k8s_lua_push_error(L, 0, "DecodeError", err, NULL, 0);
+		return 2;
+	}
+	return 1;
+}
+
+/* A protobuf body (k8s_result kept it: k8s__call_keep_protobuf), or nil, err. */
+static int push_pb_body(lua_State *L, const char *body, size_t len)
+{
+	char err[256];
+	if (!k8s_lua_pb_decode(L, body, len, 0, err, sizeof(err))) {
 		lua_pushnil(L);
 		k8s_lua_push_error(L, 0, "DecodeError", err, NULL, 0);
 		return 2;
@@ -1032,7 +1047,9 @@ int k8s_lua_decode_outcome(lua_State *L, int rc, k8s_result *res, int want_body,
 	{
 		size_t len;
 		const char *b = k8s_result_body(res, &len);
-		if (o && len >= INC_MIN && k8s_lua_json_inc_complete(&o->inc, b, len)) {
+		if (k8s__pb_is_content_type(k8s_result_content_type(res))) {
+			n = push_pb_body(L, b, len);
+		} else if (o && len >= INC_MIN && k8s_lua_json_inc_complete(&o->inc, b, len)) {
 			lua_pushvalue(L, o->slot);
 			n = 1;
 		} else {
@@ -1346,7 +1363,8 @@ static int watch_step(lua_State *L, l_watch *w, double timeout, int chan)
 	lua_createtable(L, 0, 2);
 	lua_pushstring(L, ev.type_name);
 	lua_setfield(L, -2, "type");
-	if (!k8s_lua_json_decode(L, ev.object, ev.object_len, err, sizeof(err))) {
+	if (ev.protobuf ? !k8s_lua_pb_decode(L, ev.object, ev.object_len, 0, err, sizeof(err))
+			: !k8s_lua_json_decode(L, ev.object, ev.object_len, err, sizeof(err))) {
 		lua_pop(L, 1);
 		if (chan) {
 			push_decoding_error_event(L, err);

@@ -27,6 +27,11 @@ void k8s_lua_push_client(lua_State *L, k8s_rest_client *rc);
 int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what);
 int k8s_lua_set_body(lua_State *L, k8s_request *r, int idx);
 int k8s_lua_push_body(lua_State *L, const char *body, size_t len);
+/* protobuf.c: a protobuf body (event = 0: k8s\0 envelope) or watch event
+ * (event = 1: a metav1.WatchEvent) as the tables the server's JSON decodes
+ * to. Pushes the value and returns 1, or returns 0 with err set and nothing
+ * pushed. May raise on memory exhaustion (it holds no resources). */
+int k8s_lua_pb_decode(lua_State *L, const char *p, size_t n, int event, char *err, size_t errlen);
 int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body);
 int k8s_lua_start_watch(lua_State *L, k8s_request *r);
 /* call.c: the nginx driver's side of the engine. Kinds of pending calls: */

@@ -1,0 +1,1186 @@
+/*
+ * proto.c - the protobuf walker (see proto.h) and its JSON sink.
+ *
+ * The wire format is proto2 as gogo-protobuf writes it for Kubernetes:
+ * non-pointer scalars are always written, repeated scalars unpacked (packed
+ * is read too), a message's fields in number order. What is not on the wire
+ * is the Go zero value, and Go's encoding/json writes zero values unless
+ * omitempty (or omitzero) drops them; so after a message's fields, the ones
+ * not seen are reported as encoding/json would write the zero value.
+ */
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "jsonscan.h"
+
+typedef struct {
+	const k8s_pb_sink *s;
+	void *u;
+	char *err;
+	size_t errlen;
+	int depth;
+} walker;
+
+/* Go's time: seconds from 0001-01-01 to 1970-01-01. */
+#define ZERO_TIME_UNIX (-62135596800LL)
+
+static int fail(walker *w, const char *fmt, ...) K8S_PRINTF(2, 3);
+
+static int fail(walker *w, const char *fmt, ...)
+{
+	va_list ap;
+	if (w->err && w->errlen) {
+		int n = snprintf(w->err, w->errlen, "protobuf: ");
+		va_start(ap, fmt);
+		if (n > 0 && (size_t)n < w->errlen)
+			vsnprintf(w->err + n, w->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return K8S_EDECODE;
+}
+
+/* A sink call: K8S_EDECODE from a sink (a value it could not take) becomes
+ * a message; any other failure is out of memory. */
+#define SINK(call)                                      \
+	do {                                            \
+		int r_ = (call);                        \
+		if (r_ < 0)                             \
+			return sink_failed(w, r_);      \
+	} while (0)
+#define TRY(call)                           \
+	do {                                \
+		int rc_ = (call);           \
+		if (rc_ < 0)                \
+			return rc_;         \
+	} while (0)
+
+static int sink_failed(walker *w, int r)
+{
+	if (r == K8S_EDECODE)
+		return fail(w, "a value could not be stored (nesting too deep or malformed embedded JSON)");
+	return K8S_ENOMEM;
+}
+
+static int emit_null(walker *w)
+{
+	SINK(w->s->null(w->u));
+	return 0;
+}
+
+static const char *short_name(const k8s_pb_message *m)
+{
+	const char *slash = strrchr(m->name, '/');
+	return slash ? slash + 1 : m->name;
+}
+
+/* ---- wire ---- */
+
+typedef struct {
+	const unsigned char *p, *end;
+} span;
+
+static int rd_varint(span *s, uint64_t *v)
+{
+	uint64_t r = 0;
+	unsigned shift = 0;
+	while (s->p < s->end) {
+		unsigned char b = *s->p++;
+		if (shift == 63 && b > 1)
+			return -1;
+		r |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = r;
+			return 0;
+		}
+		shift += 7;
+		if (shift > 63)
+			return -1;
+	}
+	return -1;
+}
+
+/* A field's value: a varint/fixed in v, or bytes in sub. */
+typedef struct {
+	uint32_t num;
+	int wt;
+	uint64_t v;
+	span sub;
+} wire_field;
+
+static int rd_field(walker *w, span *s, wire_field *f, const char *where)
+{
+	uint64_t key, n;
+	if (rd_varint(s, &key) < 0)
+		return fail(w, "truncated or overlong varint in %s", where);
+	f->num = (uint32_t)(key >> 3);
+	f->wt = (int)(key & 7);
+	if ((key >> 3) == 0 || (key >> 3) > 0x1fffffff)
+		return fail(w, "invalid field number %llu in %s", (unsigned long long)(key >> 3), where);
+	switch (f->wt) {
+	case 0:
+		if (rd_varint(s, &f->v) < 0)
+			return fail(w, "truncated or overlong varint in %s", where);
+		return 0;
+	case 1:
+	case 5: {
+		size_t k = f->wt == 1 ? 8 : 4, i;
+		if ((size_t)(s->end - s->p) < k)
+			return fail(w, "fixed%zu value past the end of %s", k * 8, where);
+		f->v = 0;
+		for (i = 0; i < k; i++)
+			f->v |= (uint64_t)s->p[i] << (8 * i);
+		s->p += k;
+		return 0;
+	}
+	case 2:
+		if (rd_varint(s, &n) < 0)
+			return fail(w, "truncated or overlong length in %s", where);
+		if (n > (uint64_t)(s->end - s->p))
+			return fail(w, "length %llu past the end of %s", (unsigned long long)n, where);
+		f->sub.p = s->p;
+		f->sub.end = s->p + n;
+		s->p += n;
+		return 0;
+	default:
+		return fail(w, "unsupported wire type %d (field %u) in %s", f->wt, f->num, where);
+	}
+}
+
+static int want_wt(walker *w, const wire_field *f, int wt, const k8s_pb_message *m, const k8s_pb_field *fd)
+{
+	if (f->wt == wt)
+		return 0;
+	return fail(w, "field %u (%s) of %s has wire type %d, want %d", f->num, fd->json, short_name(m), f->wt,
+		    wt);
+}
+
+/* ---- formatting ---- */
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	/* Howard Hinnant's algorithm */
+	int64_t era, yoe, doy, mp;
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	yoe = z - era * 146097;
+	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+/* RFC 3339 in UTC as Go's metav1.Time (micro = 0) or MicroTime (micro = 1). */
+static int emit_time(walker *w, int64_t sec, int64_t nanos, int micro)
+{
+	char b[64];
+	int64_t days, rem, y;
+	unsigned mo, d;
+	int n;
+	sec += nanos / 1000000000;
+	nanos %= 1000000000;
+	if (nanos < 0) {
+		nanos += 1000000000;
+		sec--;
+	}
+	if (sec == ZERO_TIME_UNIX && nanos == 0)
+		return emit_null(w);
+	days = sec / 86400;
+	rem = sec % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &mo, &d);
+	n = snprintf(b, sizeof(b), "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, mo, d, (int)(rem / 3600),
+		     (int)(rem / 60 % 60), (int)(rem % 60));
+	if (micro)
+		n += snprintf(b + n, sizeof(b) - (size_t)n, ".%06d", (int)(nanos / 1000));
+	b[n++] = 'Z';
+	SINK(w->s->str(w->u, b, (size_t)n));
+	return 0;
+}
+
+/* Go's fmtFrac/fmtInt for time.Duration.String. */
+static size_t fmt_frac(char *buf, size_t w, uint64_t v, int prec, uint64_t *nv)
+{
+	int print = 0, i;
+	for (i = 0; i < prec; i++) {
+		int digit = (int)(v % 10);
+		print = print || digit != 0;
+		if (print)
+			buf[--w] = (char)(digit + '0');
+		v /= 10;
+	}
+	if (print)
+		buf[--w] = '.';
+	*nv = v;
+	return w;
+}
+
+static size_t fmt_int(char *buf, size_t w, uint64_t v)
+{
+	if (v == 0) {
+		buf[--w] = '0';
+	} else {
+		while (v > 0) {
+			buf[--w] = (char)(v % 10 + '0');
+			v /= 10;
+		}
+	}
+	return w;
+}
+
+static int emit_duration(walker *w, int64_t d)
+{
+	char buf[32];
+	size_t n = sizeof(buf);
+	uint64_t u = (uint64_t)d;
+	int neg = d < 0;
+	if (neg)
+		u = -u;
+	if (u < 1000000000ULL) {
+		int prec = 0;
+		n--;
+		buf[n] = 's';
+		n--;
+		if (u == 0) {
+			SINK(w->s->str(w->u, "0s", 2));
+			return 0;
+		} else if (u < 1000ULL) {
+			prec = 0;
+			buf[n] = 'n';
+		} else if (u < 1000000ULL) {
+			/* U+00B5 micro sign */
+			prec = 3;
+			n--;
+			memcpy(buf + n, "\xc2\xb5", 2);
+		} else {
+			prec = 6;
+			buf[n] = 'm';
+		}
+		n = fmt_frac(buf, n, u, prec, &u);
+		n = fmt_int(buf, n, u);
+	} else {
+		n--;
+		buf[n] = 's';
+		n = fmt_frac(buf, n, u, 9, &u);
+		n = fmt_int(buf, n, u % 60);
+		u /= 60;
+		if (u > 0) {
+			buf[--n] = 'm';
+			n = fmt_int(buf, n, u % 60);
+			u /= 60;
+			if (u > 0) {
+				buf[--n] = 'h';
+				n = fmt_int(buf, n, u);
+			}
+		}
+	}
+	if (neg)
+		buf[--n] = '-';
+	SINK(w->s->str(w->u, buf + n, sizeof(buf) - n));
+	return 0;
+}
+
+static int emit_bytes(walker *w, const span *v)
+{
+	SINK(w->s->bytes(w->u, (const char *)v->p, (size_t)(v->end - v->p)));
+	return 0;
+}
+
+static int emit_raw_json(walker *w, const span *v, const char *what)
+{
+	const char *p = (const char *)v->p;
+	size_t n = (size_t)(v->end - v->p), end;
+	if (k8s_json_skip_value(p, n, 0, &end) != 0 || k8s_json_skip_ws(p, n, end) != n)
+		return fail(w, "%s does not hold one JSON value", what);
+	SINK(w->s->raw_json(w->u, p, n));
+	return 0;
+}
+
+/* ---- the walk ---- */
+
+static int walk_fields(walker *w, const k8s_pb_message *m, span s, int list);
+static int walk_envelope(walker *w, span s, int magic);
+
+static int is_struct_kind(int kind)
+{
+	return kind >= K8S_PB_MESSAGE;
+}
+
+static int is_varint_kind(int kind)
+{
+	return kind == K8S_PB_BOOL || kind == K8S_PB_INT32 || kind == K8S_PB_INT64 || kind == K8S_PB_UINT32 ||
+	       kind == K8S_PB_UINT64;
+}
+
+/* A scalar from its wire value. */
+static int emit_scalar(walker *w, const k8s_pb_field *fd, uint64_t v)
+{
+	switch (fd->kind) {
+	case K8S_PB_BOOL:
+		SINK(w->s->boolean(w->u, v != 0));
+		return 0;
+	case K8S_PB_INT32:
+		if (fd->flags & K8S_PBF_ZIGZAG)
+			v = (v >> 1) ^ (0 - (v & 1));
+		SINK(w->s->i64(w->u, (int32_t)(uint32_t)v));
+		return 0;
+	case K8S_PB_INT64:
+		if (fd->flags & K8S_PBF_ZIGZAG)
+			v = (v >> 1) ^ (0 - (v & 1));
+		SINK(w->s->i64(w->u, (int64_t)v));
+		return 0;
+	case K8S_PB_UINT32:
+		SINK(w->s->u64(w->u, (uint32_t)v));
+		return 0;
+	case K8S_PB_UINT64:
+		SINK(w->s->u64(w->u, v));
+		return 0;
+	case K8S_PB_DOUBLE: {
+		double d;
+		memcpy(&d, &v, sizeof(d));
+		if (!isfinite(d))
+			return fail(w, "field %s is not a finite number", fd->json);
+		SINK(w->s->dbl(w->u, d));
+		return 0;
+	}
+	case K8S_PB_FLOAT: {
+		float f;
+		uint32_t u32 = (uint32_t)v;
+		memcpy(&f, &u32, sizeof(f));
+		if (!isfinite(f))
+			return fail(w, "field %s is not a finite number", fd->json);
+		SINK(w->s->dbl(w->u, (double)f));
+		return 0;
+	}
+	}
+	return fail(w, "field %s: kind %d is not a scalar", fd->json, fd->kind);
+}
+
+static int scalar_wt(int kind)
+{
+	return kind == K8S_PB_DOUBLE ? 1 : kind == K8S_PB_FLOAT ? 5 : 0;
+}
+
+static int is_zero_scalar(const k8s_pb_field *fd, uint64_t v)
+{
+	if (fd->kind == K8S_PB_DOUBLE) {
+		double d;
+		memcpy(&d, &v, sizeof(d));
+		return d == 0;
+	}
+	if (fd->kind == K8S_PB_FLOAT) {
+		float f;
+		uint32_t u32 = (uint32_t)v;
+		memcpy(&f, &u32, sizeof(f));
+		return f == 0;
+	}
+	if (fd->kind == K8S_PB_INT32 || fd->kind == K8S_PB_UINT32)
+		return (uint32_t)v == 0;
+	return v == 0;
+}
+
+/* Reads a small message's fields 1..4 into v[] / sub[] (last wins). */
+typedef struct {
+	int has[5];
+	uint64_t v[5];
+	span sub[5];
+} small_msg;
+
+static int read_small(walker *w, span s, small_msg *sm, const char *what)
+{
+	memset(sm, 0, sizeof(*sm));
+	while (s.p < s.end) {
+		wire_field f;
+		TRY(rd_field(w, &s, &f, what));
+		if (f.num < 5) {
+			sm->has[f.num] = 1 + f.wt;
+			sm->v[f.num] = f.v;
+			sm->sub[f.num] = f.sub;
+		}
+	}
+	return 0;
+}
+
+static int small_wt(walker *w, const small_msg *sm, int num, int wt, const char *what)
+{
+	if (sm->has[num] && sm->has[num] != 1 + wt)
+		return fail(w, "field %d of %s has wire type %d, want %d", num, what, sm->has[num] - 1, wt);
+	return 0;
+}
+
+static const k8s_pb_message *msg_at(uint16_t i)
+{
+	return i < k8s__pb_nmessages ? &k8s__pb_messages[i] : NULL;
+}
+
+static int walk_message_value(walker *w, const k8s_pb_message *m, span s)
+{
+	int rc;
+	if (++w->depth > K8S_PB_MAX_DEPTH)
+		return fail(w, "nesting deeper than %d", K8S_PB_MAX_DEPTH);
+	if (m->flags & K8S_PBM_ARRAY) {
+		SINK(w->s->arr_begin(w->u));
+		rc = walk_fields(w, m, s, 0);
+		if (rc == 0 && (rc = w->s->arr_end(w->u)) < 0)
+			rc = sink_failed(w, rc);
+	} else {
+		SINK(w->s->obj_begin(w->u));
+		rc = walk_fields(w, m, s, 0);
+		if (rc == 0 && (rc = w->s->obj_end(w->u)) < 0)
+			rc = sink_failed(w, rc);
+	}
+	w->depth--;
+	return rc;
+}
+
+/* Whether a Time/MicroTime on the wire is Go's zero time (omitzero drops it). */
+static int is_zero_time(walker *w, span s)
+{
+	small_msg sm;
+	int64_t sec;
+	int64_t nanos;
+	if (s.p == s.end)
+		return 1;
+	if (read_small(w, s, &sm, "Time") < 0)
+		return 0; /* the walk reports it */
+	sec = (int64_t)sm.v[1];
+	nanos = (int32_t)(uint32_t)sm.v[2];
+	return sec == ZERO_TIME_UNIX && nanos == 0;
+}
+
+/* A length-delimited value of a message-like kind (present on the wire). */
+static int emit_struct(walker *w, const k8s_pb_field *fd, span s)
+{
+	small_msg sm;
+	const char *what = fd->json;
+	switch (fd->kind) {
+	case K8S_PB_MESSAGE: {
+		const k8s_pb_message *m = msg_at(fd->msg);
+		if (!m)
+			return fail(w, "bad schema index for %s", fd->json);
+		return walk_message_value(w, m, s);
+	}
+	case K8S_PB_TIME:
+	case K8S_PB_MICROTIME:
+		if (s.p == s.end) /* Time.Marshal writes nothing for the zero time */
+			return emit_null(w);
+		TRY(read_small(w, s, &sm, what));
+		TRY(small_wt(w, &sm, 1, 0, what));
+		TRY(small_wt(w, &sm, 2, 0, what));
+		return emit_time(w, (int64_t)sm.v[1], (int32_t)(uint32_t)sm.v[2], fd->kind == K8S_PB_MICROTIME);
+	case K8S_PB_DURATION:
+		TRY(read_small(w, s, &sm, what));
+		TRY(small_wt(w, &sm, 1, 0, what));
+		return emit_duration(w, (int64_t)sm.v[1]);
+	case K8S_PB_QUANTITY:
+		TRY(read_small(w, s, &sm, what));
+		TRY(small_wt(w, &sm, 1, 2, what));
+		if (!sm.has[1] || sm.sub[1].p == sm.sub[1].end)
+			SINK(w->s->str(w->u, "0", 1));
+		else
+			SINK(w->s->str(w->u, (const char *)sm.sub[1].p, (size_t)(sm.sub[1].end - sm.sub[1].p)));
+		return 0;
+	case K8S_PB_INTORSTRING:
+		TRY(read_small(w, s, &sm, what));
+		TRY(small_wt(w, &sm, 1, 0, what));
+		TRY(small_wt(w, &sm, 2, 0, what));
+		TRY(small_wt(w, &sm, 3, 2, what));
+		if (sm.v[1] == 0) {
+			SINK(w->s->i64(w->u, (int32_t)(uint32_t)sm.v[2]));
+		} else if (sm.v[1] == 1) {
+			SINK(w->s->str(w->u, sm.has[3] ? (const char *)sm.sub[3].p : "",
+				       sm.has[3] ? (size_t)(sm.sub[3].end - sm.sub[3].p) : 0));
+		} else {
+			return fail(w, "%s: impossible IntOrString.Type %llu", what, (unsigned long long)sm.v[1]);
+		}
+		return 0;
+	case K8S_PB_RAWEXT:
+	case K8S_PB_RAWJSON:
+		TRY(read_small(w, s, &sm, what));
+		TRY(small_wt(w, &sm, 1, 2, what));
+		if (!sm.has[1] || sm.sub[1].p == sm.sub[1].end)
+			return emit_null(w);
+		if (fd->kind == K8S_PB_RAWEXT && (size_t)(sm.sub[1].end - sm.sub[1].p) >= K8S_PB_MAGIC_LEN &&
+		    memcmp(sm.sub[1].p, K8S_PB_MAGIC, K8S_PB_MAGIC_LEN) == 0)
+			return walk_envelope(w, sm.sub[1], 1);
+		return emit_raw_json(w, &sm.sub[1], what);
+	case K8S_PB_SCHEMA_OR_ARRAY:
+	case K8S_PB_SCHEMA_OR_BOOL:
+	case K8S_PB_SCHEMA_OR_STRINGS: {
+		const k8s_pb_message *props = msg_at(fd->msg);
+		k8s_pb_field item = {fd->json, 0, fd->msg, K8S_PB_MESSAGE, 0};
+		span p;
+		int n = 0, rc = 0;
+		if (!props)
+			return fail(w, "bad schema index for %s", fd->json);
+		/* JSONSchemaPropsOrArray: {schema=1, jSONSchemas=2 repeated};
+		 * OrBool: {allows=1 bool, schema=2}; OrStringArray: {schema=1, property=2 repeated} */
+		if (fd->kind == K8S_PB_SCHEMA_OR_BOOL) {
+			TRY(read_small(w, s, &sm, what));
+			TRY(small_wt(w, &sm, 1, 0, what));
+			TRY(small_wt(w, &sm, 2, 2, what));
+			if (sm.has[2])
+				return emit_struct(w, &item, sm.sub[2]);
+			SINK(w->s->boolean(w->u, sm.v[1] != 0));
+			return 0;
+		}
+		/* count the repeated field 2 first */
+		p = s;
+		while (p.p < p.end) {
+			wire_field f;
+			TRY(rd_field(w, &p, &f, what));
+			if (f.num == 2) {
+				if (f.wt != 2)
+					return fail(w, "field 2 of %s has wire type %d, want 2", what, f.wt);
+				n++;
+			}
+		}
+		if (n > 0) {
+			SINK(w->s->arr_begin(w->u));
+			p = s;
+			while (rc == 0 && p.p < p.end) {
+				wire_field f;
+				TRY(rd_field(w, &p, &f, what));
+				if (f.num != 2)
+					continue;
+				if (fd->kind == K8S_PB_SCHEMA_OR_ARRAY)
+					rc = emit_struct(w, &item, f.sub);
+				else if ((rc = w->s->str(w->u, (const char *)f.sub.p, (size_t)(f.sub.end - f.sub.p))) < 0)
+					rc = sink_failed(w, rc);
+			}
+			if (rc < 0)
+				return rc;
+			SINK(w->s->arr_end(w->u));
+			return 0;
+		}
+		TRY(read_small(w, s, &sm, what));
+		TRY(small_wt(w, &sm, 1, 2, what));
+		if (!sm.has[1])
+			return emit_null(w);
+		return emit_struct(w, &item, sm.sub[1]);
+	}
+	}
+	return fail(w, "field %s: kind %d is not a message", fd->json, fd->kind);
+}
+
+/* One value of field fd from the wire. */
+static int emit_value(walker *w, const k8s_pb_message *m, const k8s_pb_field *fd, const wire_field *f)
+{
+	if (fd->kind == K8S_PB_STRING || fd->kind == K8S_PB_BYTES || is_struct_kind(fd->kind)) {
+		TRY(want_wt(w, f, 2, m, fd));
+		if (fd->kind == K8S_PB_STRING) {
+			SINK(w->s->str(w->u, (const char *)f->sub.p, (size_t)(f->sub.end - f->sub.p)));
+			return 0;
+		}
+		if (fd->kind == K8S_PB_BYTES)
+			return emit_bytes(w, &f->sub);
+		return emit_struct(w, fd, f->sub);
+	}
+	TRY(want_wt(w, f, scalar_wt(fd->kind), m, fd));
+	return emit_scalar(w, fd, f->v);
+}
+
+/* The zero value of a field's Go type, as encoding/json writes it. */
+static int emit_zero(walker *w, const k8s_pb_field *fd)
+{
+	static const unsigned char none[1];
+	span empty = {none, none};
+	if (fd->flags & (K8S_PBF_POINTER | K8S_PBF_REPEATED | K8S_PBF_MAP) || fd->kind == K8S_PB_BYTES)
+		return emit_null(w);
+	switch (fd->kind) {
+	case K8S_PB_STRING:
+		SINK(w->s->str(w->u, "", 0));
+		return 0;
+	case K8S_PB_BOOL:
+		SINK(w->s->boolean(w->u, 0));
+		return 0;
+	case K8S_PB_DOUBLE:
+	case K8S_PB_FLOAT:
+	case K8S_PB_INT32:
+	case K8S_PB_INT64:
+	case K8S_PB_UINT32:
+	case K8S_PB_UINT64:
+		SINK(w->s->i64(w->u, 0));
+		return 0;
+	case K8S_PB_MESSAGE: {
+		const k8s_pb_message *m = msg_at(fd->msg);
+		if (m && (m->flags & K8S_PBM_ARRAY)) /* a nil named slice */
+			return emit_null(w);
+		break;
+	}
+	case K8S_PB_TIME:
+	case K8S_PB_MICROTIME:
+	case K8S_PB_RAWEXT:
+	case K8S_PB_RAWJSON:
+	case K8S_PB_SCHEMA_OR_ARRAY:
+		return emit_null(w);
+	}
+	return emit_struct(w, fd, empty);
+}
+
+/* Whether encoding/json leaves out an absent (zero) field. */
+static int omit_zero(const k8s_pb_field *fd)
+{
+	const k8s_pb_message *m;
+	if (fd->flags & K8S_PBF_OMITZERO)
+		return 1;
+	if (!(fd->flags & K8S_PBF_OMITEMPTY))
+		return 0;
+	/* omitempty leaves out empty slices, maps, strings, numbers, false and
+	 * nil pointers, never a struct value */
+	if (fd->flags & (K8S_PBF_POINTER | K8S_PBF_REPEATED | K8S_PBF_MAP))
+		return 1;
+	if (fd->kind == K8S_PB_MESSAGE && (m = msg_at(fd->msg)) && (m->flags & K8S_PBM_ARRAY))
+		return 1;
+	return !is_struct_kind(fd->kind);
+}
+
+static int emit_key(walker *w, const k8s_pb_field *fd)
+{
+	SINK(w->s->key(w->u, fd->json, strlen(fd->json)));
+	return 0;
+}
+
+/* The API server writes a List's items as [] when there are none (it sets
+ * an empty slice); protobuf cannot tell empty from nil, so a top-level
+ * object's absent "items" is [] (list = 1). */
+static int emit_defaults(walker *w, const k8s_pb_message *m, const unsigned char *seen, int list)
+{
+	unsigned i;
+	for (i = 0; i < m->count; i++) {
+		const k8s_pb_field *fd = &k8s__pb_fields[m->first + i];
+		if (seen && (seen[i >> 3] & (1u << (i & 7))))
+			continue;
+		if (fd->flags & K8S_PBF_INLINE) {
+			const k8s_pb_message *sub = msg_at(fd->msg);
+			if (!sub)
+				return fail(w, "bad schema index for an inline field of %s", short_name(m));
+			if (!(fd->flags & K8S_PBF_POINTER))
+				TRY(emit_defaults(w, sub, NULL, 0));
+			continue;
+		}
+		if (list && (fd->flags & K8S_PBF_REPEATED) && strcmp(fd->json, "items") == 0) {
+			TRY(emit_key(w, fd));
+			SINK(w->s->arr_begin(w->u));
+			SINK(w->s->arr_end(w->u));
+			continue;
+		}
+		if (omit_zero(fd))
+			continue;
+		TRY(emit_key(w, fd));
+		TRY(emit_zero(w, fd));
+	}
+	return 0;
+}
+
+static const k8s_pb_field *find_field(const k8s_pb_message *m, uint32_t num, unsigned *hint)
+{
+	const k8s_pb_field *f = &k8s__pb_fields[m->first];
+	unsigned lo = 0, hi = m->count;
+	if (*hint < m->count && f[*hint].num == num)
+		return &f[*hint];
+	if (*hint + 1 < m->count && f[*hint + 1].num == num)
+		return &f[++*hint];
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (f[mid].num < num)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < m->count && f[lo].num == num) {
+		*hint = lo;
+		return &f[lo];
+	}
+	return NULL;
+}
+
+static int emit_map_entry(walker *w, const k8s_pb_message *m, const k8s_pb_field *fd, const wire_field *f)
+{
+	span s = f->sub, key = {NULL, NULL};
+	wire_field val;
+	int has_val = 0;
+	TRY(want_wt(w, f, 2, m, fd));
+	while (s.p < s.end) {
+		wire_field e;
+		TRY(rd_field(w, &s, &e, fd->json));
+		if (e.num == 1) {
+			if (e.wt != 2)
+				return fail(w, "map %s of %s: key has wire type %d", fd->json, short_name(m), e.wt);
+			key = e.sub;
+		} else if (e.num == 2) {
+			val = e;
+			has_val = 1;
+		}
+	}
+	SINK(w->s->key(w->u, key.p ? (const char *)key.p : "", key.p ? (size_t)(key.end - key.p) : 0));
+	if (!has_val) {
+		k8s_pb_field z = *fd;
+		z.flags &= (uint8_t)~K8S_PBF_MAP;
+		if (fd->kind == K8S_PB_BYTES) /* gogo: a missing []byte value is []byte{} */
+			SINK(w->s->str(w->u, "", 0));
+		else
+			TRY(emit_zero(w, &z));
+		return 0;
+	}
+	return emit_value(w, m, fd, &val);
+}
+
+static int emit_repeated(walker *w, const k8s_pb_message *m, const k8s_pb_field *fd, const wire_field *f)
+{
+	if (f->wt == 2 && (is_varint_kind(fd->kind) || fd->kind == K8S_PB_DOUBLE || fd->kind == K8S_PB_FLOAT)) {
+		span s = f->sub; /* packed */
+		while (s.p < s.end) {
+			uint64_t v = 0;
+			if (is_varint_kind(fd->kind)) {
+				if (rd_varint(&s, &v) < 0)
+					return fail(w, "truncated varint in packed %s of %s", fd->json, short_name(m));
+			} else {
+				size_t k = fd->kind == K8S_PB_DOUBLE ? 8 : 4, i;
+				if ((size_t)(s.end - s.p) < k)
+					return fail(w, "truncated packed %s of %s", fd->json, short_name(m));
+				for (i = 0; i < k; i++)
+					v |= (uint64_t)s.p[i] << (8 * i);
+				s.p += k;
+			}
+			TRY(emit_scalar(w, fd, v));
+		}
+		return 0;
+	}
+	return emit_value(w, m, fd, f);
+}
+
+/* Closes the open repeated field or map. */
+static int close_run(walker *w, const k8s_pb_field *run)
+{
+	if (run->flags & K8S_PBF_MAP)
+		SINK(w->s->obj_end(w->u));
+	else
+		SINK(w->s->arr_end(w->u));
+	return 0;
+}
+
+static int walk_fields(walker *w, const k8s_pb_message *m, span s, int list)
+{
+	unsigned char seen[32];
+	const k8s_pb_field *run = NULL; /* the repeated field or map being written */
+	unsigned hint = 0;
+	memset(seen, 0, sizeof(seen));
+	while (s.p < s.end) {
+		wire_field f;
+		const k8s_pb_field *fd;
+		unsigned i;
+		TRY(rd_field(w, &s, &f, short_name(m)));
+		fd = find_field(m, f.num, &hint);
+		if (run && fd != run) {
+			TRY(close_run(w, run));
+			run = NULL;
+		}
+		if (!fd)
+			continue; /* a field this table does not know: skipped, as Go does */
+		i = (unsigned)(fd - &k8s__pb_fields[m->first]);
+		if (fd->flags & (K8S_PBF_REPEATED | K8S_PBF_MAP)) {
+			if (!run) {
+				if (seen[i >> 3] & (1u << (i & 7)))
+					return fail(w, "repeated field %s of %s is not contiguous", fd->json,
+						    short_name(m));
+				seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+				TRY(emit_key(w, fd));
+				if (fd->flags & K8S_PBF_MAP)
+					SINK(w->s->obj_begin(w->u));
+				else
+					SINK(w->s->arr_begin(w->u));
+				run = fd;
+			}
+			if (fd->flags & K8S_PBF_MAP)
+				TRY(emit_map_entry(w, m, fd, &f));
+			else
+				TRY(emit_repeated(w, m, fd, &f));
+			continue;
+		}
+		if (seen[i >> 3] & (1u << (i & 7)))
+			return fail(w, "field %s of %s appears twice", fd->json, short_name(m));
+		seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+		if (fd->flags & K8S_PBF_INLINE) {
+			const k8s_pb_message *sub = msg_at(fd->msg);
+			int rc;
+			TRY(want_wt(w, &f, 2, m, fd));
+			if (!sub || fd->kind != K8S_PB_MESSAGE)
+				return fail(w, "bad schema for an inline field of %s", short_name(m));
+			if (++w->depth > K8S_PB_MAX_DEPTH)
+				return fail(w, "nesting deeper than %d", K8S_PB_MAX_DEPTH);
+			rc = walk_fields(w, sub, f.sub, 0);
+			w->depth--;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (!(fd->flags & K8S_PBF_POINTER) && (fd->flags & (K8S_PBF_OMITEMPTY | K8S_PBF_OMITZERO))) {
+			/* a zero scalar that omitempty drops (gogo writes it anyway) */
+			if (!is_struct_kind(fd->kind) && f.wt != 2 && is_zero_scalar(fd, f.v))
+				continue;
+			if ((fd->kind == K8S_PB_STRING || fd->kind == K8S_PB_BYTES) && f.wt == 2 && f.sub.p == f.sub.end)
+				continue;
+			if ((fd->flags & K8S_PBF_OMITZERO) && (fd->kind == K8S_PB_TIME || fd->kind == K8S_PB_MICROTIME) &&
+			    f.wt == 2 && is_zero_time(w, f.sub))
+				continue;
+		}
+		TRY(emit_key(w, fd));
+		TRY(emit_value(w, m, fd, &f));
+	}
+	if (run)
+		TRY(close_run(w, run));
+	return emit_defaults(w, m, seen, list);
+}
+
+int k8s__pb_type_lookup(const char *api_version, size_t avlen, const char *kind, size_t klen)
+{
+	size_t lo = 0, hi = k8s__pb_ntypes;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const k8s_pb_type *t = &k8s__pb_types[mid];
+		size_t tl = strlen(t->api_version);
+		int c = memcmp(t->api_version, api_version, tl < avlen ? tl : avlen);
+		if (c == 0)
+			c = tl < avlen ? -1 : tl > avlen ? 1 : 0;
+		if (c == 0) {
+			tl = strlen(t->kind);
+			c = memcmp(t->kind, kind, tl < klen ? tl : klen);
+			if (c == 0)
+				c = tl < klen ? -1 : tl > klen ? 1 : 0;
+		}
+		if (c == 0)
+			return t->msg;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* k8s\0 + runtime.Unknown{typeMeta=1 {apiVersion=1, kind=2}, raw=2,
+ * contentEncoding=3, contentType=4}: the object, with kind and apiVersion. */
+static int walk_envelope(walker *w, span s, int magic)
+{
+	small_msg u, tm;
+	const k8s_pb_message *m;
+	int idx, rc;
+	span av = {NULL, NULL}, kd = {NULL, NULL};
+	if (magic) {
+		if ((size_t)(s.end - s.p) < K8S_PB_MAGIC_LEN || memcmp(s.p, K8S_PB_MAGIC, K8S_PB_MAGIC_LEN) != 0)
+			return fail(w, "missing the k8s\\0 prefix");
+		s.p += K8S_PB_MAGIC_LEN;
+	}
+	TRY(read_small(w, s, &u, "runtime.Unknown"));
+	TRY(small_wt(w, &u, 1, 2, "runtime.Unknown"));
+	TRY(small_wt(w, &u, 2, 2, "runtime.Unknown"));
+	TRY(small_wt(w, &u, 3, 2, "runtime.Unknown"));
+	if (u.has[3] && u.sub[3].p != u.sub[3].end)
+		return fail(w, "content encoding \"%.*s\" is not supported", (int)(u.sub[3].end - u.sub[3].p > 64 ? 64 : u.sub[3].end - u.sub[3].p),
+			    (const char *)u.sub[3].p);
+	if (u.has[1]) {
+		TRY(read_small(w, u.sub[1], &tm, "TypeMeta"));
+		TRY(small_wt(w, &tm, 1, 2, "TypeMeta"));
+		TRY(small_wt(w, &tm, 2, 2, "TypeMeta"));
+		if (tm.has[1])
+			av = tm.sub[1];
+		if (tm.has[2])
+			kd = tm.sub[2];
+	}
+	if (!av.p || !kd.p || av.p == av.end || kd.p == kd.end)
+		return fail(w, "the envelope names no apiVersion and kind");
+	idx = k8s__pb_type_lookup((const char *)av.p, (size_t)(av.end - av.p), (const char *)kd.p,
+				  (size_t)(kd.end - kd.p));
+	if (idx < 0 || !(m = msg_at((uint16_t)idx)))
+		return fail(w, "no schema for %.*s %.*s", (int)(av.end - av.p > 64 ? 64 : av.end - av.p),
+			    (const char *)av.p, (int)(kd.end - kd.p > 64 ? 64 : kd.end - kd.p), (const char *)kd.p);
+	if (++w->depth > K8S_PB_MAX_DEPTH)
+		return fail(w, "nesting deeper than %d", K8S_PB_MAX_DEPTH);
+	SINK(w->s->obj_begin(w->u));
+	SINK(w->s->key(w->u, "kind", 4));
+	SINK(w->s->str(w->u, (const char *)kd.p, (size_t)(kd.end - kd.p)));
+	SINK(w->s->key(w->u, "apiVersion", 10));
+	SINK(w->s->str(w->u, (const char *)av.p, (size_t)(av.end - av.p)));
+	if (u.has[2])
+		rc = walk_fields(w, m, u.sub[2], 1);
+	else
+		rc = emit_defaults(w, m, NULL, 1);
+	if (rc < 0)
+		return rc;
+	SINK(w->s->obj_end(w->u));
+	w->depth--;
+	return 0;
+}
+
+static void walker_init(walker *w, const k8s_pb_sink *s, void *u, char *err, size_t errlen)
+{
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->u = u;
+	w->err = err;
+	w->errlen = errlen;
+	if (err && errlen)
+		err[0] = 0;
+}
+
+int k8s__pb_walk_body(const k8s_pb_sink *s, void *u, const char *p, size_t n, char *err, size_t errlen)
+{
+	walker w;
+	span sp = {(const unsigned char *)p, (const unsigned char *)p + n};
+	walker_init(&w, s, u, err, errlen);
+	return walk_envelope(&w, sp, 1);
+}
+
+int k8s__pb_walk_event(const k8s_pb_sink *s, void *u, const char *p, size_t n, char *err, size_t errlen)
+{
+	walker w;
+	span sp = {(const unsigned char *)p, (const unsigned char *)p + n};
+	const k8s_pb_message *m = msg_at(k8s__pb_watch_event_msg);
+	walker_init(&w, s, u, err, errlen);
+	if (!m)
+		return fail(&w, "no schema for WatchEvent");
+	return walk_message_value(&w, m, sp);
+}
+
+/* The TypeMeta of a k8s\0 envelope, without walking the object. */
+static int envelope_type(span s, span *av, span *kd)
+{
+	walker w;
+	small_msg u, tm;
+	walker_init(&w, NULL, NULL, NULL, 0);
+	if ((size_t)(s.end - s.p) < K8S_PB_MAGIC_LEN || memcmp(s.p, K8S_PB_MAGIC, K8S_PB_MAGIC_LEN) != 0)
+		return -1;
+	s.p += K8S_PB_MAGIC_LEN;
+	if (read_small(&w, s, &u, "") < 0 || u.has[1] != 3 || read_small(&w, u.sub[1], &tm, "") < 0 ||
+	    tm.has[1] != 3 || tm.has[2] != 3)
+		return -1;
+	*av = tm.sub[1];
+	*kd = tm.sub[2];
+	return 0;
+}
+
+int k8s__pb_is_status(const char *p, size_t n)
+{
+	span s = {(const unsigned char *)p, (const unsigned char *)p + n}, av, kd;
+	return envelope_type(s, &av, &kd) == 0 && kd.end - kd.p == 6 && memcmp(kd.p, "Status", 6) == 0;
+}
+
+int k8s__pb_event_parts(const char *p, size_t n, const char **type, size_t *tlen, const char **obj, size_t *olen)
+{
+	walker w;
+	small_msg ev, raw;
+	span s = {(const unsigned char *)p, (const unsigned char *)p + n};
+	walker_init(&w, NULL, NULL, NULL, 0);
+	*type = *obj = NULL;
+	*tlen = *olen = 0;
+	if (read_small(&w, s, &ev, "") < 0 || (ev.has[1] && ev.has[1] != 3) || (ev.has[2] && ev.has[2] != 3))
+		return -1;
+	if (ev.has[1]) {
+		*type = (const char *)ev.sub[1].p;
+		*tlen = (size_t)(ev.sub[1].end - ev.sub[1].p);
+	}
+	if (ev.has[2]) {
+		if (read_small(&w, ev.sub[2], &raw, "") < 0 || (raw.has[1] && raw.has[1] != 3))
+			return -1;
+		if (raw.has[1]) {
+			*obj = (const char *)raw.sub[1].p;
+			*olen = (size_t)(raw.sub[1].end - raw.sub[1].p);
+		}
+	}
+	return 0;
+}
+
+int k8s__pb_is_content_type(const char *ctype)
+{
+	size_t n = strlen(K8S_PB_CONTENT_TYPE);
+	if (!ctype)
+		return 0;
+	while (*ctype == ' ')
+		ctype++;
+	return strncasecmp(ctype, K8S_PB_CONTENT_TYPE, n) == 0 &&
+	       (ctype[n] == 0 || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+/* ---- the JSON sink ---- */
+
+static int j_sep(k8s_buf *b)
+{
+	if (b->len > 0) {
+		char c = b->ptr[b->len - 1];
+		if (c != '{' && c != '[' && c != ':')
+			return k8s_buf_put(b, ",", 1);
+	}
+	return 0;
+}
+
+static int j_obj_begin(void *u)
+{
+	k8s_buf *b = u;
+	return j_sep(b) < 0 ? -1 : k8s_buf_put(b, "{", 1);
+}
+
+static int j_obj_end(void *u) { return k8s_buf_put(u, "}", 1); }
+
+static int j_arr_begin(void *u)
+{
+	k8s_buf *b = u;
+	return j_sep(b) < 0 ? -1 : k8s_buf_put(b, "[", 1);
+}
+
+static int j_arr_end(void *u) { return k8s_buf_put(u, "]", 1); }
+
+static int j_string(k8s_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, start = 0;
+	if (k8s_buf_grow(b, n + 2) < 0 || k8s_buf_put(b, "\"", 1) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[6];
+		size_t el;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (k8s_buf_put(b, s + start, i - start) < 0)
+			return -1;
+		start = i + 1;
+		e[0] = '\\';
+		el = 2;
+		switch (c) {
+		case '"': e[1] = '"'; break;
+		case '\\': e[1] = '\\'; break;
+		case '\n': e[1] = 'n'; break;
+		case '\r': e[1] = 'r'; break;
+		case '\t': e[1] = 't'; break;
+		default:
+			memcpy(e + 1, "u00", 3);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			el = 6;
+		}
+		if (k8s_buf_put(b, e, el) < 0)
+			return -1;
+	}
+	if (k8s_buf_put(b, s + start, n - start) < 0)
+		return -1;
+	return k8s_buf_put(b, "\"", 1);
+}
+
+static int j_key(void *u, const char *k, size_t n)
+{
+	k8s_buf *b = u;
+	if (j_sep(b) < 0 || j_string(b, k, n) < 0)
+		return -1;
+	return k8s_buf_put(b, ":", 1);
+}
+
+static int j_str(void *u, const char *s, size_t n)
+{
+	k8s_buf *b = u;
+	return j_sep(b) < 0 ? -1 : j_string(b, s, n);
+}
+
+static int j_bytes(void *u, const char *s, size_t n)
+{
+	k8s_buf *b = u;
+	if (j_sep(b) < 0 || k8s_buf_put(b, "\"", 1) < 0 || k8s__base64_encode(b, s, n) < 0)
+		return -1;
+	return k8s_buf_put(b, "\"", 1);
+}
+
+static int j_i64(void *u, int64_t v)
+{
+	k8s_buf *b = u;
+	return j_sep(b) < 0 ? -1 : k8s_buf_printf(b, "%lld", (long long)v);
+}
+
+static int j_u64(void *u, uint64_t v)
+{
+	k8s_buf *b = u;
+	return j_sep(b) < 0 ? -1 : k8s_buf_printf(b, "%llu", (unsigned long long)v);
+}
+
+/* A number printed in the current locale, with '.' for its decimal point. */
+static char *c_locale(char *t)
+{
+	char dp = localeconv()->decimal_point[0], *q;
+	if (dp != '.' && (q = strchr(t, dp)))
+		*q = '.';
+	return t;
+}
+
+/* Go's encoding/json float64: shortest repr, 'f' form for 1e-6 <= |v| < 1e21. */
+static int j_dbl(void *u, double v)
+{
+	k8s_buf *b = u;
+	char t[40];
+	int prec;
+	double a = fabs(v);
+	if (j_sep(b) < 0)
+		return -1;
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(t, sizeof(t), "%.*g", prec, v);
+		if (strtod(t, NULL) == v)
+			break;
+	}
+	if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+		/* "1e+21", "1e-07" -> "1e-7" as Go writes */
+		char *e = strchr(t, 'e');
+		if (e && (e[1] == '-' || e[1] == '+') && e[2] == '0' && e[3])
+			memmove(e + 2, e + 3, strlen(e + 3) + 1);
+		return k8s_buf_puts(b, c_locale(t));
+	}
+	if (strchr(t, 'e'))
+		snprintf(t, sizeof(t), "%.0f", v); /* integral here: |v| >= 1e17 */
+	return k8s_buf_puts(b, c_locale(t));
+}
+
+static int j_bool(void *u, int v)
+{
+	k8s_buf *b = u;
+	return j_sep(b) < 0 ? -1 : k8s_buf_puts(b, v ? "true" : "false");
+}
+
+static int j_null(void *u)
+{
+	k8s_buf *b = u;
+	return j_sep(b) < 0 ? -1 : k8s_buf_puts(b, "null");
+}
+
+static int j_raw(void *u, const char *s, size_t n)
+{
+	k8s_buf *b = u;
+	size_t i = k8s_json_skip_ws(s, n, 0);
+	while (n > i && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
+		n--;
+	return j_sep(b) < 0 ? -1 : k8s_buf_put(b, s + i, n - i);
+}
+
+static const k8s_pb_sink json_sink = {j_obj_begin, j_obj_end, j_arr_begin, j_arr_end, j_key,  j_str,
+				      j_bytes,     j_i64,     j_u64,       j_dbl,      j_bool, j_null, j_raw};
+
+int k8s__pb_to_json(k8s_buf *out, const char *p, size_t n, int event, char *err, size_t errlen)
+{
+	size_t start = out->len;
+	int rc = event ? k8s__pb_walk_event(&json_sink, out, p, n, err, errlen)
+		       : k8s__pb_walk_body(&json_sink, out, p, n, err, errlen);
+	if (rc < 0) {
+		out->len = start;
+		if (out->ptr)
+			out->ptr[start] = 0;
+		if (rc == K8S_ENOMEM)
+			return k8s__error_oom();
+		return k8s__error(K8S_EDECODE, "DecodeError", "%s", err && *err ? err : "protobuf: malformed");
+	}
+	return 0;
+}
