@@ -12,6 +12,7 @@
 #include <time.h>
 #include "k8s/call.h"
 #include "rest_internal.h"
+#include "proto.h"
 #include "exec.h"
 
 /* First attempt: THROTTLE (outside the deadline, as client-go), BACKOFF
@@ -70,6 +71,7 @@ struct k8s_call {
 	k8s_http_head head;           /* the last response */
 	int rc;                       /* final error code, or 0 */
 	int keep_pb;                  /* k8s__call_keep_protobuf */
+	int json_fallback;            /* a 406 to the protobuf Accept: sent again asking for JSON */
 };
 
 
@@ -305,7 +307,8 @@ static int build_headers(k8s_call *k)
 	for (i = 0; i + 1 < k->user_headers.n; i += 2)
 		if ((rc = hs_add(h, k->user_headers.items[i], k->user_headers.items[i + 1])) < 0)
 			return rc;
-	if (!user_set_header(k, "Accept") && (rc = hs_add(h, "Accept", c->accept)) < 0)
+	if (!user_set_header(k, "Accept") &&
+	    (rc = hs_add(h, "Accept", k->json_fallback ? "application/json, */*" : c->accept)) < 0)
 		return rc;
 	if (k->has_body && !user_set_header(k, "Content-Type") && (rc = hs_add(h, "Content-Type", c->content_type)) < 0)
 		return rc;
@@ -802,6 +805,18 @@ int k8s_call_response(k8s_call *k, long status, const char *const *headers, size
 	if (status == 401 && !k->auth_retried && !user_set_header(k, "Authorization") &&
 	    (c->cfg->exec_payload || c->cfg->token_cb || c->file_token)) {
 		k->state = S_AUTH_EXEC;
+		return 0;
+	}
+	if (status == 406 && !k->json_fallback && !user_set_header(k, "Accept") &&
+	    k8s__pb_is_content_type(c->accept)) {
+		/* a server (an aggregated API) that cannot write protobuf for
+		 * this type: ask again for JSON, as a client-go protobuf client
+		 * falls back when the server says so */
+		k8s__debug(c, 4, "%s %s: 406 Not Acceptable to protobuf, asking for JSON", k->verb, k->url);
+		k->json_fallback = 1;
+		k->retry_wait = 0;
+		k->skip_backoff = 1;
+		k->state = S_DRAIN;
 		return 0;
 	}
 	ra = retry_after(&k->head);

@@ -5,6 +5,7 @@
 #include "clientset_internal.h"
 #include "rest_internal.h"
 #include "exec.h"
+#include "proto.h"
 
 typedef struct {
 	char *group, *version;
@@ -146,6 +147,13 @@ int k8s_clientset_for_group_version(k8s_rest_client **out, k8s_clientset *cs, co
 	}
 	if ((r = k8s_rest_config_for_group_version(&gcfg, cs->cfg, group, version)) < 0)
 		return r;
+	/* client-go's typed clients speak protobuf unless ContentType is set;
+	 * here only for the group-versions the protobuf table knows */
+	if (!k8s_config_get_string(gcfg, "ContentConfig.ContentType") && k8s__pb_knows_group_version(group, version) &&
+	    (r = k8s_config_set_string(gcfg, "ContentConfig.ContentType", K8S_PB_CONTENT_TYPE)) < 0) {
+		k8s_config_free(gcfg);
+		return r;
+	}
 	r = k8s__rest_client_new(&rc, gcfg, 1, cs->transport);
 	k8s_config_free(gcfg);
 	if (r < 0)

@@ -422,6 +422,23 @@ static const k8s_pb_message *msg_at(uint16_t i)
 	return i < k8s__pb_nmessages ? &k8s__pb_messages[i] : NULL;
 }
 
+static int emit_repeated(walker *w, const k8s_pb_message *m, const k8s_pb_field *fd, const wire_field *f);
+
+/* A named slice's wrapper {items = 1}: its elements, into the open array. */
+static int walk_items(walker *w, const k8s_pb_message *m, span s)
+{
+	const k8s_pb_field *fd = m->count == 1 ? &k8s__pb_fields[m->first] : NULL;
+	if (!fd || fd->num != 1 || !(fd->flags & K8S_PBF_REPEATED))
+		return fail(w, "bad schema for the array type %s", short_name(m));
+	while (s.p < s.end) {
+		wire_field f;
+		TRY(rd_field(w, &s, &f, short_name(m)));
+		if (f.num == 1)
+			TRY(emit_repeated(w, m, fd, &f));
+	}
+	return 0;
+}
+
 static int walk_message_value(walker *w, const k8s_pb_message *m, span s)
 {
 	int rc;
@@ -429,7 +446,7 @@ static int walk_message_value(walker *w, const k8s_pb_message *m, span s)
 		return fail(w, "nesting deeper than %d", K8S_PB_MAX_DEPTH);
 	if (m->flags & K8S_PBM_ARRAY) {
 		SINK(w->s->arr_begin(w->u));
-		rc = walk_fields(w, m, s, 0);
+		rc = walk_items(w, m, s);
 		if (rc == 0 && (rc = w->s->arr_end(w->u)) < 0)
 			rc = sink_failed(w, rc);
 	} else {
@@ -996,6 +1013,18 @@ int k8s__pb_event_parts(const char *p, size_t n, const char **type, size_t *tlen
 			*obj = (const char *)raw.sub[1].p;
 			*olen = (size_t)(raw.sub[1].end - raw.sub[1].p);
 		}
+	}
+	return 0;
+}
+
+int k8s__pb_knows_group_version(const char *group, const char *version)
+{
+	size_t i, gl = strlen(group);
+	for (i = 0; i < k8s__pb_ntypes; i++) {
+		const char *av = k8s__pb_types[i].api_version;
+		if (gl == 0 ? strcmp(av, version) == 0
+			    : strncmp(av, group, gl) == 0 && av[gl] == '/' && strcmp(av + gl + 1, version) == 0)
+			return 1;
 	}
 	return 0;
 }

@@ -142,6 +142,9 @@ int k8s__pb_is_status(const char *p, size_t n);
  * event is malformed; absent parts are NULL. */
 int k8s__pb_event_parts(const char *p, size_t n, const char **type, size_t *tlen, const char **obj, size_t *olen);
 
+/* Whether the table has types of group/version ("" for the core group). */
+int k8s__pb_knows_group_version(const char *group, const char *version);
+
 /* Whether a Content-Type is the protobuf one (parameters ignored). */
 int k8s__pb_is_content_type(const char *ctype);
 

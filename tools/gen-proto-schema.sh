@@ -9,6 +9,7 @@
 #   tools/gen-proto-schema.sh > src/proto_schema_gen.c   # regenerate
 #   tools/gen-proto-schema.sh --check                    # compare with the committed file
 #
+# --check ends with "proto schema: N passed, N failed" on stderr (make test).
 # Environment: K8S_VERSION (tools/versions.sh), K8S_LUA_CACHE (~/.cache/k8s-lua).
 # Progress and generator warnings go to stderr.
 set -euo pipefail
@@ -77,8 +78,10 @@ trap 'rm -f "$TMP"' EXIT
 "$BIN" -modcache "$MODCACHE" > "$TMP"
 if cmp -s "$TMP" "$OUT"; then
   echo "proto schema: src/proto_schema_gen.c matches the generator"
+  echo "proto schema: 1 passed, 0 failed" >&2
 else
   echo "proto schema: src/proto_schema_gen.c differs from the generator's output (tools/protogen/main.go, K8S_VERSION=$K8S_VERSION); regenerate with: tools/gen-proto-schema.sh > src/proto_schema_gen.c" >&2
   diff -u "$OUT" "$TMP" | head -20 >&2 || true
+  echo "proto schema: 0 passed, 1 failed" >&2
   exit 1
 fi

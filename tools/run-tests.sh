@@ -47,6 +47,8 @@ run() { # run a step, tee its stderr summary into a log
   count "$log" "$*"; rm -f "$log"
 }
 
+# the committed protobuf schema table is what tools/protogen generates
+run tools/gen-proto-schema.sh --check
 run make -s test-c
 run tools/check-memory.sh
 run tools/run-specs.sh

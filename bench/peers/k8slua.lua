@@ -23,6 +23,8 @@ local config = {
   BearerToken = env("BENCH_TOKEN"),
   TLSClientConfig = { CAFile = env("BENCH_CA"), CertFile = env("BENCH_CERT"), KeyFile = env("BENCH_KEY") },
   QPS = -1, -- no client-side rate limit (client-go gets the same)
+  -- JSON or protobuf (bench/run.lua's -pb peers); unset: the clientset's default (protobuf)
+  ContentConfig = env("BENCH_CONTENT_TYPE") and { ContentType = env("BENCH_CONTENT_TYPE") } or nil,
 }
 local cs, err = k8s.NewForConfig(config)
 if not cs then fail(err) end

@@ -36,10 +36,15 @@ static void free_request(void *p)
 static int l_new_clientset(lua_State *L)
 {
 	k8s_config **cfg = k8s_lua_guard_config(L, k8s_lua_check_config(L, 1));
-	const char *mt = lua_toboolean(L, 2) ? MT_DYN : MT_CLIENTSET;
+	int dynamic = lua_toboolean(L, 2);
+	const char *mt = dynamic ? MT_DYN : MT_CLIENTSET;
 	k8s_clientset *cs;
 	l_clientset *u;
-	int rc = k8s_clientset_new(&cs, *cfg);
+	int rc;
+	/* the dynamic client speaks JSON, as client-go's (dynamic.ConfigFor) */
+	if (dynamic && k8s_config_set_string(*cfg, "ContentConfig.ContentType", "application/json") < 0)
+		return luaL_error(L, "out of memory");
+	rc = k8s_clientset_new(&cs, *cfg);
 	if (rc < 0) {
 		if (rc == K8S_EINVALID)
 			return luaL_error(L, "%s", k8s_error_last()->message);
