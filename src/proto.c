@@ -176,6 +176,14 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+static void put_digits(char *o, unsigned v, int n)
+{
+	while (n-- > 0) {
+		o[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /* RFC 3339 in UTC as Go's metav1.Time (micro = 0) or MicroTime (micro = 1). */
 static int emit_time(walker *w, int64_t sec, int64_t nanos, int micro)
 {
@@ -198,10 +206,28 @@ static int emit_time(walker *w, int64_t sec, int64_t nanos, int micro)
 		days--;
 	}
 	civil_from_days(days, &y, &mo, &d);
-	n = snprintf(b, sizeof(b), "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, mo, d, (int)(rem / 3600),
-		     (int)(rem / 60 % 60), (int)(rem % 60));
-	if (micro)
-		n += snprintf(b + n, sizeof(b) - (size_t)n, ".%06d", (int)(nanos / 1000));
+	if (y < 0 || y > 9999) {
+		n = snprintf(b, sizeof(b), "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, mo, d, (int)(rem / 3600),
+			     (int)(rem / 60 % 60), (int)(rem % 60));
+	} else { /* the common case, without printf */
+		put_digits(b, (unsigned)y, 4);
+		b[4] = '-';
+		put_digits(b + 5, mo, 2);
+		b[7] = '-';
+		put_digits(b + 8, d, 2);
+		b[10] = 'T';
+		put_digits(b + 11, (unsigned)(rem / 3600), 2);
+		b[13] = ':';
+		put_digits(b + 14, (unsigned)(rem / 60 % 60), 2);
+		b[16] = ':';
+		put_digits(b + 17, (unsigned)(rem % 60), 2);
+		n = 19;
+	}
+	if (micro) {
+		b[n++] = '.';
+		put_digits(b + n, (unsigned)(nanos / 1000), 6);
+		n += 6;
+	}
 	b[n++] = 'Z';
 	SINK(w->s->str(w->u, b, (size_t)n));
 	return 0;
@@ -295,14 +321,13 @@ static int emit_bytes(walker *w, const span *v)
 	return 0;
 }
 
+/* Raw JSON inside protobuf: the sink checks it is one JSON value. */
 static int emit_raw_json(walker *w, const span *v, const char *what)
 {
-	const char *p = (const char *)v->p;
-	size_t n = (size_t)(v->end - v->p), end;
-	if (k8s_json_skip_value(p, n, 0, &end) != 0 || k8s_json_skip_ws(p, n, end) != n)
+	int r = w->s->raw_json(w->u, (const char *)v->p, (size_t)(v->end - v->p));
+	if (r == K8S_EDECODE)
 		return fail(w, "%s does not hold one JSON value", what);
-	SINK(w->s->raw_json(w->u, p, n));
-	return 0;
+	return r < 0 ? K8S_ENOMEM : 0;
 }
 
 /* ---- the walk ---- */
@@ -786,77 +811,82 @@ static int close_run(walker *w, const k8s_pb_field *run)
 	return 0;
 }
 
+/* One field of a message being walked, and the state between fields. */
+static int field_step(walker *w, k8s_pb_fields_state *st, const k8s_pb_message *m, const wire_field *f)
+{
+	const k8s_pb_field *fd = find_field(m, f->num, &st->hint);
+	unsigned i;
+	if (st->run && fd != st->run) {
+		TRY(close_run(w, st->run));
+		st->run = NULL;
+	}
+	if (!fd)
+		return 0; /* a field this table does not know: skipped, as Go does */
+	i = (unsigned)(fd - &k8s__pb_fields[m->first]);
+	if (fd->flags & (K8S_PBF_REPEATED | K8S_PBF_MAP)) {
+		if (!st->run) {
+			if (st->seen[i >> 3] & (1u << (i & 7)))
+				return fail(w, "repeated field %s of %s is not contiguous", fd->json, short_name(m));
+			st->seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+			TRY(emit_key(w, fd));
+			if (fd->flags & K8S_PBF_MAP)
+				SINK(w->s->obj_begin(w->u));
+			else
+				SINK(w->s->arr_begin(w->u));
+			st->run = fd;
+		}
+		if (fd->flags & K8S_PBF_MAP)
+			return emit_map_entry(w, m, fd, f);
+		return emit_repeated(w, m, fd, f);
+	}
+	if (st->seen[i >> 3] & (1u << (i & 7)))
+		return fail(w, "field %s of %s appears twice", fd->json, short_name(m));
+	st->seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+	if (fd->flags & K8S_PBF_INLINE) {
+		const k8s_pb_message *sub = msg_at(fd->msg);
+		int rc;
+		TRY(want_wt(w, f, 2, m, fd));
+		if (!sub || fd->kind != K8S_PB_MESSAGE)
+			return fail(w, "bad schema for an inline field of %s", short_name(m));
+		if (++w->depth > K8S_PB_MAX_DEPTH)
+			return fail(w, "nesting deeper than %d", K8S_PB_MAX_DEPTH);
+		rc = walk_fields(w, sub, f->sub, 0);
+		w->depth--;
+		return rc;
+	}
+	if (!(fd->flags & K8S_PBF_POINTER) && (fd->flags & (K8S_PBF_OMITEMPTY | K8S_PBF_OMITZERO))) {
+		/* a zero scalar that omitempty drops (gogo writes it anyway) */
+		if (!is_struct_kind(fd->kind) && f->wt != 2 && is_zero_scalar(fd, f->v))
+			return 0;
+		if ((fd->kind == K8S_PB_STRING || fd->kind == K8S_PB_BYTES) && f->wt == 2 && f->sub.p == f->sub.end)
+			return 0;
+		if ((fd->flags & K8S_PBF_OMITZERO) && (fd->kind == K8S_PB_TIME || fd->kind == K8S_PB_MICROTIME) &&
+		    f->wt == 2 && is_zero_time(w, f->sub))
+			return 0;
+	}
+	TRY(emit_key(w, fd));
+	return emit_value(w, m, fd, f);
+}
+
+/* After a message's last field: close the open run, then the defaults. */
+static int fields_end(walker *w, k8s_pb_fields_state *st, const k8s_pb_message *m, int list)
+{
+	if (st->run)
+		TRY(close_run(w, st->run));
+	st->run = NULL;
+	return emit_defaults(w, m, st->seen, list);
+}
+
 static int walk_fields(walker *w, const k8s_pb_message *m, span s, int list)
 {
-	unsigned char seen[32];
-	const k8s_pb_field *run = NULL; /* the repeated field or map being written */
-	unsigned hint = 0;
-	memset(seen, 0, sizeof(seen));
+	k8s_pb_fields_state st;
+	memset(&st, 0, sizeof(st));
 	while (s.p < s.end) {
 		wire_field f;
-		const k8s_pb_field *fd;
-		unsigned i;
 		TRY(rd_field(w, &s, &f, short_name(m)));
-		fd = find_field(m, f.num, &hint);
-		if (run && fd != run) {
-			TRY(close_run(w, run));
-			run = NULL;
-		}
-		if (!fd)
-			continue; /* a field this table does not know: skipped, as Go does */
-		i = (unsigned)(fd - &k8s__pb_fields[m->first]);
-		if (fd->flags & (K8S_PBF_REPEATED | K8S_PBF_MAP)) {
-			if (!run) {
-				if (seen[i >> 3] & (1u << (i & 7)))
-					return fail(w, "repeated field %s of %s is not contiguous", fd->json,
-						    short_name(m));
-				seen[i >> 3] |= (unsigned char)(1u << (i & 7));
-				TRY(emit_key(w, fd));
-				if (fd->flags & K8S_PBF_MAP)
-					SINK(w->s->obj_begin(w->u));
-				else
-					SINK(w->s->arr_begin(w->u));
-				run = fd;
-			}
-			if (fd->flags & K8S_PBF_MAP)
-				TRY(emit_map_entry(w, m, fd, &f));
-			else
-				TRY(emit_repeated(w, m, fd, &f));
-			continue;
-		}
-		if (seen[i >> 3] & (1u << (i & 7)))
-			return fail(w, "field %s of %s appears twice", fd->json, short_name(m));
-		seen[i >> 3] |= (unsigned char)(1u << (i & 7));
-		if (fd->flags & K8S_PBF_INLINE) {
-			const k8s_pb_message *sub = msg_at(fd->msg);
-			int rc;
-			TRY(want_wt(w, &f, 2, m, fd));
-			if (!sub || fd->kind != K8S_PB_MESSAGE)
-				return fail(w, "bad schema for an inline field of %s", short_name(m));
-			if (++w->depth > K8S_PB_MAX_DEPTH)
-				return fail(w, "nesting deeper than %d", K8S_PB_MAX_DEPTH);
-			rc = walk_fields(w, sub, f.sub, 0);
-			w->depth--;
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		if (!(fd->flags & K8S_PBF_POINTER) && (fd->flags & (K8S_PBF_OMITEMPTY | K8S_PBF_OMITZERO))) {
-			/* a zero scalar that omitempty drops (gogo writes it anyway) */
-			if (!is_struct_kind(fd->kind) && f.wt != 2 && is_zero_scalar(fd, f.v))
-				continue;
-			if ((fd->kind == K8S_PB_STRING || fd->kind == K8S_PB_BYTES) && f.wt == 2 && f.sub.p == f.sub.end)
-				continue;
-			if ((fd->flags & K8S_PBF_OMITZERO) && (fd->kind == K8S_PB_TIME || fd->kind == K8S_PB_MICROTIME) &&
-			    f.wt == 2 && is_zero_time(w, f.sub))
-				continue;
-		}
-		TRY(emit_key(w, fd));
-		TRY(emit_value(w, m, fd, &f));
+		TRY(field_step(w, &st, m, &f));
 	}
-	if (run)
-		TRY(close_run(w, run));
-	return emit_defaults(w, m, seen, list);
+	return fields_end(w, &st, m, list);
 }
 
 int k8s__pb_type_lookup(const char *api_version, size_t avlen, const char *kind, size_t klen)
@@ -956,6 +986,144 @@ int k8s__pb_walk_body(const k8s_pb_sink *s, void *u, const char *p, size_t n, ch
 	span sp = {(const unsigned char *)p, (const unsigned char *)p + n};
 	walker_init(&w, s, u, err, errlen);
 	return walk_envelope(&w, sp, 1);
+}
+
+/* ---- incremental: a body walked while it arrives ---- */
+
+void k8s__pb_inc_init(k8s_pb_inc *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+/* The envelope up to the start of its raw object: kind and apiVersion
+ * reported. Returns 1 when past it, 0 to wait for more, < 0 on error. */
+static int inc_head(walker *w, k8s_pb_inc *s, const char *buf, size_t len)
+{
+	span sp;
+	if (len < K8S_PB_MAGIC_LEN)
+		return 0;
+	if (memcmp(buf, K8S_PB_MAGIC, K8S_PB_MAGIC_LEN) != 0)
+		return fail(w, "missing the k8s\\0 prefix");
+	if (s->pos < K8S_PB_MAGIC_LEN)
+		s->pos = K8S_PB_MAGIC_LEN;
+	for (;;) {
+		wire_field f;
+		int idx;
+		const k8s_pb_message *m;
+		sp.p = (const unsigned char *)buf + s->pos;
+		sp.end = (const unsigned char *)buf + len;
+		if (f.num = 0, s->pos >= len || rd_field(w, &sp, &f, "runtime.Unknown") < 0) {
+			/* cut short: wait, unless this is the raw field's header */
+			span h = {(const unsigned char *)buf + s->pos, (const unsigned char *)buf + len};
+			uint64_t key, n;
+			if (s->pos >= len || rd_varint(&h, &key) < 0 || key != ((2u << 3) | 2) || rd_varint(&h, &n) < 0)
+				return 0;
+			f.num = 2;
+			f.wt = 2;
+			f.sub.p = h.p;
+			f.sub.end = h.p; /* what has come of it */
+			s->raw_end = (size_t)(h.p - (const unsigned char *)buf) + (size_t)n;
+		} else if (f.num == 2) {
+			s->raw_end = (size_t)(f.sub.end - (const unsigned char *)buf);
+		}
+		if (f.num != 2) {
+			if (f.num == 1) {
+				small_msg tm;
+				if (f.wt != 2)
+					return fail(w, "field 1 of runtime.Unknown has wire type %d, want 2", f.wt);
+				TRY(read_small(w, f.sub, &tm, "TypeMeta"));
+				TRY(small_wt(w, &tm, 1, 2, "TypeMeta"));
+				TRY(small_wt(w, &tm, 2, 2, "TypeMeta"));
+				s->av_off = tm.has[1] ? (size_t)(tm.sub[1].p - (const unsigned char *)buf) : 0;
+				s->av_len = tm.has[1] ? (size_t)(tm.sub[1].end - tm.sub[1].p) : 0;
+				s->kd_off = tm.has[2] ? (size_t)(tm.sub[2].p - (const unsigned char *)buf) : 0;
+				s->kd_len = tm.has[2] ? (size_t)(tm.sub[2].end - tm.sub[2].p) : 0;
+			}
+			s->pos = (size_t)(sp.p - (const unsigned char *)buf);
+			continue;
+		}
+		if (f.wt != 2)
+			return fail(w, "field 2 of runtime.Unknown has wire type %d, want 2", f.wt);
+		if (!s->av_len || !s->kd_len)
+			return fail(w, "the envelope names no apiVersion and kind");
+		idx = k8s__pb_type_lookup(buf + s->av_off, s->av_len, buf + s->kd_off, s->kd_len);
+		if (idx < 0 || !(m = msg_at((uint16_t)idx)))
+			return fail(w, "no schema for %.*s %.*s", (int)(s->av_len > 64 ? 64 : s->av_len), buf + s->av_off,
+				    (int)(s->kd_len > 64 ? 64 : s->kd_len), buf + s->kd_off);
+		s->msg = (uint16_t)idx;
+		s->pos = (size_t)(f.sub.p - (const unsigned char *)buf);
+		SINK(w->s->obj_begin(w->u));
+		SINK(w->s->key(w->u, "kind", 4));
+		SINK(w->s->str(w->u, buf + s->kd_off, s->kd_len));
+		SINK(w->s->key(w->u, "apiVersion", 10));
+		SINK(w->s->str(w->u, buf + s->av_off, s->av_len));
+		return 1;
+	}
+}
+
+int k8s__pb_inc_feed(k8s_pb_inc *s, const k8s_pb_sink *sk, void *u, const char *buf, size_t len, char *err,
+		     size_t errlen)
+{
+	walker w;
+	const k8s_pb_message *m;
+	int rc;
+	walker_init(&w, sk, u, err, errlen);
+	w.depth = 1;
+	if (s->phase == K8S_PB_INC_DONE)
+		return 1;
+	if (s->phase == K8S_PB_INC_FAILED)
+		return K8S_EDECODE;
+	if (s->phase == K8S_PB_INC_HEAD) {
+		rc = inc_head(&w, s, buf, len);
+		if (rc <= 0) {
+			if (rc < 0)
+				s->phase = K8S_PB_INC_FAILED;
+			return rc;
+		}
+		s->phase = K8S_PB_INC_FIELDS;
+	}
+	m = msg_at(s->msg);
+	while (s->pos < s->raw_end) {
+		size_t lim = len < s->raw_end ? len : s->raw_end;
+		span sp = {(const unsigned char *)buf + s->pos, (const unsigned char *)buf + lim};
+		wire_field f;
+		if (s->pos >= lim)
+			return 0;
+		if (rd_field(&w, &sp, &f, short_name(m)) < 0) {
+			if (len < s->raw_end)
+				return 0; /* not all here yet */
+			s->phase = K8S_PB_INC_FAILED;
+			return K8S_EDECODE;
+		}
+		if ((rc = field_step(&w, &s->st, m, &f)) < 0) {
+			s->phase = K8S_PB_INC_FAILED;
+			return rc;
+		}
+		s->pos = (size_t)(sp.p - (const unsigned char *)buf);
+	}
+	if ((rc = fields_end(&w, &s->st, m, 1)) < 0 || (rc = w.s->obj_end(w.u)) < 0) {
+		s->phase = K8S_PB_INC_FAILED;
+		return rc == K8S_EDECODE || rc == K8S_ENOMEM ? rc : K8S_ENOMEM;
+	}
+	s->phase = K8S_PB_INC_DONE;
+	return 1;
+}
+
+int k8s__pb_inc_complete(const k8s_pb_inc *s, const char *buf, size_t len)
+{
+	walker w;
+	small_msg u;
+	span sp;
+	if (s->phase != K8S_PB_INC_DONE || len < s->raw_end)
+		return 0;
+	/* after the raw object: only the envelope's contentEncoding (empty)
+	 * and contentType */
+	walker_init(&w, NULL, NULL, NULL, 0);
+	sp.p = (const unsigned char *)buf + s->raw_end;
+	sp.end = (const unsigned char *)buf + len;
+	if (read_small(&w, sp, &u, "") < 0 || u.has[1] || u.has[2] || (u.has[3] && (u.has[3] != 3 || u.sub[3].p != u.sub[3].end)))
+		return 0;
+	return 1;
 }
 
 int k8s__pb_walk_event(const k8s_pb_sink *s, void *u, const char *p, size_t n, char *err, size_t errlen)
@@ -1189,7 +1357,9 @@ static int j_null(void *u)
 static int j_raw(void *u, const char *s, size_t n)
 {
 	k8s_buf *b = u;
-	size_t i = k8s_json_skip_ws(s, n, 0);
+	size_t i = k8s_json_skip_ws(s, n, 0), end;
+	if (k8s_json_skip_value(s, n, 0, &end) != 0 || k8s_json_skip_ws(s, n, end) != n)
+		return K8S_EDECODE;
 	while (n > i && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
 		n--;
 	return j_sep(b) < 0 ? -1 : k8s_buf_put(b, s + i, n - i);

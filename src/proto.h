@@ -91,6 +91,13 @@ typedef struct {
 	uint16_t msg;
 } k8s_pb_type;
 
+/* The state of a message walk between two of its fields. */
+typedef struct {
+	unsigned char seen[32];     /* fields met (by index in the message) */
+	const k8s_pb_field *run;    /* the repeated field or map being written */
+	unsigned hint;              /* where the last field was found */
+} k8s_pb_fields_state;
+
 /* src/proto_schema_gen.c */
 extern const char k8s__pb_source[];            /* what it was generated from */
 extern const k8s_pb_message k8s__pb_messages[];
@@ -133,6 +140,31 @@ int k8s__pb_walk_body(const k8s_pb_sink *s, void *u, const char *p, size_t n, ch
 /* Walks one watch event (a metav1.WatchEvent message, no magic): reports
  * {"type": ..., "object": {...}}. */
 int k8s__pb_walk_event(const k8s_pb_sink *s, void *u, const char *p, size_t n, char *err, size_t errlen);
+
+/* Walking a body while it arrives (a large List): each top-level field of
+ * the object is reported once it is complete, a repeated one ("items")
+ * element by element; the value reported is the one k8s__pb_walk_body
+ * reports for the whole body. */
+enum { K8S_PB_INC_HEAD, K8S_PB_INC_FIELDS, K8S_PB_INC_DONE, K8S_PB_INC_FAILED };
+typedef struct {
+	int phase;
+	size_t pos;                 /* next byte to read */
+	size_t raw_end;             /* end of the envelope's raw object */
+	size_t av_off, av_len, kd_off, kd_len; /* TypeMeta, by offset */
+	uint16_t msg;
+	k8s_pb_fields_state st;
+} k8s_pb_inc;
+
+void k8s__pb_inc_init(k8s_pb_inc *s);
+/* Continue with buf[0..len), all of the body so far (it may have moved;
+ * only offsets are kept). Returns 0: more is needed; 1: the object is
+ * complete (obj_end reported); < 0: malformed (K8S_EDECODE, err set) or the
+ * sink failed. Between calls the sink holds the object and, while a
+ * repeated field or map is being filled, its key and container. */
+int k8s__pb_inc_feed(k8s_pb_inc *s, const k8s_pb_sink *sk, void *u, const char *buf, size_t len, char *err,
+		     size_t errlen);
+/* Whether the whole body buf[0..len) was walked (and ends as it should). */
+int k8s__pb_inc_complete(const k8s_pb_inc *s, const char *buf, size_t len);
 
 /* Whether a protobuf body's envelope says kind Status. */
 int k8s__pb_is_status(const char *p, size_t n);

@@ -946,44 +946,85 @@ static int push_pb_body(lua_State *L, const char *body, size_t len)
  * as before: for them there is nothing to overlap. */
 #define INC_MIN (64 * 1024)
 
+/* JSON: the object at slot, the array being filled at slot + 1.
+ * Protobuf (the body starts with k8s\0): slot..slot + 3, see k8s_lua_pb_inc. */
+#define INC_SLOTS 4
+
 typedef struct {
 	lua_State *L;
-	int slot;               /* the object; slot + 1: the array being filled */
+	int slot;
 	const char *buf;
 	size_t len;
+	int pb;                 /* -1 until the first bytes tell; then 0 JSON, 1 protobuf */
 	k8s_lua_json_inc inc;
+	k8s_lua_pb_inc pbinc;
 } body_decoder;
+
+static void body_decoder_init(body_decoder *o, lua_State *L)
+{
+	int i;
+	for (i = 0; i < INC_SLOTS; i++)
+		lua_pushnil(L);
+	o->L = L;
+	o->slot = lua_gettop(L) - INC_SLOTS + 1;
+	o->pb = -1;
+	k8s_lua_json_inc_init(&o->inc);
+	k8s_lua_pb_inc_init(&o->pbinc);
+}
 
 static int inc_step(lua_State *L)
 {
-	body_decoder *o = lua_touserdata(L, 3);
-	lua_settop(L, 2);
-	k8s_lua_json_inc_feed(L, &o->inc, 1, o->buf, o->len);
-	return 2;
+	body_decoder *o = lua_touserdata(L, INC_SLOTS + 1);
+	lua_settop(L, INC_SLOTS);
+	if (o->pb)
+		k8s_lua_pb_inc_feed(L, &o->pbinc, 1, o->buf, o->len);
+	else
+		k8s_lua_json_inc_feed(L, &o->inc, 1, o->buf, o->len);
+	lua_settop(L, INC_SLOTS);
+	return INC_SLOTS;
+}
+
+static int inc_failed(const body_decoder *o)
+{
+	return o->pb == 1 ? o->pbinc.failed : o->inc.failed;
 }
 
 static void inc_feed(body_decoder *o, const char *body, size_t len)
 {
 	lua_State *L = o->L;
-	if (o->inc.failed)
+	int i;
+	if (o->pb < 0)
+		o->pb = len >= K8S_PB_MAGIC_LEN && memcmp(body, K8S_PB_MAGIC, K8S_PB_MAGIC_LEN) == 0;
+	if (inc_failed(o))
 		return;
-	if (!lua_checkstack(L, 6)) {
-		o->inc.failed = 1;
+	if (!lua_checkstack(L, INC_SLOTS + 4)) {
+		o->inc.failed = o->pbinc.failed = 1;
 		return;
 	}
 	o->buf = body;
 	o->len = len;
 	lua_pushcfunction(L, inc_step);
-	lua_pushvalue(L, o->slot);
-	lua_pushvalue(L, o->slot + 1);
+	for (i = 0; i < INC_SLOTS; i++)
+		lua_pushvalue(L, o->slot + i);
 	lua_pushlightuserdata(L, o);
-	if (lua_pcall(L, 3, 2, 0) != 0) {
+	if (lua_pcall(L, INC_SLOTS + 1, INC_SLOTS, 0) != 0) {
 		lua_pop(L, 1);
-		o->inc.failed = 1;
+		o->inc.failed = o->pbinc.failed = 1;
 		return;
 	}
-	lua_replace(L, o->slot + 1);
-	lua_replace(L, o->slot);
+	for (i = INC_SLOTS - 1; i >= 0; i--)
+		lua_replace(L, o->slot + i);
+}
+
+/* Whether the incremental decoder took the whole body; its object is then
+ * pushed. */
+static int inc_push_complete(body_decoder *o, const char *b, size_t len)
+{
+	if (o->pb == 1 ? !k8s_lua_pb_inc_complete(&o->pbinc, b, len)
+		       : o->pb != 0 || !k8s_lua_json_inc_complete(&o->inc, b, len))
+		return 0;
+	lua_pushvalue(o->L, o->pb == 1 ? o->slot + 1 : o->slot);
+	return 1;
 }
 
 static void inc_observer(void *payload, const char *body, size_t len)
@@ -992,7 +1033,24 @@ static void inc_observer(void *payload, const char *body, size_t len)
 		inc_feed(payload, body, len);
 }
 
-/* core._json_decode_pieces(text, step): feeds the incremental decoder the
+/* core._protobuf_decode(bytes[, event]): a protobuf body (or, with event
+ * true, a metav1.WatchEvent) as tables, or nil, err. For the specs and the
+ * benchmark of the decoder alone. */
+static int l_protobuf_decode(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	char err[256];
+	if (!k8s_lua_pb_decode(L, s, len, lua_toboolean(L, 2), err, sizeof(err))) {
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	return 1;
+}
+
+/* core._json_decode_pieces(text, step): feeds the incremental decoder (JSON,
+ * or protobuf when text starts with k8s\0) the
  * prefixes of text that grow by `step` bytes, as a response would arrive,
  * and returns the object, or nil and "fallback" when the decoder gave up
  * (the request path then decodes the whole text). For the specs. */
@@ -1004,21 +1062,16 @@ static int l_json_decode_pieces(lua_State *L)
 	body_decoder o;
 	luaL_argcheck(L, step > 0, 2, "step must be positive");
 	lua_settop(L, 2);
-	lua_pushnil(L);
-	lua_pushnil(L);
-	o.L = L;
-	o.slot = 3;
-	k8s_lua_json_inc_init(&o.inc);
+	body_decoder_init(&o, L);
 	do {
 		at = (size_t)step > len - at ? len : at + (size_t)step;
 		inc_feed(&o, s, at);
 	} while (at < len);
-	if (!k8s_lua_json_inc_complete(&o.inc, s, len)) {
+	if (!inc_push_complete(&o, s, len)) {
 		lua_pushnil(L);
 		lua_pushliteral(L, "fallback");
 		return 2;
 	}
-	lua_pushvalue(L, o.slot);
 	return 1;
 }
 
@@ -1047,11 +1100,11 @@ int k8s_lua_decode_outcome(lua_State *L, int rc, k8s_result *res, int want_body,
 	{
 		size_t len;
 		const char *b = k8s_result_body(res, &len);
-		if (k8s__pb_is_content_type(k8s_result_content_type(res))) {
-			n = push_pb_body(L, b, len);
-		} else if (o && len >= INC_MIN && k8s_lua_json_inc_complete(&o->inc, b, len)) {
-			lua_pushvalue(L, o->slot);
+		int pb = k8s__pb_is_content_type(k8s_result_content_type(res));
+		if (o && len >= INC_MIN && o->pb == pb && inc_push_complete(o, b, len)) {
 			n = 1;
+		} else if (pb) {
+			n = push_pb_body(L, b, len);
 		} else {
 			n = k8s_lua_push_body(L, b, len);
 		}
@@ -1065,13 +1118,8 @@ int k8s_lua_decode_blocking(lua_State *L, k8s_call *k, int want_body)
 	k8s_result *res = NULL;
 	body_decoder o;
 	int rc;
-	if (want_body) {
-		lua_pushnil(L);
-		lua_pushnil(L);
-		o.L = L;
-		o.slot = lua_gettop(L) - 1;
-		k8s_lua_json_inc_init(&o.inc);
-	}
+	if (want_body)
+		body_decoder_init(&o, L);
 	rc = k8s__call_do(&res, k, want_body ? inc_observer : NULL, want_body ? &o : NULL);
 	return k8s_lua_decode_outcome(L, rc, res, want_body, want_body ? &o : NULL);
 }
@@ -1541,6 +1589,7 @@ static const luaL_Reg funcs[] = {
 	{"new_token_bucket", l_new_token_bucket},
 	{"json_decode", k8s_lua_json_l_decode},
 	{"_json_decode_pieces", l_json_decode_pieces},
+	{"_protobuf_decode", l_protobuf_decode},
 	{"json_encode", k8s_lua_json_l_encode},
 	{"yaml_decode", k8s_lua_yaml_l_decode},
 	{"yaml_encode", k8s_lua_yaml_l_encode},

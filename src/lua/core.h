@@ -3,6 +3,7 @@
 #define K8S_LUA_CORE_H
 
 #include <lua.h>
+#include "proto.h"
 #include <lauxlib.h>
 #include "k8s.h"
 #include "compat.h"
@@ -32,6 +33,21 @@ int k8s_lua_push_body(lua_State *L, const char *body, size_t len);
  * to. Pushes the value and returns 1, or returns 0 with err set and nothing
  * pushed. May raise on memory exhaustion (it holds no resources). */
 int k8s_lua_pb_decode(lua_State *L, const char *p, size_t n, int event, char *err, size_t errlen);
+/* Decoding a protobuf body while it arrives (k8s__pb_inc_feed): four stack
+ * slots slot..slot+3 (nil at first) hold the array metatable, the object
+ * and the repeated field being filled between feeds; when complete, the
+ * object is at slot + 1. feed returns 0 once it gave up (malformed, or
+ * not a body it can take: decode the whole body then, which reports the
+ * error). feed may raise on memory exhaustion: run it under lua_pcall. */
+typedef struct {
+	k8s_pb_inc pb;
+	int failed, depth;
+	int n[2];
+	unsigned char arr[2];
+} k8s_lua_pb_inc;
+void k8s_lua_pb_inc_init(k8s_lua_pb_inc *s);
+int k8s_lua_pb_inc_feed(lua_State *L, k8s_lua_pb_inc *s, int slot, const char *buf, size_t len);
+int k8s_lua_pb_inc_complete(const k8s_lua_pb_inc *s, const char *buf, size_t len);
 int k8s_lua_do_decode(lua_State *L, k8s_request *r, int want_body);
 int k8s_lua_start_watch(lua_State *L, k8s_request *r);
 /* call.c: the nginx driver's side of the engine. Kinds of pending calls: */

@@ -20,46 +20,94 @@
 /* containers open at once: two a message level at most (a map or array of
  * messages), plus the envelope's */
 #define MAX_OPEN (2 * K8S_PB_MAX_DEPTH + 8)
+/* As json.c: a container's first entries wait on the Lua stack, so that its
+ * table is created at its final size (no rehash); past PEND_MAX entries, or
+ * when the stack grows past PEND_BUDGET slots, the table is made and filled
+ * directly. */
+#define PEND_MAX 64
+#define PEND_BUDGET 2000
 
 typedef struct {
 	lua_State *L;
+	int base;  /* stack top before the walk: the array metatable */
 	int depth;
-	unsigned char is_arr[MAX_OPEN];
-	lua_Integer n[MAX_OPEN];
+	int direct_levels; /* containers this shallow get their table at once (incremental) */
+	struct {
+		int slot;      /* the table, or nil while entries are pending */
+		int n;         /* entries so far */
+		unsigned char arr, direct;
+	} open[MAX_OPEN];
 } lsink;
+
+/* Make the table of container c and move its pending entries into it. */
+static void materialize(lua_State *L, lsink *s, int c)
+{
+	int slot = s->open[c].slot, n = s->open[c].n, i;
+	if (s->open[c].arr) {
+		lua_createtable(L, n, 0);
+		lua_replace(L, slot);
+		for (i = n; i >= 1; i--)
+			lua_rawseti(L, slot, i);
+	} else {
+		lua_createtable(L, 0, n);
+		lua_replace(L, slot);
+		for (i = 0; i < n; i++) {
+			lua_pushvalue(L, slot + 1 + 2 * i);
+			lua_pushvalue(L, slot + 2 + 2 * i);
+			lua_rawset(L, slot);
+		}
+		lua_settop(L, slot);
+	}
+	s->open[c].direct = 1;
+}
 
 /* Store the value on top of the stack in the open container (a key sits
  * below it in an object); a top-level value stays. */
 static int place(lsink *s)
 {
 	lua_State *L = s->L;
-	if (s->depth == 0)
+	int c = s->depth - 1;
+	if (c < 0)
 		return 0;
-	if (s->is_arr[s->depth - 1])
-		lua_rawseti(L, -2, (int)++s->n[s->depth - 1]);
-	else
-		lua_rawset(L, -3);
+	s->open[c].n++;
+	if (s->open[c].direct) {
+		if (s->open[c].arr)
+			lua_rawseti(L, s->open[c].slot, s->open[c].n);
+		else
+			lua_rawset(L, s->open[c].slot);
+	} else if (s->open[c].n >= PEND_MAX || lua_gettop(L) - s->base > PEND_BUDGET || !lua_checkstack(L, 8)) {
+		materialize(L, s, c);
+	}
 	return 0;
 }
 
 static int open_container(lsink *s, int arr)
 {
 	lua_State *L = s->L;
-	if (s->depth >= MAX_OPEN || !lua_checkstack(L, 4))
+	if (s->depth >= MAX_OPEN || !lua_checkstack(L, 8))
 		return K8S_EDECODE;
-	lua_createtable(L, 0, arr ? 0 : 4);
-	if (arr) {
-		k8s_lua_json_push_array_mt(L);
-		lua_setmetatable(L, -2);
-	}
-	s->is_arr[s->depth] = (unsigned char)arr;
-	s->n[s->depth] = 0;
+	if (s->depth < s->direct_levels)
+		lua_createtable(L, 0, 0);
+	else
+		lua_pushnil(L);
+	s->open[s->depth].slot = lua_gettop(L);
+	s->open[s->depth].n = 0;
+	s->open[s->depth].arr = (unsigned char)arr;
+	s->open[s->depth].direct = s->depth < s->direct_levels;
 	s->depth++;
 	return 0;
 }
 
 static int close_container(lsink *s)
 {
+	lua_State *L = s->L;
+	int c = s->depth - 1;
+	if (!s->open[c].direct)
+		materialize(L, s, c);
+	if (s->open[c].arr) {
+		lua_pushvalue(L, s->base);
+		lua_setmetatable(L, -2);
+	}
 	s->depth--;
 	return place(s);
 }
@@ -184,15 +232,74 @@ int k8s_lua_pb_decode(lua_State *L, const char *p, size_t n, int event, char *er
 {
 	lsink s;
 	int top = lua_gettop(L), rc;
+	if (!lua_checkstack(L, 8)) {
+		snprintf(err, errlen, "protobuf: Lua stack overflow");
+		return 0;
+	}
+	k8s_lua_json_push_array_mt(L);
 	s.L = L;
+	s.base = top + 1;
 	s.depth = 0;
+	s.direct_levels = 0;
 	rc = event ? k8s__pb_walk_event(&lua_sink, &s, p, n, err, errlen)
 		   : k8s__pb_walk_body(&lua_sink, &s, p, n, err, errlen);
-	if (rc < 0 || lua_gettop(L) != top + 1) {
+	if (rc < 0 || lua_gettop(L) != top + 2) {
 		lua_settop(L, top);
 		if (rc >= 0 && err && errlen)
 			snprintf(err, errlen, "protobuf: no value");
 		return 0;
 	}
+	lua_replace(L, top + 1);
 	return 1;
+}
+
+/* ---- incremental ---- */
+
+void k8s_lua_pb_inc_init(k8s_lua_pb_inc *s)
+{
+	memset(s, 0, sizeof(*s));
+	k8s__pb_inc_init(&s->pb);
+}
+
+int k8s_lua_pb_inc_feed(lua_State *L, k8s_lua_pb_inc *s, int slot, const char *buf, size_t len)
+{
+	lsink k;
+	char err[256];
+	int rc, c;
+	if (s->failed || s->pb.phase == K8S_PB_INC_DONE)
+		return !s->failed;
+	if (lua_isnil(L, slot)) {
+		k8s_lua_json_push_array_mt(L);
+		lua_replace(L, slot);
+	}
+	/* the containers kept between feeds: the object at slot + 1, and a
+	 * repeated field's key and table at slot + 2 and slot + 3 */
+	lua_settop(L, s->depth == 0 ? slot : s->depth == 1 ? slot + 1 : slot + 3);
+	k.L = L;
+	k.base = slot;
+	k.depth = s->depth;
+	k.direct_levels = 2;
+	for (c = 0; c < s->depth; c++) {
+		k.open[c].slot = c == 0 ? slot + 1 : slot + 3;
+		k.open[c].n = s->n[c];
+		k.open[c].arr = s->arr[c];
+		k.open[c].direct = 1;
+	}
+	rc = k8s__pb_inc_feed(&s->pb, &lua_sink, &k, buf, len, err, sizeof(err));
+	if (rc < 0 || k.depth > 2) {
+		s->failed = 1;
+		return 0;
+	}
+	s->depth = k.depth;
+	for (c = 0; c < k.depth; c++) {
+		s->n[c] = k.open[c].n;
+		s->arr[c] = k.open[c].arr;
+	}
+	lua_settop(L, slot + 3);
+	return 1;
+}
+
+int k8s_lua_pb_inc_complete(const k8s_lua_pb_inc *s, const char *buf, size_t len)
+{
+	return !s->failed && k8s__pb_inc_complete(&s->pb, buf, len);
 }
