@@ -457,7 +457,7 @@ static int walk_items(walker *w, const k8s_pb_message *m, span s)
 		return fail(w, "bad schema for the array type %s", short_name(m));
 	while (s.p < s.end) {
 		wire_field f;
-		TRY(rd_field(w, &s, &f, short_name(m)));
+		TRY(rd_field(w, &s, &f, m->name));
 		if (f.num == 1)
 			TRY(emit_repeated(w, m, fd, &f));
 	}
@@ -688,7 +688,7 @@ static int omit_zero(const k8s_pb_field *fd)
 
 static int emit_key(walker *w, const k8s_pb_field *fd)
 {
-	SINK(w->s->key(w->u, fd->json, strlen(fd->json)));
+	SINK(w->s->field_key(w->u, (unsigned)(fd - k8s__pb_fields), fd->json));
 	return 0;
 }
 
@@ -883,7 +883,7 @@ static int walk_fields(walker *w, const k8s_pb_message *m, span s, int list)
 	memset(&st, 0, sizeof(st));
 	while (s.p < s.end) {
 		wire_field f;
-		TRY(rd_field(w, &s, &f, short_name(m)));
+		TRY(rd_field(w, &s, &f, m->name));
 		TRY(field_step(w, &st, m, &f));
 	}
 	return fields_end(w, &st, m, list);
@@ -1089,7 +1089,7 @@ int k8s__pb_inc_feed(k8s_pb_inc *s, const k8s_pb_sink *sk, void *u, const char *
 		wire_field f;
 		if (s->pos >= lim)
 			return 0;
-		if (rd_field(&w, &sp, &f, short_name(m)) < 0) {
+		if (rd_field(&w, &sp, &f, m->name) < 0) {
 			if (len < s->raw_end)
 				return 0; /* not all here yet */
 			s->phase = K8S_PB_INC_FAILED;
@@ -1281,6 +1281,12 @@ static int j_key(void *u, const char *k, size_t n)
 	return k8s_buf_put(b, ":", 1);
 }
 
+static int j_field_key(void *u, unsigned fi, const char *json)
+{
+	(void)fi;
+	return j_key(u, json, strlen(json));
+}
+
 static int j_str(void *u, const char *s, size_t n)
 {
 	k8s_buf *b = u;
@@ -1365,7 +1371,7 @@ static int j_raw(void *u, const char *s, size_t n)
 	return j_sep(b) < 0 ? -1 : k8s_buf_put(b, s + i, n - i);
 }
 
-static const k8s_pb_sink json_sink = {j_obj_begin, j_obj_end, j_arr_begin, j_arr_end, j_key,  j_str,
+static const k8s_pb_sink json_sink = {j_obj_begin, j_obj_end, j_arr_begin, j_arr_end, j_key, j_field_key, j_str,
 				      j_bytes,     j_i64,     j_u64,       j_dbl,      j_bool, j_null, j_raw};
 
 int k8s__pb_to_json(k8s_buf *out, const char *p, size_t n, int event, char *err, size_t errlen)

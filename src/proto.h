@@ -121,6 +121,9 @@ typedef struct {
 	int (*arr_begin)(void *u);
 	int (*arr_end)(void *u);
 	int (*key)(void *u, const char *k, size_t n);
+	/* a field's JSON name: fi is its index in k8s__pb_fields (a sink may
+	 * cache the key by it); json is fd->json */
+	int (*field_key)(void *u, unsigned fi, const char *json);
 	int (*str)(void *u, const char *s, size_t n);
 	int (*bytes)(void *u, const char *s, size_t n); /* []byte: write as base64 */
 	int (*i64)(void *u, int64_t v);

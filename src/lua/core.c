@@ -947,8 +947,8 @@ static int push_pb_body(lua_State *L, const char *body, size_t len)
 #define INC_MIN (64 * 1024)
 
 /* JSON: the object at slot, the array being filled at slot + 1.
- * Protobuf (the body starts with k8s\0): slot..slot + 3, see k8s_lua_pb_inc. */
-#define INC_SLOTS 4
+ * Protobuf (the body starts with k8s\0): slot..slot + 4, see k8s_lua_pb_inc. */
+#define INC_SLOTS 5
 
 typedef struct {
 	lua_State *L;
@@ -1023,7 +1023,7 @@ static int inc_push_complete(body_decoder *o, const char *b, size_t len)
 	if (o->pb == 1 ? !k8s_lua_pb_inc_complete(&o->pbinc, b, len)
 		       : o->pb != 0 || !k8s_lua_json_inc_complete(&o->inc, b, len))
 		return 0;
-	lua_pushvalue(o->L, o->pb == 1 ? o->slot + 1 : o->slot);
+	lua_pushvalue(o->L, o->pb == 1 ? o->slot + 2 : o->slot);
 	return 1;
 }
 

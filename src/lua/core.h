@@ -33,10 +33,10 @@ int k8s_lua_push_body(lua_State *L, const char *body, size_t len);
  * to. Pushes the value and returns 1, or returns 0 with err set and nothing
  * pushed. May raise on memory exhaustion (it holds no resources). */
 int k8s_lua_pb_decode(lua_State *L, const char *p, size_t n, int event, char *err, size_t errlen);
-/* Decoding a protobuf body while it arrives (k8s__pb_inc_feed): four stack
- * slots slot..slot+3 (nil at first) hold the array metatable, the object
- * and the repeated field being filled between feeds; when complete, the
- * object is at slot + 1. feed returns 0 once it gave up (malformed, or
+/* Decoding a protobuf body while it arrives (k8s__pb_inc_feed): five stack
+ * slots slot..slot+4 (nil at first) hold the array metatable, the key cache,
+ * the object and the repeated field being filled (key, table) between
+ * feeds; when complete, the object is at slot + 2. feed returns 0 once it gave up (malformed, or
  * not a body it can take: decode the whole body then, which reports the
  * error). feed may raise on memory exhaustion: run it under lua_pcall. */
 typedef struct {

@@ -29,7 +29,7 @@
 
 typedef struct {
 	lua_State *L;
-	int base;  /* stack top before the walk: the array metatable */
+	int base;  /* stack top before the walk: the array metatable; base + 1: the key cache */
 	int depth;
 	int direct_levels; /* containers this shallow get their table at once (incremental) */
 	struct {
@@ -121,6 +121,35 @@ static int l_key(void *u, const char *k, size_t n)
 	lsink *s = u;
 	lua_pushlstring(s->L, k, n);
 	return 0;
+}
+
+/* Field names come from a per-state cache (a registry table indexed by the
+ * field's index in the table): no hashing of the name for each object. */
+#define KEY_CACHE "k8s.pb.keys"
+
+static int l_field_key(void *u, unsigned fi, const char *json)
+{
+	lsink *s = u;
+	lua_State *L = s->L;
+	lua_rawgeti(L, s->base + 1, (int)fi + 1);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushstring(L, json);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, s->base + 1, (int)fi + 1);
+	}
+	return 0;
+}
+
+static void push_key_cache(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, KEY_CACHE);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_createtable(L, (int)k8s__pb_nfields, 0);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, KEY_CACHE);
+	}
 }
 
 static int l_str(void *u, const char *v, size_t n)
@@ -225,7 +254,7 @@ static int l_raw(void *u, const char *v, size_t n)
 	return place(s);
 }
 
-static const k8s_pb_sink lua_sink = {l_obj_begin, l_end, l_arr_begin, l_end, l_key, l_str,  l_bytes,
+static const k8s_pb_sink lua_sink = {l_obj_begin, l_end, l_arr_begin, l_end, l_key, l_field_key, l_str, l_bytes,
 				     l_i64,       l_u64, l_dbl,       l_bool, l_null, l_raw};
 
 int k8s_lua_pb_decode(lua_State *L, const char *p, size_t n, int event, char *err, size_t errlen)
@@ -237,19 +266,21 @@ int k8s_lua_pb_decode(lua_State *L, const char *p, size_t n, int event, char *er
 		return 0;
 	}
 	k8s_lua_json_push_array_mt(L);
+	push_key_cache(L);
 	s.L = L;
 	s.base = top + 1;
 	s.depth = 0;
 	s.direct_levels = 0;
 	rc = event ? k8s__pb_walk_event(&lua_sink, &s, p, n, err, errlen)
 		   : k8s__pb_walk_body(&lua_sink, &s, p, n, err, errlen);
-	if (rc < 0 || lua_gettop(L) != top + 2) {
+	if (rc < 0 || lua_gettop(L) != top + 3) {
 		lua_settop(L, top);
 		if (rc >= 0 && err && errlen)
 			snprintf(err, errlen, "protobuf: no value");
 		return 0;
 	}
 	lua_replace(L, top + 1);
+	lua_settop(L, top + 1);
 	return 1;
 }
 
@@ -271,16 +302,18 @@ int k8s_lua_pb_inc_feed(lua_State *L, k8s_lua_pb_inc *s, int slot, const char *b
 	if (lua_isnil(L, slot)) {
 		k8s_lua_json_push_array_mt(L);
 		lua_replace(L, slot);
+		push_key_cache(L);
+		lua_replace(L, slot + 1);
 	}
-	/* the containers kept between feeds: the object at slot + 1, and a
-	 * repeated field's key and table at slot + 2 and slot + 3 */
-	lua_settop(L, s->depth == 0 ? slot : s->depth == 1 ? slot + 1 : slot + 3);
+	/* the containers kept between feeds: the object at slot + 2, and a
+	 * repeated field's key and table at slot + 3 and slot + 4 */
+	lua_settop(L, slot + 1 + (s->depth == 0 ? 0 : s->depth == 1 ? 1 : 3));
 	k.L = L;
 	k.base = slot;
 	k.depth = s->depth;
 	k.direct_levels = 2;
 	for (c = 0; c < s->depth; c++) {
-		k.open[c].slot = c == 0 ? slot + 1 : slot + 3;
+		k.open[c].slot = c == 0 ? slot + 2 : slot + 4;
 		k.open[c].n = s->n[c];
 		k.open[c].arr = s->arr[c];
 		k.open[c].direct = 1;
@@ -295,7 +328,7 @@ int k8s_lua_pb_inc_feed(lua_State *L, k8s_lua_pb_inc *s, int slot, const char *b
 		s->n[c] = k.open[c].n;
 		s->arr[c] = k.open[c].arr;
 	}
-	lua_settop(L, slot + 3);
+	lua_settop(L, slot + 4);
 	return 1;
 }
 
