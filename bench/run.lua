@@ -1097,7 +1097,7 @@ for _, lib in ipairs { "lua54", "luajit" } do
       local r = ratio(med(wlid, lib .. "-pb", m), med(wlid, "clientgo-pb", m))
       local met = nil
       if limit then met = r and r <= limit end
-      if r then target(L .. ", protobuf: " .. name, r, goal, met) end
+      if r then target(PEER[lib .. "-pb"].label .. ": " .. name, r, goal, met) end
     end
     pb(("LIST of %d time to objects ÷ client-go protobuf"):format(opt.objects), "list", "wall_ms", "≤ 0.8", 0.8)
     pb("CPU per watch event ÷ client-go protobuf", "watch", "cpu_us_event", "≤ 0.8", 0.8)
