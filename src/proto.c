@@ -464,7 +464,20 @@ static int walk_items(walker *w, const k8s_pb_message *m, span s)
 	return 0;
 }
 
-static int walk_message_value(walker *w, const k8s_pb_message *m, span s)
+/* The one nested object whose TypeMeta the server's JSON carries: a
+ * StatefulSet's volumeClaimTemplates get apiVersion v1 and kind
+ * PersistentVolumeClaim in the internal-to-external conversion
+ * (pkg/apis/apps/v1/conversion.go, issue 87583), and protobuf has no field
+ * for them. */
+static int pvc_template(const k8s_pb_field *fd)
+{
+	static const char pvc[] = "k8s.io/api/core/v1.PersistentVolumeClaim";
+	const k8s_pb_message *m = fd->kind == K8S_PB_MESSAGE && fd->msg < k8s__pb_nmessages ? &k8s__pb_messages[fd->msg] : NULL;
+	return m && (fd->flags & K8S_PBF_REPEATED) && strcmp(fd->json, "volumeClaimTemplates") == 0 &&
+	       strcmp(m->name, pvc) == 0;
+}
+
+static int walk_message_value(walker *w, const k8s_pb_message *m, span s, const k8s_pb_field *fd)
 {
 	int rc;
 	if (++w->depth > K8S_PB_MAX_DEPTH)
@@ -476,6 +489,12 @@ static int walk_message_value(walker *w, const k8s_pb_message *m, span s)
 			rc = sink_failed(w, rc);
 	} else {
 		SINK(w->s->obj_begin(w->u));
+		if (fd && pvc_template(fd)) {
+			SINK(w->s->key(w->u, "apiVersion", 10));
+			SINK(w->s->str(w->u, "v1", 2));
+			SINK(w->s->key(w->u, "kind", 4));
+			SINK(w->s->str(w->u, "PersistentVolumeClaim", 21));
+		}
 		rc = walk_fields(w, m, s, 0);
 		if (rc == 0 && (rc = w->s->obj_end(w->u)) < 0)
 			rc = sink_failed(w, rc);
@@ -509,7 +528,7 @@ static int emit_struct(walker *w, const k8s_pb_field *fd, span s)
 		const k8s_pb_message *m = msg_at(fd->msg);
 		if (!m)
 			return fail(w, "bad schema index for %s", fd->json);
-		return walk_message_value(w, m, s);
+		return walk_message_value(w, m, s, fd);
 	}
 	case K8S_PB_TIME:
 	case K8S_PB_MICROTIME:
@@ -1134,7 +1153,7 @@ int k8s__pb_walk_event(const k8s_pb_sink *s, void *u, const char *p, size_t n, c
 	walker_init(&w, s, u, err, errlen);
 	if (!m)
 		return fail(&w, "no schema for WatchEvent");
-	return walk_message_value(&w, m, sp);
+	return walk_message_value(&w, m, sp, NULL);
 }
 
 /* The TypeMeta of a k8s\0 envelope, without walking the object. */
