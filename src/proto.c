@@ -17,6 +17,7 @@
 
 #include "proto.h"
 #include "jsonscan.h"
+#include "reason.h"
 
 typedef struct {
 	const k8s_pb_sink *s;
@@ -233,85 +234,13 @@ static int emit_time(walker *w, int64_t sec, int64_t nanos, int micro)
 	return 0;
 }
 
-/* Go's fmtFrac/fmtInt for time.Duration.String. */
-static size_t fmt_frac(char *buf, size_t w, uint64_t v, int prec, uint64_t *nv)
-{
-	int print = 0, i;
-	for (i = 0; i < prec; i++) {
-		int digit = (int)(v % 10);
-		print = print || digit != 0;
-		if (print)
-			buf[--w] = (char)(digit + '0');
-		v /= 10;
-	}
-	if (print)
-		buf[--w] = '.';
-	*nv = v;
-	return w;
-}
-
-static size_t fmt_int(char *buf, size_t w, uint64_t v)
-{
-	if (v == 0) {
-		buf[--w] = '0';
-	} else {
-		while (v > 0) {
-			buf[--w] = (char)(v % 10 + '0');
-			v /= 10;
-		}
-	}
-	return w;
-}
-
 static int emit_duration(walker *w, int64_t d)
 {
-	char buf[32];
-	size_t n = sizeof(buf);
-	uint64_t u = (uint64_t)d;
-	int neg = d < 0;
-	if (neg)
-		u = -u;
-	if (u < 1000000000ULL) {
-		int prec = 0;
-		n--;
-		buf[n] = 's';
-		n--;
-		if (u == 0) {
-			SINK(w->s->str(w->u, "0s", 2));
-			return 0;
-		} else if (u < 1000ULL) {
-			prec = 0;
-			buf[n] = 'n';
-		} else if (u < 1000000ULL) {
-			/* U+00B5 micro sign */
-			prec = 3;
-			n--;
-			memcpy(buf + n, "\xc2\xb5", 2);
-		} else {
-			prec = 6;
-			buf[n] = 'm';
-		}
-		n = fmt_frac(buf, n, u, prec, &u);
-		n = fmt_int(buf, n, u);
-	} else {
-		n--;
-		buf[n] = 's';
-		n = fmt_frac(buf, n, u, 9, &u);
-		n = fmt_int(buf, n, u % 60);
-		u /= 60;
-		if (u > 0) {
-			buf[--n] = 'm';
-			n = fmt_int(buf, n, u % 60);
-			u /= 60;
-			if (u > 0) {
-				buf[--n] = 'h';
-				n = fmt_int(buf, n, u);
-			}
-		}
-	}
-	if (neg)
-		buf[--n] = '-';
-	SINK(w->s->str(w->u, buf + n, sizeof(buf) - n));
+	char buf[40];
+	int n = k8s__format_go_duration_ns(d, buf, sizeof(buf));
+	if (n < 0)
+		return fail(w, "a duration could not be formatted");
+	SINK(w->s->str(w->u, buf, (size_t)n));
 	return 0;
 }
 

@@ -52,10 +52,10 @@ static size_t fmt_int(char *buf, size_t w, uint64_t v)
 	return w;
 }
 
+static int format_ns(uint64_t u, int neg, char *out, size_t n);
+
 int k8s__format_go_duration(double seconds, char *out, size_t n)
 {
-	char buf[40];
-	size_t w = sizeof(buf), len;
 	double ns;
 	uint64_t u;
 	int neg;
@@ -70,6 +70,21 @@ int k8s__format_go_duration(double seconds, char *out, size_t n)
 		u = neg ? (uint64_t)1 << 63 : INT64_MAX;
 	else
 		u = (uint64_t)(ns + 0.5);
+	return format_ns(u, neg, out, n);
+}
+
+int k8s__format_go_duration_ns(int64_t d, char *out, size_t n)
+{
+	if (n > 0)
+		out[0] = 0;
+	return d < 0 ? format_ns((uint64_t)0 - (uint64_t)d, 1, out, n) : format_ns((uint64_t)d, 0, out, n);
+}
+
+/* |d| = u nanoseconds, negative when neg */
+static int format_ns(uint64_t u, int neg, char *out, size_t n)
+{
+	char buf[40];
+	size_t w = sizeof(buf), len;
 
 	if (u == 0) {
 		buf[--w] = 's';

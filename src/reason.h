@@ -4,6 +4,7 @@
 #define K8S_REASON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The StatusReason apimachinery's NewGenericServerResponse gives an HTTP
  * code: 409 is "AlreadyExists" for method "POST" and "Conflict" otherwise;
@@ -18,5 +19,8 @@ const char *k8s__reason_for_code(int code, const char *method);
  * seconds is NaN or out[0..n) is too small (out is then "" when n > 0).
  * 32 bytes always suffice. */
 int k8s__format_go_duration(double seconds, char *out, size_t n);
+
+/* The same from whole nanoseconds (a metav1.Duration), exact. */
+int k8s__format_go_duration_ns(int64_t ns, char *out, size_t n);
 
 #endif

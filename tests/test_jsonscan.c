@@ -331,6 +331,26 @@ TEST(go_duration)
 	CHECK_INT(k8s__format_go_duration(60, small, sizeof(small)), -1); /* "1m0s" needs 5 */
 }
 
+static void check_dur_ns(int64_t ns, const char *want)
+{
+	char buf[64];
+	int n = k8s__format_go_duration_ns(ns, buf, sizeof(buf));
+	CHECK_INT(n, (long long)strlen(want));
+	CHECK_STR(buf, want);
+}
+
+TEST(go_duration_ns)
+{
+	check_dur_ns(0, "0s");
+	check_dur_ns(1, "1ns");
+	check_dur_ns(1500, "1.5\xc2\xb5s");
+	check_dur_ns(1500000000, "1.5s");
+	check_dur_ns(1000000001, "1.000000001s");
+	check_dur_ns(-90000000000LL, "-1m30s");
+	check_dur_ns(INT64_MAX, "2562047h47m16.854775807s");
+	check_dur_ns(INT64_MIN, "-2562047h47m16.854775808s");
+}
+
 int main(void)
 {
 	RUN(skip_ws);
@@ -346,5 +366,6 @@ int main(void)
 	RUN(raw_equal);
 	RUN(reason_for_code);
 	RUN(go_duration);
+	RUN(go_duration_ns);
 	return TEST_SUMMARY();
 }

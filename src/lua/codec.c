@@ -179,3 +179,23 @@ int k8s_lua_table_kind(lua_State *L, int idx, int mt, int jsontype, size_t *np)
 	}
 	return count == n ? K8S_LUA_KIND_ARRAY : K8S_LUA_KIND_OBJECT;
 }
+
+void k8s_lua_table_from_pending(lua_State *L, int slot, int n, int arr, int size)
+{
+	int i;
+	if (arr) {
+		lua_createtable(L, size, 0);
+		lua_replace(L, slot);
+		for (i = n; i >= 1; i--)
+			lua_rawseti(L, slot, i);
+		return;
+	}
+	lua_createtable(L, 0, size);
+	lua_replace(L, slot);
+	for (i = 0; i < n; i++) {
+		lua_pushvalue(L, slot + 1 + 2 * i);
+		lua_pushvalue(L, slot + 2 + 2 * i);
+		lua_rawset(L, slot);
+	}
+	lua_settop(L, slot);
+}

@@ -27,6 +27,11 @@ int k8s_lua_snprintf_c(char *out, size_t n, const char *fmt, ...)
  * fit. v must be finite. */
 int k8s_lua_fmt_double(char *out, size_t cap, double v);
 
+/* The decoders' pending entries: n values (arr) or n key/value pairs above
+ * stack index slot become a table of `size` preallocated slots, stored at
+ * slot (in order, so a later duplicate key wins); the stack ends at slot. */
+void k8s_lua_table_from_pending(lua_State *L, int slot, int n, int arr, int size);
+
 /* Formats a message into err[0..errlen) (nothing when err is NULL). */
 void k8s_lua_set_err(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)

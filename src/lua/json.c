@@ -400,7 +400,7 @@ static int parse_value(decoder *d, int depth);
 static int parse_array(decoder *d, int depth)
 {
 	lua_State *L = d->L;
-	int slot, direct = 0, n = 0, i;
+	int slot, direct = 0, n = 0;
 
 	if (depth >= K8S_LUA_JSON_MAX_DEPTH)
 		return dec_fail(d, d->p, "nesting too deep");
@@ -423,10 +423,7 @@ static int parse_array(decoder *d, int depth)
 			lua_rawseti(L, slot, n);
 		} else if (n >= PEND_MAX || slot - d->base > PEND_BUDGET ||
 				   !lua_checkstack(L, 8)) {
-			lua_createtable(L, n * 2, 0);
-			lua_replace(L, slot);
-			for (i = n; i >= 1; i--)
-				lua_rawseti(L, slot, i);
+			k8s_lua_table_from_pending(L, slot, n, 1, n * 2);
 			direct = 1;
 		}
 		d->p = skip_ws(d->p, d->end);
@@ -442,12 +439,8 @@ static int parse_array(decoder *d, int depth)
 		}
 		return dec_fail(d, d->p, "expected ',' or ']'");
 	}
-	if (!direct) {
-		lua_createtable(L, n, 0);
-		lua_replace(L, slot);
-		for (i = n; i >= 1; i--)
-			lua_rawseti(L, slot, i);
-	}
+	if (!direct)
+		k8s_lua_table_from_pending(L, slot, n, 1, n);
 done:
 	lua_pushvalue(L, d->mt);
 	lua_setmetatable(L, -2);
@@ -457,7 +450,7 @@ done:
 static int parse_object(decoder *d, int depth)
 {
 	lua_State *L = d->L;
-	int slot, direct = 0, n = 0, i;
+	int slot, direct = 0, n = 0;
 
 	if (depth >= K8S_LUA_JSON_MAX_DEPTH)
 		return dec_fail(d, d->p, "nesting too deep");
@@ -489,15 +482,8 @@ static int parse_object(decoder *d, int depth)
 			lua_rawset(L, slot);
 		} else if (n >= PEND_MAX || slot - d->base > PEND_BUDGET ||
 				   !lua_checkstack(L, 8)) {
-			lua_createtable(L, 0, n * 2);
-			lua_replace(L, slot);
 			/* in document order, so that the last duplicate key wins */
-			for (i = 0; i < n; i++) {
-				lua_pushvalue(L, slot + 1 + 2 * i);
-				lua_pushvalue(L, slot + 2 + 2 * i);
-				lua_rawset(L, slot);
-			}
-			lua_settop(L, slot);
+			k8s_lua_table_from_pending(L, slot, n, 0, n * 2);
 			direct = 1;
 		}
 		d->p = skip_ws(d->p, d->end);
@@ -513,16 +499,8 @@ static int parse_object(decoder *d, int depth)
 		}
 		return dec_fail(d, d->p, "expected ',' or '}'");
 	}
-	if (!direct) {
-		lua_createtable(L, 0, n);
-		lua_replace(L, slot);
-		for (i = 0; i < n; i++) {
-			lua_pushvalue(L, slot + 1 + 2 * i);
-			lua_pushvalue(L, slot + 2 + 2 * i);
-			lua_rawset(L, slot);
-		}
-		lua_settop(L, slot);
-	}
+	if (!direct)
+		k8s_lua_table_from_pending(L, slot, n, 0, n);
 	return 1;
 }
 

@@ -15,6 +15,7 @@
 
 #include "proto.h"
 #include "json.h"
+#include "codec.h"
 #include "core.h"
 
 /* containers open at once: two a message level at most (a map or array of
@@ -42,22 +43,7 @@ typedef struct {
 /* Make the table of container c and move its pending entries into it. */
 static void materialize(lua_State *L, lsink *s, int c)
 {
-	int slot = s->open[c].slot, n = s->open[c].n, i;
-	if (s->open[c].arr) {
-		lua_createtable(L, n, 0);
-		lua_replace(L, slot);
-		for (i = n; i >= 1; i--)
-			lua_rawseti(L, slot, i);
-	} else {
-		lua_createtable(L, 0, n);
-		lua_replace(L, slot);
-		for (i = 0; i < n; i++) {
-			lua_pushvalue(L, slot + 1 + 2 * i);
-			lua_pushvalue(L, slot + 2 + 2 * i);
-			lua_rawset(L, slot);
-		}
-		lua_settop(L, slot);
-	}
+	k8s_lua_table_from_pending(L, s->open[c].slot, s->open[c].n, s->open[c].arr, s->open[c].n);
 	s->open[c].direct = 1;
 }
 
