@@ -62,7 +62,7 @@ if [ -n "${K8S_LUA_STATE:-}" ]; then
   [ -z "$p" ] && p=0; [ -z "$f" ] && f=1
   pass=$((pass+p)); fail=$((fail+f))
   echo "== core specs under valgrind (Lua 5.4)" >&2
-  SPEC_FILES="spec/foundation_spec.lua spec/json_spec.lua spec/yaml_spec.lua spec/rest_spec.lua spec/exec_spec.lua" \
+  SPEC_FILES="spec/foundation_spec.lua spec/json_spec.lua spec/yaml_spec.lua spec/rest_spec.lua spec/exec_spec.lua spec/protobuf_spec.lua" \
     spec SPEC_LABEL=mem-specs SPEC_INTERPS=lua5.4 \
     SPEC_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=97 --suppressions=tools/valgrind.supp"
 fi
