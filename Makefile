@@ -99,13 +99,13 @@ $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a $(LIBS)
 
-$(BUILD)/fuzz/lua_%-lua5.4: fuzz/lua_%.c src/lua/json.c src/lua/yaml.c src/lua/codec.c $(wildcard src/lua/*.h) $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c
+$(BUILD)/fuzz/lua_%-lua5.4: fuzz/lua_%.c src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(wildcard src/lua/*.h) $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -Isrc/lua $< src/lua/json.c src/lua/yaml.c src/lua/codec.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a -llua5.4 $(LIBS) -ldl
+	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -Isrc/lua $< src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a -llua5.4 $(LIBS) -ldl
 
-$(BUILD)/fuzz/lua_%-luajit: fuzz/lua_%.c src/lua/json.c src/lua/yaml.c src/lua/codec.c $(wildcard src/lua/*.h) $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c
+$(BUILD)/fuzz/lua_%-luajit: fuzz/lua_%.c src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(wildcard src/lua/*.h) $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -Isrc/lua $< src/lua/json.c src/lua/yaml.c src/lua/codec.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a -lluajit-5.1 $(LIBS) -ldl
+	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -Isrc/lua $< src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a -lluajit-5.1 $(LIBS) -ldl
 
 # every committed corpus and regression input, under gcc ASan+UBSan (seconds)
 fuzz-replay:

@@ -141,7 +141,7 @@ static k8s_result *make_result(const k8s_http_head *head, int pick, const char *
 	if (len)
 		FUZZ_CHECK(k8s_buf_put(&b, body, len) == 0, "out of memory");
 	rc = k8s__result_from_head(&res, c, codes[pick].verb, codes[pick].resource, codes[pick].name,
-				   head, &b);
+				   head, &b, 0);
 	FUZZ_CHECK(res != NULL, "no result");
 	FUZZ_CHECK(b.ptr == NULL, "body not taken");
 	FUZZ_CHECK(rc == res->rc, "returned %d, result says %d", rc, res->rc);

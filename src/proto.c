@@ -192,12 +192,18 @@ static int emit_time(walker *w, int64_t sec, int64_t nanos, int micro)
 	int64_t days, rem, y;
 	unsigned mo, d;
 	int n;
-	sec += nanos / 1000000000;
+	int64_t carry;
+	if (!micro) /* metav1.Time.Unmarshal: time.Unix(seconds, 0) */
+		nanos = 0;
+	carry = nanos / 1000000000;
 	nanos %= 1000000000;
 	if (nanos < 0) {
 		nanos += 1000000000;
-		sec--;
+		carry--;
 	}
+	if ((carry > 0 && sec > INT64_MAX - carry) || (carry < 0 && sec < INT64_MIN - carry))
+		return fail(w, "time %lld.%09lld out of range", (long long)sec, (long long)nanos);
+	sec += carry;
 	if (sec == ZERO_TIME_UNIX && nanos == 0)
 		return emit_null(w);
 	days = sec / 86400;
@@ -208,8 +214,8 @@ static int emit_time(walker *w, int64_t sec, int64_t nanos, int micro)
 	}
 	civil_from_days(days, &y, &mo, &d);
 	if (y < 0 || y > 9999) {
-		n = snprintf(b, sizeof(b), "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, mo, d, (int)(rem / 3600),
-			     (int)(rem / 60 % 60), (int)(rem % 60));
+		n = snprintf(b, sizeof(b), "%s%04lld-%02u-%02uT%02d:%02d:%02d", y < 0 ? "-" : "",
+			     (long long)(y < 0 ? -y : y), mo, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
 	} else { /* the common case, without printf */
 		put_digits(b, (unsigned)y, 4);
 		b[4] = '-';
@@ -440,7 +446,7 @@ static int is_zero_time(walker *w, span s)
 	int64_t nanos;
 	if (s.p == s.end)
 		return 1;
-	if (read_small(w, s, &sm, "Time") < 0)
+	if (read_small(w, s, &sm, "Time") < 0 || (sm.has[1] && sm.has[1] != 1) || (sm.has[2] && sm.has[2] != 1))
 		return 0; /* the walk reports it */
 	sec = (int64_t)sm.v[1];
 	nanos = (int32_t)(uint32_t)sm.v[2];
@@ -715,10 +721,14 @@ static int emit_map_entry(walker *w, const k8s_pb_message *m, const k8s_pb_field
 	SINK(w->s->key(w->u, key.p ? (const char *)key.p : "", key.p ? (size_t)(key.end - key.p) : 0));
 	if (!has_val) {
 		k8s_pb_field z = *fd;
+		const k8s_pb_message *vm = fd->kind == K8S_PB_MESSAGE ? msg_at(fd->msg) : NULL;
 		z.flags &= (uint8_t)~K8S_PBF_MAP;
 		if (fd->kind == K8S_PB_BYTES) /* gogo: a missing []byte value is []byte{} */
 			SINK(w->s->str(w->u, "", 0));
-		else
+		else if (vm && (vm->flags & K8S_PBM_ARRAY)) { /* and a named slice's is T{} */
+			SINK(w->s->arr_begin(w->u));
+			SINK(w->s->arr_end(w->u));
+		} else
 			TRY(emit_zero(w, &z));
 		return 0;
 	}
@@ -986,6 +996,13 @@ static int inc_head(walker *w, k8s_pb_inc *s, const char *buf, size_t len)
 				s->av_len = tm.has[1] ? (size_t)(tm.sub[1].end - tm.sub[1].p) : 0;
 				s->kd_off = tm.has[2] ? (size_t)(tm.sub[2].p - (const unsigned char *)buf) : 0;
 				s->kd_len = tm.has[2] ? (size_t)(tm.sub[2].end - tm.sub[2].p) : 0;
+			} else if (f.num == 3) { /* as walk_envelope */
+				if (f.wt != 2)
+					return fail(w, "field 3 of runtime.Unknown has wire type %d, want 2", f.wt);
+				if (f.sub.p != f.sub.end)
+					return fail(w, "content encoding \"%.*s\" is not supported",
+						    (int)(f.sub.end - f.sub.p > 64 ? 64 : f.sub.end - f.sub.p),
+						    (const char *)f.sub.p);
 			}
 			s->pos = (size_t)(sp.p - (const unsigned char *)buf);
 			continue;
@@ -1291,8 +1308,37 @@ static int j_dbl(void *u, double v)
 			memmove(e + 2, e + 3, strlen(e + 3) + 1);
 		return k8s_buf_puts(b, c_locale(t));
 	}
-	if (strchr(t, 'e'))
-		snprintf(t, sizeof(t), "%.0f", v); /* integral here: |v| >= 1e17 */
+	if (strchr(t, 'e')) {
+		/* %g chose the exponent form (exp < -4 or >= prec): write the
+		 * same shortest digits in the 'f' form, as strconv 'f', -1 */
+		char dig[24], f[48];
+		int nd = 0, exp, i, o = 0;
+		const char *q = t;
+		if (*q == '-')
+			f[o++] = *q++;
+		for (; *q && *q != 'e'; q++)
+			if (*q >= '0' && *q <= '9')
+				dig[nd++] = *q;
+		exp = atoi(q + 1);
+		while (nd > 1 && dig[nd - 1] == '0')
+			nd--;
+		if (exp < 0) {
+			f[o++] = '0';
+			f[o++] = '.';
+			for (i = -1; i > exp; i--)
+				f[o++] = '0';
+			for (i = 0; i < nd; i++)
+				f[o++] = dig[i];
+		} else {
+			for (i = 0; i < nd || i <= exp; i++) {
+				if (i == exp + 1)
+					f[o++] = '.';
+				f[o++] = i < nd ? dig[i] : '0';
+			}
+		}
+		f[o] = 0;
+		return k8s_buf_puts(b, f);
+	}
 	return k8s_buf_puts(b, c_locale(t));
 }
 
@@ -1312,7 +1358,17 @@ static int j_raw(void *u, const char *s, size_t n)
 {
 	k8s_buf *b = u;
 	size_t i = k8s_json_skip_ws(s, n, 0), end;
-	if (k8s_json_skip_value(s, n, 0, &end) != 0 || k8s_json_skip_ws(s, n, end) != n)
+	int r = k8s_json_skip_value(s, n, 0, &end);
+	if (r == 1) {
+		/* a number running to the end of the text is complete here */
+		k8s_json_scanner sc;
+		k8s_json_scanner_init(&sc);
+		if (k8s_json_scanner_run(&sc, s, n, 0, &end) == 1 && k8s_json_scanner_run(&sc, " ", 1, 0, &end) == 0) {
+			r = 0;
+			end = n;
+		}
+	}
+	if (r != 0 || k8s_json_skip_ws(s, n, end) != n)
 		return K8S_EDECODE;
 	while (n > i && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
 		n--;
