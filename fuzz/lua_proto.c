@@ -111,6 +111,14 @@ static void check_inc(const input *in, int ok, int top, const char *err)
 	lua_pop(L, 1);
 }
 
+/* The Lua sink may stop before the JSON sink does: a container nested past
+ * its limit, or embedded JSON its decoder refuses and the scanner takes (a
+ * lone surrogate escape, "\ud800"; the decoded text then fails too). */
+static int stopped_earlier(const char *err)
+{
+	return strstr(err, "could not be stored") || strstr(err, "does not hold one JSON value");
+}
+
 static int run(lua_State *L1)
 {
 	const input *in = (const input *)lua_touserdata(L1, 1);
@@ -131,7 +139,7 @@ static int run(lua_State *L1)
 	if (c_rc < 0) {
 		FUZZ_CHECK(!ok, "the Lua sink took what the JSON sink rejects: %s", jerr);
 		/* the same walk, unless the Lua sink stopped it earlier */
-		FUZZ_CHECK(strcmp(err, jerr) == 0 || strstr(err, "could not be stored"),
+		FUZZ_CHECK(strcmp(err, jerr) == 0 || stopped_earlier(err),
 			   "other messages: Lua \"%s\", JSON \"%s\"", err, jerr);
 		k8s_buf_free(&out);
 		check_inc(in, ok, top, err);
@@ -142,8 +150,7 @@ static int run(lua_State *L1)
 	jok = k8s_lua_json_decode(L, out.ptr, out.len, jerr, sizeof(jerr));
 	FUZZ_CHECK(lua_gettop(L) == top + ok + jok, "json decode left the stack unbalanced");
 	if (!ok) {
-		FUZZ_CHECK(strstr(err, "could not be stored"), "the Lua sink failed where the JSON one did not: %s",
-			   err);
+		FUZZ_CHECK(stopped_earlier(err), "the Lua sink failed where the JSON one did not: %s", err);
 		FUZZ_CHECK(!jok, "the Lua sink failed on embedded JSON the decoder takes: %s", err);
 	} else if (jok) {
 		same(top + 2, top + 1, 0, 0);
