@@ -873,13 +873,42 @@ int k8s__pb_type_lookup(const char *api_version, size_t avlen, const char *kind,
 	return -1;
 }
 
+/* The envelope's contentEncoding (field 3) must be empty. */
+static int no_encoding(walker *w, const span *enc)
+{
+	if (enc && enc->p != enc->end)
+		return fail(w, "content encoding \"%.*s\" is not supported", (int)(enc->end - enc->p > 64 ? 64 : enc->end - enc->p),
+			    (const char *)enc->p);
+	return 0;
+}
+
+/* The message of an envelope's TypeMeta; the object is opened with kind
+ * and apiVersion, as the server writes them. */
+static int open_object(walker *w, span av, span kd, const k8s_pb_message **m)
+{
+	int idx;
+	if (!av.p || !kd.p || av.p == av.end || kd.p == kd.end)
+		return fail(w, "the envelope names no apiVersion and kind");
+	idx = k8s__pb_type_lookup((const char *)av.p, (size_t)(av.end - av.p), (const char *)kd.p,
+				  (size_t)(kd.end - kd.p));
+	if (idx < 0 || !(*m = msg_at((uint16_t)idx)))
+		return fail(w, "no schema for %.*s %.*s", (int)(av.end - av.p > 64 ? 64 : av.end - av.p),
+			    (const char *)av.p, (int)(kd.end - kd.p > 64 ? 64 : kd.end - kd.p), (const char *)kd.p);
+	SINK(w->s->obj_begin(w->u));
+	SINK(w->s->key(w->u, "kind", 4));
+	SINK(w->s->str(w->u, (const char *)kd.p, (size_t)(kd.end - kd.p)));
+	SINK(w->s->key(w->u, "apiVersion", 10));
+	SINK(w->s->str(w->u, (const char *)av.p, (size_t)(av.end - av.p)));
+	return 0;
+}
+
 /* k8s\0 + runtime.Unknown{typeMeta=1 {apiVersion=1, kind=2}, raw=2,
  * contentEncoding=3, contentType=4}: the object, with kind and apiVersion. */
 static int walk_envelope(walker *w, span s, int magic)
 {
 	small_msg u, tm;
 	const k8s_pb_message *m;
-	int idx, rc;
+	int rc;
 	span av = {NULL, NULL}, kd = {NULL, NULL};
 	if (magic) {
 		if ((size_t)(s.end - s.p) < K8S_PB_MAGIC_LEN || memcmp(s.p, K8S_PB_MAGIC, K8S_PB_MAGIC_LEN) != 0)
@@ -890,9 +919,7 @@ static int walk_envelope(walker *w, span s, int magic)
 	TRY(small_wt(w, &u, 1, 2, "runtime.Unknown"));
 	TRY(small_wt(w, &u, 2, 2, "runtime.Unknown"));
 	TRY(small_wt(w, &u, 3, 2, "runtime.Unknown"));
-	if (u.has[3] && u.sub[3].p != u.sub[3].end)
-		return fail(w, "content encoding \"%.*s\" is not supported", (int)(u.sub[3].end - u.sub[3].p > 64 ? 64 : u.sub[3].end - u.sub[3].p),
-			    (const char *)u.sub[3].p);
+	TRY(no_encoding(w, u.has[3] ? &u.sub[3] : NULL));
 	if (u.has[1]) {
 		TRY(read_small(w, u.sub[1], &tm, "TypeMeta"));
 		TRY(small_wt(w, &tm, 1, 2, "TypeMeta"));
@@ -902,20 +929,9 @@ static int walk_envelope(walker *w, span s, int magic)
 		if (tm.has[2])
 			kd = tm.sub[2];
 	}
-	if (!av.p || !kd.p || av.p == av.end || kd.p == kd.end)
-		return fail(w, "the envelope names no apiVersion and kind");
-	idx = k8s__pb_type_lookup((const char *)av.p, (size_t)(av.end - av.p), (const char *)kd.p,
-				  (size_t)(kd.end - kd.p));
-	if (idx < 0 || !(m = msg_at((uint16_t)idx)))
-		return fail(w, "no schema for %.*s %.*s", (int)(av.end - av.p > 64 ? 64 : av.end - av.p),
-			    (const char *)av.p, (int)(kd.end - kd.p > 64 ? 64 : kd.end - kd.p), (const char *)kd.p);
 	if (++w->depth > K8S_PB_MAX_DEPTH)
 		return fail(w, "nesting deeper than %d", K8S_PB_MAX_DEPTH);
-	SINK(w->s->obj_begin(w->u));
-	SINK(w->s->key(w->u, "kind", 4));
-	SINK(w->s->str(w->u, (const char *)kd.p, (size_t)(kd.end - kd.p)));
-	SINK(w->s->key(w->u, "apiVersion", 10));
-	SINK(w->s->str(w->u, (const char *)av.p, (size_t)(av.end - av.p)));
+	TRY(open_object(w, av, kd, &m));
 	if (u.has[2])
 		rc = walk_fields(w, m, u.sub[2], 1);
 	else
@@ -966,7 +982,6 @@ static int inc_head(walker *w, k8s_pb_inc *s, const char *buf, size_t len)
 		s->pos = K8S_PB_MAGIC_LEN;
 	for (;;) {
 		wire_field f;
-		int idx;
 		const k8s_pb_message *m;
 		sp.p = (const unsigned char *)buf + s->pos;
 		sp.end = (const unsigned char *)buf + len;
@@ -999,29 +1014,20 @@ static int inc_head(walker *w, k8s_pb_inc *s, const char *buf, size_t len)
 			} else if (f.num == 3) { /* as walk_envelope */
 				if (f.wt != 2)
 					return fail(w, "field 3 of runtime.Unknown has wire type %d, want 2", f.wt);
-				if (f.sub.p != f.sub.end)
-					return fail(w, "content encoding \"%.*s\" is not supported",
-						    (int)(f.sub.end - f.sub.p > 64 ? 64 : f.sub.end - f.sub.p),
-						    (const char *)f.sub.p);
+				TRY(no_encoding(w, &f.sub));
 			}
 			s->pos = (size_t)(sp.p - (const unsigned char *)buf);
 			continue;
 		}
 		if (f.wt != 2)
 			return fail(w, "field 2 of runtime.Unknown has wire type %d, want 2", f.wt);
-		if (!s->av_len || !s->kd_len)
-			return fail(w, "the envelope names no apiVersion and kind");
-		idx = k8s__pb_type_lookup(buf + s->av_off, s->av_len, buf + s->kd_off, s->kd_len);
-		if (idx < 0 || !(m = msg_at((uint16_t)idx)))
-			return fail(w, "no schema for %.*s %.*s", (int)(s->av_len > 64 ? 64 : s->av_len), buf + s->av_off,
-				    (int)(s->kd_len > 64 ? 64 : s->kd_len), buf + s->kd_off);
-		s->msg = (uint16_t)idx;
+		{
+			span av = {(const unsigned char *)buf + s->av_off, (const unsigned char *)buf + s->av_off + s->av_len};
+			span kd = {(const unsigned char *)buf + s->kd_off, (const unsigned char *)buf + s->kd_off + s->kd_len};
+			TRY(open_object(w, av, kd, &m));
+		}
+		s->msg = (uint16_t)(m - k8s__pb_messages);
 		s->pos = (size_t)(f.sub.p - (const unsigned char *)buf);
-		SINK(w->s->obj_begin(w->u));
-		SINK(w->s->key(w->u, "kind", 4));
-		SINK(w->s->str(w->u, buf + s->kd_off, s->kd_len));
-		SINK(w->s->key(w->u, "apiVersion", 10));
-		SINK(w->s->str(w->u, buf + s->av_off, s->av_len));
 		return 1;
 	}
 }

@@ -276,9 +276,8 @@ static int decode_status(k8s_result *res, const char *body, size_t len)
 }
 
 /* A body that could not be decoded: the result carries a DecodeError. */
-static int decode_failed(k8s_result **out, k8s_result *res, k8s_rest_client *c, const char *err)
+static int decode_failed(k8s_result **out, k8s_result *res, const char *err)
 {
-	(void)c;
 	res->rc = K8S_EDECODE;
 	res->st.code = res->code;
 	res->st_reason = k8s__strdup("DecodeError");
@@ -343,7 +342,7 @@ int k8s__result_from_head(k8s_result **out, k8s_rest_client *c, const char *verb
 		if (r == K8S_ENOMEM)
 			goto oom;
 		if (r < 0)
-			return decode_failed(out, res, c, err);
+			return decode_failed(out, res, err);
 		k8s_buf_free(&res->body);
 		res->body = j;
 		free(res->content_type);

@@ -225,6 +225,7 @@ static int pb_event(const char *p, size_t n, k8s_watch_event *ev)
 		if (type && strlen(event_types[k].name) == tlen && memcmp(type, event_types[k].name, tlen) == 0) {
 			ev->type = event_types[k].type;
 			ev->type_name = event_types[k].name;
+			break;
 		}
 	}
 	if (!ev->type_name)
