@@ -65,6 +65,8 @@ struct k8s_call {
 	int attempt, auth_retried, skip_backoff, auth_retry;
 	int invalidate;               /* the credential step is a refresh after a 401 */
 	int exec_ran;                 /* this call ran the exec plugin: use what it returned */
+	char *token;                  /* the callback's answer to this call's TOKEN step: sent rather than
+				       * the shared cache, which another thread may refresh meanwhile */
 	double sleep_for, retry_wait;
 	double t0;                    /* when the request was sent */
 	header_set h;
@@ -181,7 +183,7 @@ static int token_valid(k8s_rest_client *c)
  * Plugin and callback credentials were obtained by the EXEC/TOKEN steps;
  * they live in caches other threads may refresh, so they are copied into
  * *owned (the caller wipes and frees it after use; *tok points into it). */
-static int current_token(k8s_rest_client *c, int exec_ran, const char **tok, char **owned)
+static int current_token(k8s_rest_client *c, int exec_ran, const char *cb_token, const char **tok, char **owned)
 {
 	k8s_config *cfg = c->cfg;
 	int rc;
@@ -201,6 +203,12 @@ static int current_token(k8s_rest_client *c, int exec_ran, const char **tok, cha
 		}
 	}
 	if (cfg->token_cb) {
+		if (cb_token && *cb_token) {
+			if (!(*owned = k8s__strdup(cb_token)))
+				return k8s__error_oom();
+			*tok = *owned;
+			return 0;
+		}
 		if ((rc = k8s__payload_token_get(cfg->token_payload, owned)) < 0)
 			return rc;
 		if (*owned && **owned) {
@@ -315,7 +323,7 @@ static int build_headers(k8s_call *k)
 	if (!user_set_header(k, "User-Agent") && (rc = hs_add(h, "User-Agent", c->user_agent)) < 0)
 		return rc;
 	if (!user_set_header(k, "Authorization")) {
-		if ((rc = current_token(c, k->exec_ran, &tok, &owned)) < 0)
+		if ((rc = current_token(c, k->exec_ran, k->token, &tok, &owned)) < 0)
 			return rc;
 		if (tok) {
 			k8s_buf b = K8S_BUF_INIT;
@@ -546,9 +554,15 @@ k8s_call_action k8s_call_next(k8s_call *k)
 			break;
 		case S_TOKEN:
 			k->state = S_SEND;
-			if (cfg->token_cb && !user_set_header(k, "Authorization") && !token_valid(c)) {
-				k->state = S_TOKEN_WAIT;
-				return K8S_CALL_TOKEN;
+			if (cfg->token_cb && !user_set_header(k, "Authorization")) {
+				if (token_valid(c)) {
+					/* the shared cache's, perhaps newer than an earlier attempt's */
+					k8s__sfree(k->token);
+					k->token = NULL;
+				} else {
+					k->state = S_TOKEN_WAIT;
+					return K8S_CALL_TOKEN;
+				}
 			}
 			break;
 		case S_SEND:
@@ -673,9 +687,14 @@ void k8s_call_token_done(k8s_call *k, int rc, const char *token, double expiry)
 {
 	k8s_payload *p = k->c->cfg->token_payload;
 	int ok = rc == 0;
+	k8s__sfree(k->token);
+	k->token = NULL;
+	if (ok && token && !(k->token = k8s__strdup(token))) {
+		finish(k, k8s__error_oom());
+		return;
+	}
+	/* the clients sharing the cache use it until it expires */
 	if (ok && p && k8s__payload_token_set(p, token, expiry) < 0) {
-		/* the request takes its token from the cache: without it, it
-		 * would go out with no Authorization at all */
 		finish(k, K8S_ENOMEM);
 		return;
 	}
@@ -929,6 +948,7 @@ void k8s_call_free(k8s_call *k)
 	hs_free(&k->h);
 	k8s__http_head_clear(&k->head);
 	k8s__strlist_wipe(&k->user_headers);
+	k8s__sfree(k->token);
 	if (k->body)
 		k8s__wipe(k->body, k->body_len);
 	free(k->body);
