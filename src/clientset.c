@@ -67,6 +67,8 @@ const char *k8s_api_resources_server_version(void)
 	return k8s__resources_server_version;
 }
 
+static int client_for(k8s_rest_client **out, k8s_clientset *cs, const char *group, const char *version);
+
 int k8s_clientset_new(k8s_clientset **out, const k8s_config *cfg)
 {
 	k8s_clientset *cs;
@@ -103,7 +105,7 @@ int k8s_clientset_new(k8s_clientset **out, const k8s_config *cfg)
 	/* build the core client now so that an invalid Host is reported here */
 	{
 		k8s_rest_client *core;
-		if ((rc = k8s_clientset_for_group_version(&core, cs, "", "v1")) < 0) {
+		if ((rc = client_for(&core, cs, "", "v1")) < 0) {
 			k8s_clientset_free(cs);
 			return rc;
 		}
@@ -129,7 +131,9 @@ void k8s_clientset_free(k8s_clientset *cs)
 	free(cs);
 }
 
-int k8s_clientset_for_group_version(k8s_rest_client **out, k8s_clientset *cs, const char *group, const char *version)
+/* The clientset's client for group/version, made on first use; *out is
+ * borrowed (the clientset keeps it). */
+static int client_for(k8s_rest_client **out, k8s_clientset *cs, const char *group, const char *version)
 {
 	size_t i;
 	k8s_config *gcfg;
@@ -179,6 +183,14 @@ int k8s_clientset_for_group_version(k8s_rest_client **out, k8s_clientset *cs, co
 	return 0;
 }
 
+int k8s_clientset_for_group_version(k8s_rest_client **out, k8s_clientset *cs, const char *group, const char *version)
+{
+	int rc = client_for(out, cs, group, version);
+	if (rc == 0)
+		k8s_rest_client_ref(*out);
+	return rc;
+}
+
 int k8s_clientset_group_version(k8s_rest_client **out, k8s_clientset *cs, const char *gv_method)
 {
 	size_t i;
@@ -195,7 +207,7 @@ int k8s_clientset_discovery(k8s_rest_client **out, k8s_clientset *cs)
 	int r;
 	*out = NULL;
 	if (cs->discovery) {
-		*out = cs->discovery;
+		*out = k8s_rest_client_ref(cs->discovery);
 		return 0;
 	}
 	if ((r = k8s_config_copy(&dcfg, cs->cfg)) < 0)
@@ -213,7 +225,7 @@ int k8s_clientset_discovery(k8s_rest_client **out, k8s_clientset *cs)
 	k8s_config_free(dcfg);
 	if (r < 0)
 		return r;
-	*out = cs->discovery;
+	*out = k8s_rest_client_ref(cs->discovery);
 	return 0;
 }
 

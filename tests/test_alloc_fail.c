@@ -608,6 +608,7 @@ static void clientset_request_body(outcome *o, k8s_config *cfg, const char *ns, 
 	out_result(o, code, res);
 done:
 	k8s_request_free(r);
+	k8s_rest_client_free(rc);
 	k8s_clientset_free(cs);
 	k8s_config_free(cfg);
 }
@@ -932,6 +933,7 @@ end:
 	k8s_buf_free(&body);
 	k8s_call_free(k);
 	k8s_request_free(r);
+	k8s_rest_client_free(rc);
 	k8s_clientset_free(cs);
 	k8s_config_free(cfg);
 }

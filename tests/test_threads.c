@@ -151,6 +151,7 @@ static void *work(void *arg)
 			} else {
 				get_default(w, core);
 			}
+			k8s_rest_client_free(core);
 			k8s_clientset_free(cs);
 		}
 	}

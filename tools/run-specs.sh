@@ -9,6 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${SPEC_BUILD:-build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=./$BUILD_DIR ;; esac
 read -r -a WRAP <<<"${SPEC_WRAP:-}"
 files=("$@"); [ ${#files[@]} -eq 0 ] && files=(spec/*_spec.lua) # spec/ngx: tools/run-ngx-specs.sh
 per_file=${SPEC_PER_FILE:-}
@@ -19,7 +20,7 @@ pass=0; fail=0; status=0
 busted_run() {
   local interp=$1; shift
   out=$("${WRAP[@]}" "$interp" /usr/bin/busted --lpath="./?.lua;./lua/?.lua;./lua/?/init.lua" \
-        --cpath="./$BUILD_DIR/$interp/?.so" -o TAP "$@" 2>&1); rc=$?
+        --cpath="$BUILD_DIR/$interp/?.so" -o TAP "$@" 2>&1); rc=$?
 }
 
 for interp in ${SPEC_INTERPS:-lua5.4 luajit}; do

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	const k8s_api_resource *cms = k8s_api_resource_lookup("CoreV1", "ConfigMaps");
 	k8s_config *cfg = NULL;
 	k8s_clientset *cs = NULL;
-	k8s_rest_client *rc;
+	k8s_rest_client *rc = NULL;
 	k8s_request *req = NULL;
 	k8s_result *res = NULL;
 	k8s_watch *w = NULL;
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 		fail("clientset");
 		goto out;
 	}
-	if (k8s_clientset_group_version(&rc, cs, "CoreV1") < 0) { /* borrowed */
+	if (k8s_clientset_group_version(&rc, cs, "CoreV1") < 0) {
 		fail("CoreV1");
 		goto out;
 	}
@@ -101,6 +101,7 @@ out:
 	k8s_watch_free(w);
 	k8s_result_free(res);
 	k8s_request_free(req);
+	k8s_rest_client_free(rc);
 	k8s_clientset_free(cs);
 	k8s_config_free(cfg);
 	return rc_;

@@ -79,22 +79,25 @@ K8S_EXTERN(void) k8s_clientset_free(k8s_clientset *cs);
 
 /**
  * The RESTClient of a group-version by its client-go method name ("CoreV1").
- * @param[out] out borrowed; valid while the clientset lives (take a
- *             reference with k8s_rest_client_ref to keep it longer)
+ * The clientset makes one client per group-version and hands out references
+ * to it (sharing its connections and rate limiter).
+ * @param[out] out a reference owned by the caller: free it with
+ *             k8s_rest_client_free (it stays valid after the clientset is freed)
  * @return 0 or K8S_ENOTFOUND
  */
 K8S_EXTERN(int) k8s_clientset_group_version(k8s_rest_client **out, k8s_clientset *cs, const char *gv_method);
 
 /**
  * The RESTClient for any group and version (used by the dynamic client and
- * for group-versions outside the table, e.g. CRDs). Borrowed as above.
+ * for group-versions outside the table, e.g. CRDs). *out is the caller's,
+ * as above.
  */
 K8S_EXTERN(int) k8s_clientset_for_group_version(k8s_rest_client **out, k8s_clientset *cs, const char *group,
 						const char *version);
 
 /**
  * The discovery client: unversioned, with discovery's defaults (Burst 300
- * and Timeout 32s when unset). Borrowed as above.
+ * and Timeout 32s when unset). *out is the caller's, as above.
  */
 K8S_EXTERN(int) k8s_clientset_discovery(k8s_rest_client **out, k8s_clientset *cs);
 

@@ -31,15 +31,9 @@ local wrapped = false
 function M.install()
   if wrapped then return end
   wrapped = true
-  local reg = debug.getregistry()
-  for _, mt in ipairs { "k8s.ResourceClient", "k8s.Request" } do
-    local t = reg[mt].__index
-    for name, f in pairs(t) do
-      if type(f) == "function" and name:sub(1, 1) ~= "_" then
-        t[name] = function(...) return settle(f(...)) end
-      end
-    end
-  end
+  core.wrap_methods(function(f)
+    return function(...) return settle(f(...)) end
+  end)
 end
 
 return M

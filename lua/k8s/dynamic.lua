@@ -2,17 +2,12 @@
 -- plain tables (which must carry apiVersion and kind).
 --   local dc = assert(k8s.dynamic.NewForConfig(config))
 --   dc:Resource{ Group = "apps", Version = "v1", Resource = "deployments" }:Namespace("ns"):List()
+-- dc:Discovery() returns the discovery client sharing this client's
+-- connections.
 -- @module k8s.dynamic
 local rest = require "k8s.rest"
-local discovery = require "k8s.discovery"
 
 local M = {}
-local mt = debug.getregistry()["k8s.DynamicClient"]
-
---- dc:Discovery(): the discovery client sharing this client's connections.
-function mt.__methods.Discovery(self)
-  return discovery.new(self:_discovery_client())
-end
 
 --- NewForConfig(config) -> dynamic client | nil, err.
 function M.NewForConfig(config)

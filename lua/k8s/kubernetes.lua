@@ -4,19 +4,12 @@
 -- Group-version methods (CoreV1, AppsV1, RbacV1, ...) and resource methods
 -- (Pods, ConfigMaps, NetworkPolicies, ...) come from the C core's generated
 -- resource table; see cs:GroupVersions() and gv:Resources().
+-- cs:Discovery() returns the discovery client (k8s.discovery) sharing the
+-- clientset's connections.
 -- @module k8s.kubernetes
 local rest = require "k8s.rest"
-local discovery = require "k8s.discovery"
 
 local M = {}
-
-local clientset_mt = debug.getregistry()["k8s.Clientset"]
-local methods = clientset_mt.__methods
-
---- cs:Discovery(): the discovery client.
-function methods.Discovery(self)
-  return discovery.new(self:_discovery_client())
-end
 
 --- NewForConfig(config) -> clientset | nil, err. An invalid config raises.
 function M.NewForConfig(config)

@@ -598,21 +598,18 @@ M._parse_for = function(s) return parse_for(s, 2) end
 -- clients and resource resolution
 -- ===================================================================
 
-local reg = debug.getregistry()
-
 -- { dyn = object with :Resource(gvr), client = for the restmapper, namespace = the config's }
 local function clients_of(x, level)
   local tx = type(x)
   if tx == "userdata" then
-    local mt = getmetatable(x)
+    local kind = core.client_kind(x)
     local ns = require("k8s.rest").ClientNamespace(x) -- the config's Namespace
-    if mt == reg["k8s.DynamicClient"] then
+    if kind == "DynamicClient" then
       return { dyn = x, client = x, namespace = ns }
     end
-    if mt == reg["k8s.Clientset"] then
-      -- the dynamic client's Resource accepts a Clientset: the same C type
-      local resource = reg["k8s.DynamicClient"].__methods.Resource
-      return { dyn = { Resource = function(_, gvr) return resource(x, gvr) end }, client = x, namespace = ns }
+    if kind == "Clientset" then
+      -- a Clientset makes dynamic resource clients too: the same C type
+      return { dyn = { Resource = function(_, gvr) return core.dynamic_resource(x, gvr) end }, client = x, namespace = ns }
     end
   elseif tx == "table" then
     local dc, err = require("k8s.dynamic").NewForConfig(x)

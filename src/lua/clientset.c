@@ -72,10 +72,16 @@ static int cs_gc(lua_State *L)
 	return 0;
 }
 
+static void free_client(void *p)
+{
+	k8s_rest_client_free(p);
+}
+
+/* Push a group-version client owning rc (freed if the push fails). */
 static void push_gv(lua_State *L, k8s_rest_client *rc, const char *gv_method)
 {
-	l_gv *g = lua_newuserdata(L, sizeof(*g));
-	g->rc = k8s_rest_client_ref(rc);
+	l_gv *g = k8s_lua_newudata_or_free(L, sizeof(*g), free_client, rc);
+	g->rc = rc;
 	g->gv_method = gv_method;
 	luaL_setmetatable(L, MT_GV);
 }
@@ -98,7 +104,23 @@ static int cs_discovery_client(lua_State *L)
 	k8s_rest_client *rc;
 	if (k8s_clientset_discovery(&rc, cs) < 0)
 		return k8s_lua_raise_last(L, "Discovery");
-	k8s_lua_push_client(L, k8s_rest_client_ref(rc));
+	k8s_lua_push_client(L, rc);
+	return 1;
+}
+
+/* cs:Discovery() and dc:Discovery(): the discovery client (k8s.discovery)
+ * sharing the clientset's connections. k8s.discovery.new does no I/O. */
+static int cs_discovery(lua_State *L)
+{
+	check_cs(L, 1);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "k8s.discovery");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "new");
+	lua_pushcfunction(L, cs_discovery_client);
+	lua_pushvalue(L, 1);
+	lua_call(L, 1, 1);
+	lua_call(L, 1, 1);
 	return 1;
 }
 
@@ -110,7 +132,7 @@ static int cs_rest_client_for_gv(lua_State *L)
 	k8s_rest_client *rc;
 	if (k8s_clientset_for_group_version(&rc, cs, g, v) < 0)
 		return k8s_lua_raise_last(L, "RESTClientFor");
-	k8s_lua_push_client(L, k8s_rest_client_ref(rc));
+	k8s_lua_push_client(L, rc);
 	return 1;
 }
 
@@ -823,9 +845,9 @@ static int dyn_resource(lua_State *L)
 		return luaL_error(L, "Resource: Resource is required");
 	if (k8s_clientset_for_group_version(&rc, cs, g, v) < 0)
 		return k8s_lua_raise_last(L, "Resource");
-	u = lua_newuserdata(L, sizeof(*u));
+	u = k8s_lua_newudata_or_free(L, sizeof(*u), free_client, rc);
 	memset(u, 0, sizeof(*u));
-	u->rc = k8s_rest_client_ref(rc);
+	u->rc = rc;
 	u->dynamic = 1;
 	u->dyn.gv_method = "";
 	u->dyn.method = "";
@@ -843,12 +865,64 @@ static int dyn_resource(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg cs_methods[] = {{"_discovery_client", cs_discovery_client},
+/* core.client_kind(x): "Clientset", "DynamicClient" or nil (for k8s.wait,
+ * which takes either). */
+static int l_client_kind(lua_State *L)
+{
+	if (luaL_testudata(L, 1, MT_CLIENTSET))
+		lua_pushliteral(L, "Clientset");
+	else if (luaL_testudata(L, 1, MT_DYN))
+		lua_pushliteral(L, "DynamicClient");
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+/* core.wrap_methods(wrap): every public method of the resource clients and
+ * requests (those that can execute a call) becomes wrap(method). For
+ * k8s.drive, whose wrapper carries a pending call out in Lua, where the
+ * driver may yield (a C function could not yield across its own call). */
+static int l_wrap_methods(lua_State *L)
+{
+	static const char *const types[] = {MT_RES, "k8s.Request"};
+	size_t i;
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int t, n, k;
+		luaL_getmetatable(L, types[i]);
+		lua_getfield(L, -1, "__index");
+		luaL_checktype(L, -1, LUA_TTABLE);
+		t = lua_gettop(L);
+		/* the names first: the table is not assigned to while traversed */
+		lua_newtable(L);
+		lua_pushnil(L);
+		n = 0;
+		while (lua_next(L, t)) {
+			if (lua_type(L, -2) == LUA_TSTRING && lua_isfunction(L, -1) && lua_tostring(L, -2)[0] != '_') {
+				lua_pushvalue(L, -2);
+				lua_rawseti(L, t + 1, ++n);
+			}
+			lua_pop(L, 1);
+		}
+		for (k = 1; k <= n; k++) {
+			lua_rawgeti(L, t + 1, k);         /* name */
+			lua_pushvalue(L, 1);
+			lua_pushvalue(L, -2);
+			lua_rawget(L, t);                 /* name, wrap, method */
+			lua_call(L, 1, 1);
+			lua_rawset(L, t);                 /* t[name] = wrap(method) */
+		}
+		lua_pop(L, 3);
+	}
+	return 0;
+}
+
+static const luaL_Reg cs_methods[] = {{"Discovery", cs_discovery},
 				      {"RESTClientForGroupVersion", cs_rest_client_for_gv},
 				      {"GroupVersions", cs_group_versions},
 				      {NULL, NULL}};
 static const luaL_Reg dyn_methods[] = {{"Resource", dyn_resource},
-				       {"_discovery_client", cs_discovery_client},
+				       {"Discovery", cs_discovery},
 				       {"RESTClientForGroupVersion", cs_rest_client_for_gv},
 				       {NULL, NULL}};
 static const luaL_Reg gv_methods[] = {
@@ -895,4 +969,11 @@ void k8s_lua_register_extras(lua_State *L)
 	lua_pop(L, 1);
 	lua_pushcfunction(L, l_new_clientset);
 	lua_setfield(L, -2, "new_clientset");
+	lua_pushcfunction(L, l_wrap_methods);
+	lua_setfield(L, -2, "wrap_methods");
+	lua_pushcfunction(L, l_client_kind);
+	lua_setfield(L, -2, "client_kind");
+	/* core.dynamic_resource(cs_or_dc, gvr): dc:Resource(gvr), for a Clientset too */
+	lua_pushcfunction(L, dyn_resource);
+	lua_setfield(L, -2, "dynamic_resource");
 }
