@@ -48,7 +48,18 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h include/k8s/*.h src/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+# The installed static library exports the public API only, as libk8s.so
+# does: the core is linked into one relocatable object whose hidden symbols
+# (-fvisibility=hidden: every k8s__ internal) are then made local, so they
+# cannot clash with a program's own symbols nor be called from outside. The
+# tests, the fuzz targets and the allocation-failure copy call the internals
+# (and some fuzz targets replace whole objects of the core), so they link
+# libk8s-internal.a instead: the plain objects, never installed.
 $(BUILD)/libk8s.a: $(CORE_OBJ)
+	ld -r -o $(BUILD)/obj/k8s-all.o $^ && objcopy --localize-hidden $(BUILD)/obj/k8s-all.o && \
+	rm -f $@ && ar rcs $@ $(BUILD)/obj/k8s-all.o
+
+$(BUILD)/libk8s-internal.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libk8s.so: $(CORE_OBJ)
@@ -65,15 +76,15 @@ $(BUILD)/luajit/k8s/core.so: $(LUA_SRC) $(CORE_OBJ) $(wildcard src/lua/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -shared -o $@.tmp $(LUA_SRC) $(CORE_OBJ) $(LIBS) && mv -f $@.tmp $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libk8s.a $(wildcard tests/*.h)
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libk8s-internal.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $< -o $@ $(BUILD)/libk8s.a $(LIBS)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(BUILD)/libk8s-internal.a $(LIBS)
 
 # The allocation-failure ("torture") test links a copy of the core whose
 # calls to the allocators (malloc, calloc, realloc, curl_slist_append...) are
 # renamed to the test's counting wrappers (tests/alloc_fail.h); nothing else
 # in the binary (the test, libcurl, OpenSSL) is affected.
-$(BUILD)/libk8s-fa.a: $(BUILD)/libk8s.a tests/alloc_fail.syms
+$(BUILD)/libk8s-fa.a: $(BUILD)/libk8s-internal.a tests/alloc_fail.syms
 	objcopy --redefine-syms=tests/alloc_fail.syms $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/tests/test_alloc_fail: tests/test_alloc_fail.c $(BUILD)/libk8s-fa.a $(wildcard tests/*.h)
@@ -95,17 +106,17 @@ $(BUILD)/tests/test_lua_alloc_fail: tests/test_lua_alloc_fail.c $(BUILD)/fa/lua-
 
 fuzz-bins: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libk8s-internal.a $(wildcard fuzz/*.h) fuzz/replay.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $< $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a $(LIBS)
+	$(CC) $(CFLAGS_ALL) $< $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s-internal.a $(LIBS)
 
-$(BUILD)/fuzz/lua_%-lua5.4: fuzz/lua_%.c src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(wildcard src/lua/*.h) $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c
+$(BUILD)/fuzz/lua_%-lua5.4: fuzz/lua_%.c src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(wildcard src/lua/*.h) $(BUILD)/libk8s-internal.a $(wildcard fuzz/*.h) fuzz/replay.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -Isrc/lua $< src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a -llua5.4 $(LIBS) -ldl
+	$(CC) $(CFLAGS_ALL) -I$(LUA54_INC) -Isrc/lua $< src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s-internal.a -llua5.4 $(LIBS) -ldl
 
-$(BUILD)/fuzz/lua_%-luajit: fuzz/lua_%.c src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(wildcard src/lua/*.h) $(BUILD)/libk8s.a $(wildcard fuzz/*.h) fuzz/replay.c
+$(BUILD)/fuzz/lua_%-luajit: fuzz/lua_%.c src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(wildcard src/lua/*.h) $(BUILD)/libk8s-internal.a $(wildcard fuzz/*.h) fuzz/replay.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -Isrc/lua $< src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s.a -lluajit-5.1 $(LIBS) -ldl
+	$(CC) $(CFLAGS_ALL) -I$(LUAJIT_INC) -Isrc/lua $< src/lua/json.c src/lua/yaml.c src/lua/codec.c src/lua/protobuf.c $(FUZZ_MAIN) -o $@ $(BUILD)/libk8s-internal.a -lluajit-5.1 $(LIBS) -ldl
 
 # every committed corpus and regression input, under gcc ASan+UBSan (seconds)
 fuzz-replay:

@@ -152,7 +152,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	size_t i;
 	(void)argc;
 	(void)argv;
-	unsetenv("K8S_LUA_EXEC_TIMEOUT");
+	k8s_global_set_number(K8S_OPT_EXEC_TIMEOUT, -1);
 	if (__lsan_disable)
 		__lsan_disable();
 	for (i = 0; !comma_locale && i < sizeof(names) / sizeof(*names); i++) {

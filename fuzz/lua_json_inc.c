@@ -7,7 +7,7 @@
  * is fuzz_piece(selectors, i, MAXP[k]) * UNIT[k] bytes with k = (c >> 3) &
  * 15 (k = 15: the whole text at once), at least len/128 so that a large
  * text takes a bounded number of feeds; bit 7 of c feeds the whole text a
- * second time. Each feed runs under lua_pcall, as in src/lua/core.c.
+ * second time. Each feed runs under lua_pcall, as in src/lua/body.c.
  *
  * Properties (json.h: the table built is the one k8s_lua_json_decode gives
  * for the whole text; on failure the caller decodes the whole text):
@@ -55,7 +55,7 @@ typedef struct {
 	size_t len;
 } feeder;
 
-/* (obj, arr, feeder) -> obj, arr, as inc_step in src/lua/core.c */
+/* (obj, arr, feeder) -> obj, arr, as inc_step in src/lua/body.c */
 static int feed_step(lua_State *L1)
 {
 	feeder *f = (feeder *)lua_touserdata(L1, 3);

@@ -81,7 +81,7 @@ static int inc_decode(lua_State *L1)
 		free(copy);
 		FUZZ_CHECK(rc == 0 || rc == 1, "k8s_lua_pb_inc_feed returned %d", rc);
 		/* going on, it keeps exactly its slots; giving up, it leaves
-		 * the stack to the caller, which resets it (core.c's inc_step) */
+		 * the stack to the caller, which resets it (body.c's inc_step) */
 		FUZZ_CHECK(rc == 0 || lua_gettop(L1) == INC_SLOTS, "the incremental decoder left %d slots",
 			   lua_gettop(L1));
 		lua_settop(L1, INC_SLOTS);

@@ -630,7 +630,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	unsetenv("KUBE_CLIENT_BACKOFF_BASE");
 	unsetenv("KUBE_CLIENT_BACKOFF_DURATION");
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	k8s_global_init();
 	return 0;
 }

@@ -824,7 +824,7 @@ describe("clientset (" .. H.interpreter .. ")", function()
       "Patch: data must be a string or a table, got number")
     assert.has_error(function() c:Apply({ metadata = { name = "x" } }) end, "Apply: opts must be a table, got nil")
     assert.has_error(function() c:Apply({ metadata = { name = "x" } }, {}) end,
-      "Apply: opts.fieldManager is required for server-side apply")
+      "Apply: fieldManager is required for server-side apply")
     assert.has_error(function() c:Apply({ metadata = {} }, { fieldManager = "m" }) end,
       "Apply: object has no metadata.name")
     assert.has_error(function() c:Watch(true) end, "Watch: opts must be a table, got boolean")

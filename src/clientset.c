@@ -1,11 +1,13 @@
 /* The Clientset: one RESTClient per group-version (made on first use), one
  * shared transport, and client-go's rate limiter sharing rule. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "clientset_internal.h"
 #include "rest_internal.h"
 #include "exec.h"
 #include "proto.h"
+#include "jsonscan.h"
 
 typedef struct {
 	char *group, *version;
@@ -271,9 +273,13 @@ int k8s_resource_request(k8s_request **out, k8s_rest_client *rc, const k8s_api_r
 	    verb != K8S_VERB_DELETECOLLECTION)
 		return k8s__error(K8S_EINVALID, "Invalid", "%s %s: a namespace is required for a namespaced resource",
 				  verb_name(verb), res->name);
-	if (subresource && *subresource && !k8s_api_resource_has_subresource(res, subresource) && res->subresources &&
-	    *res->subresources != '*')
-		return k8s__error(K8S_EINVALID, "Invalid", "%s has no subresource \"%s\"", res->name, subresource);
+	if (subresource && *subresource && !k8s_api_resource_has_subresource(res, subresource) &&
+	    !(res->subresources && *res->subresources == '*'))
+		return k8s__error(K8S_EINVALID, "Invalid", "%s has no %s subresource", res->name, subresource);
+	/* a POST to a named object's subresource (eviction, token) */
+	if (verb == K8S_VERB_CREATE && subresource && *subresource && (!name || !*name))
+		return k8s__error(K8S_EINVALID, "Invalid", "create %s/%s: resource name may not be empty", res->name,
+				  subresource);
 	if ((rcode = k8s_rest_client_verb(&r, rc, method)) < 0)
 		return rcode;
 	if ((res->namespaced && ns && *ns && (rcode = k8s_request_namespace(r, ns)) < 0) ||
@@ -282,6 +288,78 @@ int k8s_resource_request(k8s_request **out, k8s_rest_client *rc, const k8s_api_r
 	    (subresource && *subresource && (rcode = k8s_request_subresource(r, subresource)) < 0)) {
 		k8s_request_free(r);
 		return rcode;
+	}
+	*out = r;
+	return 0;
+}
+
+/* The kinds of the subresources whose bodies are not the resource's own
+ * (client-go's typed clients encode these). */
+static const struct {
+	const char *sub, *kind, *api_version;
+} sub_kinds[] = {
+	{"scale", "Scale", "autoscaling/v1"},
+	{"eviction", "Eviction", "policy/v1"},
+	{"token", "TokenRequest", "authentication.k8s.io/v1"},
+};
+
+int k8s_resource_set_object(k8s_request *r, const k8s_api_resource *res, const char *subresource, const char *json,
+			    size_t len)
+{
+	const char *kind = res->kind, *v;
+	char gv[256];
+	size_t i, vlen, at;
+	int has_av, has_kind, rc;
+	k8s_buf b = K8S_BUF_INIT;
+	if (*res->group)
+		snprintf(gv, sizeof(gv), "%s/%s", res->group, res->version);
+	else
+		snprintf(gv, sizeof(gv), "%s", res->version);
+	for (i = 0; subresource && *subresource && i < sizeof(sub_kinds) / sizeof(sub_kinds[0]); i++) {
+		if (!strcmp(subresource, sub_kinds[i].sub)) {
+			kind = sub_kinds[i].kind;
+			snprintf(gv, sizeof(gv), "%s", sub_kinds[i].api_version);
+		}
+	}
+	if (!kind || !*kind) /* dynamic: the object carries its own */
+		return k8s_request_body(r, json, len);
+	has_av = k8s_json_object_get(json, len, "apiVersion", &v, &vlen);
+	has_kind = k8s_json_object_get(json, len, "kind", &v, &vlen);
+	if (has_av < 0 || has_kind < 0)
+		return k8s__error(K8S_EINVALID, "Invalid", "%s: the object body is not a JSON object", res->name);
+	if (has_av && has_kind)
+		return k8s_request_body(r, json, len);
+	/* apiVersion and kind first, then the members as they were */
+	at = k8s_json_skip_ws(json, len, 0) + 1;
+	rc = k8s_buf_put(&b, "{", 1);
+	if (rc == 0 && !has_av)
+		rc = k8s_buf_printf(&b, "\"apiVersion\":\"%s\",", gv);
+	if (rc == 0 && !has_kind)
+		rc = k8s_buf_printf(&b, "\"kind\":\"%s\",", kind);
+	if (rc == 0 && json[k8s_json_skip_ws(json, len, at)] == '}')
+		b.len--; /* an empty object: no member follows */
+	if (rc == 0)
+		rc = k8s_buf_put(&b, json + at, len - at);
+	rc = rc < 0 ? k8s__error_oom() : k8s_request_body(r, b.ptr, b.len);
+	k8s_buf_free(&b);
+	return rc;
+}
+
+int k8s_resource_apply_request(k8s_request **out, k8s_rest_client *rc, const k8s_api_resource *res, const char *ns,
+			       const char *name, const char *subresource, const char *field_manager, int force)
+{
+	k8s_request *r;
+	int code;
+	*out = NULL;
+	if (!field_manager || !*field_manager)
+		return k8s__error(K8S_EINVALID, "Invalid", "fieldManager is required for server-side apply");
+	if ((code = k8s_resource_request(&r, rc, res, ns, K8S_VERB_PATCH, name, subresource)) < 0)
+		return code;
+	if ((code = k8s_request_set_header(r, "Content-Type", K8S_APPLY_PATCH)) < 0 ||
+	    (code = k8s_request_param(r, "fieldManager", field_manager)) < 0 ||
+	    (force && (code = k8s_request_param(r, "force", "true")) < 0)) {
+		k8s_request_free(r);
+		return code;
 	}
 	*out = r;
 	return 0;

@@ -17,7 +17,6 @@
 
 extern char **environ;
 
-#define DEFAULT_TIMEOUT 60.0
 
 struct k8s_exec_provider {
 	char *command, *api_version, *interactive, *install_hint;
@@ -114,7 +113,7 @@ int k8s__exec_provider_new(k8s_exec_provider **out, const k8s_config *cfg)
 {
 	k8s_exec_provider *p;
 	size_t i, n;
-	const char *mode, *t, *cmd, *av, *hint;
+	const char *mode, *cmd, *av, *hint;
 	int oom;
 	*out = NULL;
 	if (!(p = calloc(1, sizeof(*p))))
@@ -157,8 +156,7 @@ int k8s__exec_provider_new(k8s_exec_provider **out, const k8s_config *cfg)
 				  "(ExecProvider.InteractiveMode is Always)");
 	}
 	p->exec_info = exec_info_json(cfg, p->api_version, p->interactive_run, p->cluster_info);
-	t = getenv("K8S_LUA_EXEC_TIMEOUT");
-	p->timeout = t && atof(t) > 0 ? atof(t) : DEFAULT_TIMEOUT;
+	p->timeout = k8s__opt_number(K8S_OPT_EXEC_TIMEOUT);
 	if (!p->exec_info) {
 		k8s__exec_provider_free(p);
 		return k8s__error_oom();

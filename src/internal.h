@@ -26,6 +26,13 @@ int k8s__error_oom(void);
 void k8s__json_mark(void);
 int k8s__json_oom(void);
 
+/* Library-wide options (k8s_global_set_number/_string, global.c): a number
+ * option's value, and a copy of the service-account directory (free it; NULL
+ * when out of memory). */
+#define K8S__TOKEN_FILE_PERIOD 50.0 /* one minute less 10 s of leeway, as client-go */
+double k8s__opt_number(k8s_option opt);
+char *k8s__opt_sa_dir(void);
+
 /* A growable byte buffer, always NUL-terminated when ptr != NULL. */
 typedef struct {
 	char *ptr;

@@ -13,9 +13,8 @@
 
 #define DEFAULT_QPS 5.0
 #define DEFAULT_BURST 10
-#define TOKEN_FILE_PERIOD 50.0 /* one minute less 10s of leeway */
 
-/* ---- debug log (K8S_LUA_V=6..9); never prints credentials ---- */
+/* ---- debug log (K8S_OPT_VERBOSITY 6..9); never prints credentials ---- */
 
 void k8s__debug(k8s_rest_client *c, int level, const char *fmt, ...)
 {
@@ -193,7 +192,7 @@ int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versi
 	k8s_rest_client *c;
 	k8s_config *cfg;
 	k8s_transport_options to;
-	const char *gv, *v;
+	const char *gv;
 	char *shost = NULL, *sport = NULL, *connect_to = NULL;
 	int rc, default_tls;
 	double qps;
@@ -225,15 +224,8 @@ int k8s__rest_client_new(k8s_rest_client **out, const k8s_config *src, int versi
 			c->backoff_max = atof(d);
 		}
 	}
-	v = getenv("K8S_LUA_V");
-	c->verbose = v ? atoi(v) : 0;
-	c->file_token_period = TOKEN_FILE_PERIOD;
-	if ((v = getenv("K8S_LUA_TOKEN_FILE_PERIOD")) && *v) {
-		char *end;
-		double p = strtod(v, &end);
-		if (!*end && p > 0 && p <= TOKEN_FILE_PERIOD)
-			c->file_token_period = p;
-	}
+	c->verbose = (int)k8s__opt_number(K8S_OPT_VERBOSITY);
+	c->file_token_period = k8s__opt_number(K8S_OPT_TOKEN_FILE_PERIOD);
 
 	default_tls = has(cfg, F_TLS_CAFILE) || has(cfg, F_TLS_CADATA) || has(cfg, F_TLS_CERTFILE) ||
 		      has(cfg, F_TLS_CERTDATA) || cfg->f[F_TLS_INSECURE].flag.value || has(cfg, F_TLS_SERVERNAME);

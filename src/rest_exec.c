@@ -1,5 +1,6 @@
-/* Executing requests: headers and credentials, throttling, retries, and the
- * Do / DoRaw / Stream / Watch entry points. */
+/* Executing requests: the blocking driver of the request engine (call.c,
+ * which does the throttling, headers and retries; the credentials are
+ * credentials.c's), and the Do / DoRaw / Stream / Watch entry points. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>

@@ -2,9 +2,9 @@
  * (runtests.pl -t): run a scenario once and count its allocations, then
  * rerun it once per allocation with exactly that one failing.
  *
- * How it hooks in. The test links a copy of libk8s.a whose undefined
+ * How it hooks in. The test links a copy of libk8s-internal.a whose undefined
  * references to the allocators were renamed with
- *   objcopy --redefine-syms=tests/alloc_fail.syms libk8s.a libk8s-fa.a
+ *   objcopy --redefine-syms=tests/alloc_fail.syms libk8s-internal.a libk8s-fa.a
  * (see the Makefile): a call to malloc in src/ becomes a call to
  * k8s_fa_malloc, defined here. Only libk8s's own calls go through these
  * wrappers: the test's code (and tests/fakeserver.h), libcurl, OpenSSL and

@@ -1108,7 +1108,7 @@ int main(int argc, char **argv)
 	fa_init();
 	/* no environment of the caller's shapes a client here */
 	unsetenv("KUBECONFIG");
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	unsetenv("http_proxy");
 	unsetenv("https_proxy");
 	unsetenv("HTTPS_PROXY");

@@ -2018,9 +2018,153 @@ TEST(errors_never_carry_the_token)
 	k8s_rest_client_free(rc);
 }
 
+/* ---- typed object bodies, subresource POSTs, server-side apply (the core's, for C and Lua) ---- */
+
+/* The call's first SEND: its method, URL and body are then readable. */
+static k8s_call *until_send(k8s_request *r)
+{
+	k8s_call *k = NULL;
+	int i;
+	if (!r || k8s_call_new(&k, r, K8S_CALL_MODE_DO) < 0)
+		return NULL;
+	for (i = 0; i < 10; i++) {
+		int a = k8s_call_next(k);
+		if (a == K8S_CALL_SEND)
+			return k;
+		if (a != K8S_CALL_SLEEP)
+			break;
+		k8s_call_slept(k);
+	}
+	k8s_call_free(k);
+	return NULL;
+}
+
+/* The SEND's body as a string (the caller frees it). */
+static char *body_of(const k8s_call *k)
+{
+	size_t len;
+	const char *b = k8s_call_body(k, &len);
+	return b ? strndup(b, len) : NULL;
+}
+
+/* The body sent for json set on a request for res (verb, name, sub). */
+static char *object_sent(k8s_rest_client *rc, const k8s_api_resource *res, k8s_verb verb, const char *name,
+			 const char *sub, const char *json, int *rc_set)
+{
+	k8s_request *r = NULL;
+	k8s_call *k;
+	char *out = NULL;
+	*rc_set = k8s_resource_request(&r, rc, res, "ns", verb, name, sub);
+	if (*rc_set == 0)
+		*rc_set = k8s_resource_set_object(r, res, sub, json, strlen(json));
+	if (*rc_set == 0 && (k = until_send(r))) {
+		out = body_of(k);
+		k8s_call_free(k);
+	}
+	k8s_request_free(r);
+	return out;
+}
+
+TEST(typed_object_bodies_and_apply)
+{
+	k8s_config *c = cfg_new();
+	k8s_clientset *cs = NULL;
+	k8s_rest_client *core = NULL, *apps = NULL;
+	const k8s_api_resource *cms = k8s_api_resource_lookup("CoreV1", "ConfigMaps");
+	const k8s_api_resource *pods = k8s_api_resource_lookup("CoreV1", "Pods");
+	const k8s_api_resource *deps = k8s_api_resource_lookup("AppsV1", "Deployments");
+	k8s_api_resource dyn = {"", "v1", "", "configmaps", "", NULL, 1, K8S_VERB_ALL, "*"};
+	k8s_request *r = NULL;
+	k8s_call *k;
+	char *b;
+	int rc;
+	REQUIRE(cms && pods && deps);
+	REQUIRE(k8s_clientset_new(&cs, c) == 0);
+	k8s_config_free(c);
+	REQUIRE(k8s_clientset_group_version(&core, cs, "CoreV1") == 0);
+	REQUIRE(k8s_clientset_group_version(&apps, cs, "AppsV1") == 0);
+
+	/* apiVersion and kind first when missing; what is there stays */
+	b = object_sent(core, cms, K8S_VERB_CREATE, NULL, NULL, "{\"metadata\":{\"name\":\"a\"}}", &rc);
+	CHECK_INT(rc, 0);
+	CHECK_STR(b, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}}");
+	free(b);
+	b = object_sent(core, cms, K8S_VERB_UPDATE, "a", NULL, " { \"kind\":\"Other\" } ", &rc);
+	CHECK_STR(b, "{\"apiVersion\":\"v1\", \"kind\":\"Other\" } ");
+	free(b);
+	b = object_sent(core, cms, K8S_VERB_CREATE, NULL, NULL, "{ }", &rc);
+	CHECK_STR(b, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\" }");
+	free(b);
+	b = object_sent(core, cms, K8S_VERB_CREATE, NULL, NULL, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\"}", &rc);
+	CHECK_STR(b, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\"}");
+	free(b);
+	b = object_sent(core, cms, K8S_VERB_CREATE, NULL, NULL, "[1]", &rc);
+	CHECK_INT(rc, K8S_EINVALID);
+	CHECK_HAS(k8s_error_last()->message, "not a JSON object");
+	CHECK(b == NULL);
+	/* a group's resource, and the subresources with kinds of their own */
+	b = object_sent(apps, deps, K8S_VERB_UPDATE, "d", "scale", "{\"spec\":{\"replicas\":2}}", &rc);
+	CHECK_STR(b, "{\"apiVersion\":\"autoscaling/v1\",\"kind\":\"Scale\",\"spec\":{\"replicas\":2}}");
+	free(b);
+	b = object_sent(apps, deps, K8S_VERB_CREATE, NULL, NULL, "{}", &rc);
+	CHECK_STR(b, "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\"}");
+	free(b);
+	b = object_sent(apps, deps, K8S_VERB_UPDATE, "d", "status", "{}", &rc);
+	CHECK_STR(b, "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\"}");
+	free(b);
+	/* a dynamic descriptor (no kind): the object as it is */
+	b = object_sent(core, &dyn, K8S_VERB_CREATE, NULL, NULL, "{\"metadata\":{}}", &rc);
+	CHECK_STR(b, "{\"metadata\":{}}");
+	free(b);
+
+	/* POST to a named object's subresource */
+	REQUIRE(k8s_resource_request(&r, core, pods, "ns", K8S_VERB_CREATE, "p", "eviction") == 0);
+	CHECK_INT(k8s_resource_set_object(r, pods, "eviction", "{}", 2), 0);
+	REQUIRE((k = until_send(r)));
+	CHECK_STR(k8s_call_method(k), "POST");
+	CHECK_STR(k8s_call_url(k), HOST "/api/v1/namespaces/ns/pods/p/eviction");
+	b = body_of(k);
+	CHECK_STR(b, "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\"}");
+	free(b);
+	k8s_call_free(k);
+	k8s_request_free(r);
+	r = NULL;
+	CHECK_INT(k8s_resource_request(&r, core, pods, "ns", K8S_VERB_CREATE, NULL, "eviction"), K8S_EINVALID);
+	CHECK_HAS(k8s_error_last()->message, "resource name may not be empty");
+	CHECK_INT(k8s_resource_request(&r, core, cms, "ns", K8S_VERB_CREATE, "c", "eviction"), K8S_EINVALID);
+	CHECK_STR(k8s_error_last()->message, "configmaps has no eviction subresource");
+	CHECK(r == NULL);
+
+	/* server-side apply */
+	CHECK_INT(k8s_resource_apply_request(&r, core, cms, "ns", "a", NULL, NULL, 0), K8S_EINVALID);
+	CHECK_STR(k8s_error_last()->message, "fieldManager is required for server-side apply");
+	CHECK_INT(k8s_resource_apply_request(&r, core, cms, "ns", "a", NULL, "", 1), K8S_EINVALID);
+	REQUIRE(k8s_resource_apply_request(&r, core, cms, "ns", "a", NULL, "me", 1) == 0);
+	CHECK_INT(k8s_resource_set_object(r, cms, NULL, "{\"data\":{}}", 11), 0);
+	REQUIRE((k = until_send(r)));
+	CHECK_STR(k8s_call_method(k), "PATCH");
+	CHECK_STR(k8s_call_url(k), HOST "/api/v1/namespaces/ns/configmaps/a?fieldManager=me&force=true");
+	{
+		size_t i;
+		int ct = 0;
+		const char *h;
+		for (i = 0; (h = k8s_call_header(k, i)); i++)
+			ct += !strcmp(h, "Content-Type: " K8S_APPLY_PATCH);
+		CHECK_INT(ct, 1);
+	}
+	b = body_of(k);
+	CHECK_STR(b, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"data\":{}}");
+	free(b);
+	k8s_call_free(k);
+	k8s_request_free(r);
+	k8s_rest_client_free(core);
+	k8s_rest_client_free(apps);
+	k8s_clientset_free(cs);
+}
+
 int main(void)
 {
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	unsetenv("KUBE_CLIENT_BACKOFF_BASE");
 	unsetenv("KUBE_CLIENT_BACKOFF_DURATION");
 	R401 = http_resp(401, "Unauthorized", "application/json", NULL, STATUS_401);
@@ -2058,6 +2202,8 @@ int main(void)
 	RUN(impersonation_and_user_headers);
 	RUN(caller_impersonate_user_header_wins);
 	RUN(errors_never_carry_the_token);
+	/* typed bodies, subresource POSTs, apply */
+	RUN(typed_object_bodies_and_apply);
 	free(R401);
 	return TEST_SUMMARY();
 }

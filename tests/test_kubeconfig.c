@@ -100,7 +100,7 @@ static void clean_env(void)
 	unsetenv("KUBERNETES_SERVICE_HOST");
 	unsetenv("KUBERNETES_SERVICE_PORT");
 	unsetenv("POD_NAMESPACE");
-	unsetenv("K8S_LUA_SERVICEACCOUNT_DIR");
+	k8s_global_set_string(K8S_OPT_SERVICEACCOUNT_DIR, NULL);
 	setenv("HOME", pathf("%s/home", root), 1);
 }
 
@@ -726,7 +726,7 @@ static void sa_setup(const char *dir, const char *token, const char *ca, const c
 		write_file(pathf("%s/ca.crt", dir), ca);
 	if (ns)
 		write_file(pathf("%s/namespace", dir), ns);
-	setenv("K8S_LUA_SERVICEACCOUNT_DIR", dir, 1);
+	k8s_global_set_string(K8S_OPT_SERVICEACCOUNT_DIR, dir);
 }
 
 TEST(in_cluster)

@@ -266,7 +266,7 @@ int main(int argc, char **argv)
 	const char *only = argc > 1 ? argv[1] : NULL;
 	signal(SIGPIPE, SIG_IGN);
 	fa_init();
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	setenv("NO_PROXY", "*", 1);
 	if (fs_start(&FS) < 0)
 		abort();

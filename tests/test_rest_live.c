@@ -154,11 +154,11 @@ TEST(debug_trace_masks_token_over_http2)
 	CHECK(cfg != NULL && tok != NULL);
 	if (!cfg || !tok)
 		return;
-	setenv("K8S_LUA_V", "9", 1);
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 9);
 	capture_begin(&cap);
 	CHECK_INT(get_abs(cfg, "/api/v1/namespaces", &res), 0);
 	log = capture_end(&cap);
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	CHECK(strstr(log, "HTTP/2") != NULL);
 	CHECK(strstr(log, "<masked>") != NULL);
 	CHECK(strstr(log, tok) == NULL);

@@ -745,9 +745,9 @@ TEST(auth_token_file_rewritten_mid_run)
 	 * for "re-read once the period has passed", a lower-bound condition. */
 	slow = client_gv(c, "", "v1");
 	fresh = client_gv(c, "", "v1");
-	setenv("K8S_LUA_TOKEN_FILE_PERIOD", "1", 1);
+	k8s_global_set_number(K8S_OPT_TOKEN_FILE_PERIOD, 1);
 	rc = client_gv(c, "", "v1");
-	unsetenv("K8S_LUA_TOKEN_FILE_PERIOD");
+	k8s_global_set_number(K8S_OPT_TOKEN_FILE_PERIOD, -1);
 	CHECK(rc && slow && fresh);
 	/* the restricted user: 403 */
 	CHECK_INT(list_namespaces(rc, &res), K8S_ESTATUS);
@@ -1004,9 +1004,9 @@ static json_t *list_big(int disable_compression, char **log, size_t *body_len)
 	if (!c)
 		return NULL;
 	k8s_config_set_bool(c, "DisableCompression", disable_compression);
-	setenv("K8S_LUA_V", "8", 1);
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 8);
 	rc = client_gv(c, "", "v1");
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	if (capture_begin(&cap) < 0) {
 		k8s_rest_client_free(rc);
 		k8s_config_free(c);
@@ -1086,8 +1086,8 @@ TEST(teardown_namespace)
 
 int main(void)
 {
-	unsetenv("K8S_LUA_V");
-	unsetenv("K8S_LUA_TOKEN_FILE_PERIOD");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
+	k8s_global_set_number(K8S_OPT_TOKEN_FILE_PERIOD, -1);
 	RUN(setup_namespace);
 	RUN(host_without_scheme_defaults_to_https);
 	RUN(host_trailing_slash_and_prefix);

@@ -1568,9 +1568,9 @@ TEST(token_file_reread_and_401)
 	write_file(path, "  tok-A\n");
 	k8s_config_set_string(c, "BearerTokenFile", path);
 	k8s_config_set_string(c, "BearerToken", "static-token"); /* the file wins */
-	setenv("K8S_LUA_TOKEN_FILE_PERIOD", "1", 1);
+	k8s_global_set_number(K8S_OPT_TOKEN_FILE_PERIOD, 1);
 	rc = client_gv(c, "", "v1");
-	unsetenv("K8S_LUA_TOKEN_FILE_PERIOD");
+	k8s_global_set_number(K8S_OPT_TOKEN_FILE_PERIOD, -1);
 	fs_reset(&FS);
 	CHECK(rc != NULL);
 	if (!rc)
@@ -1632,15 +1632,17 @@ TEST(token_file_default_period_and_missing_file)
 	CHECK_INT(fs_count(&FS), 0);
 	CHECK_HAS(k8s_error_last()->message, "BearerTokenFile");
 	k8s_result_free(res);
-	/* an unusable period is ignored: the default 50 s applies (were "0"
-	 * taken, every request would re-read the file) */
+	/* an unusable period is refused, naming the option, and the default
+	 * 50 s stays (were 0 taken, every request would re-read the file) */
 	write_file(path, "tok-1");
-	setenv("K8S_LUA_TOKEN_FILE_PERIOD", "0", 1);
+	CHECK_INT(k8s_global_set_number(K8S_OPT_TOKEN_FILE_PERIOD, 0), K8S_EINVALID);
+	CHECK_HAS(k8s_error_last()->message, "K8S_OPT_TOKEN_FILE_PERIOD");
 	k8s_rest_client_free(rc);
 	rc = client_gv(c, "", "v1");
-	setenv("K8S_LUA_TOKEN_FILE_PERIOD", "soon", 1);
+	CHECK_INT(k8s_global_set_number(K8S_OPT_TOKEN_FILE_PERIOD, 51), K8S_EINVALID);
+	CHECK_INT(k8s_global_set_string(K8S_OPT_TOKEN_FILE_PERIOD, "soon"), K8S_EINVALID);
+	CHECK_HAS(k8s_error_last()->message, "not a string option");
 	rc2 = client_gv(c, "", "v1");
-	unsetenv("K8S_LUA_TOKEN_FILE_PERIOD");
 	CHECK_INT(get_once(rc), 0);
 	CHECK_STR(last_auth(), "Bearer tok-1");
 	CHECK_INT(get_once(rc2), 0);
@@ -1789,9 +1791,9 @@ static k8s_rest_client *client_with_level(const char *level, const char *user, c
 	if (pass)
 		k8s_config_set_string(c, "Password", pass);
 	if (level)
-		setenv("K8S_LUA_V", level, 1);
+		k8s_global_set_number(K8S_OPT_VERBOSITY, atof(level));
 	rc = client_gv(c, "", "v1");
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	k8s_config_free(c);
 	return rc;
 }
@@ -1862,16 +1864,16 @@ TEST(debug_level_read_at_client_creation)
 	capture cap;
 	char *log;
 	fs_reset(&FS);
-	setenv("K8S_LUA_V", "9", 1); /* too late for this client */
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 9); /* too late for this client */
 	if (capture_begin(&cap) < 0) {
 		CHECK(0);
-		unsetenv("K8S_LUA_V");
+		k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 		k8s_rest_client_free(rc);
 		return;
 	}
 	do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res);
 	log = capture_end(&cap);
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	k8s_result_free(res);
 	CHECK_HASNT(log, "k8s: ");
 	free(log);
@@ -1888,9 +1890,9 @@ TEST(backoff_waits_after_5xx_and_resets)
 	char *log;
 	double t0;
 	fs_reset(&FS);
-	setenv("K8S_LUA_V", "4", 1); /* logs "backing off" before a delayed try */
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 4); /* logs "backing off" before a delayed try */
 	rc = fake_client();
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	CHECK_INT(k8s_rest_client_set_backoff(rc, 0.3, 1.0), 0);
 	fs_push(&FS, 500, "text/plain", NULL, "down", FS_OK);  /* no Retry-After: not retried */
 	fs_push(&FS, 200, "application/json", NULL, "{}", FS_OK);
@@ -2014,9 +2016,9 @@ TEST(trace_masks_proxy_credentials)
 	setenv("http_proxy", proxy, 1);
 	unsetenv("no_proxy");
 	unsetenv("NO_PROXY");
-	setenv("K8S_LUA_V", "9", 1);
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 9);
 	rc = client_host("http://cluster.invalid:8080");
-	unsetenv("K8S_LUA_V");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
 	fs_push(&FS, 200, "application/json", NULL, "{}", FS_OK);
 	capture_begin(&cap);
 	CHECK_INT(do_req(rc, "GET", "ns", "configmaps", "x", NULL, -1, &res), 0);
@@ -2090,8 +2092,8 @@ int main(void)
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
-	unsetenv("K8S_LUA_V");
-	unsetenv("K8S_LUA_TOKEN_FILE_PERIOD");
+	k8s_global_set_number(K8S_OPT_VERBOSITY, 0);
+	k8s_global_set_number(K8S_OPT_TOKEN_FILE_PERIOD, -1);
 	/* URL building and validation */
 	RUN(url_core_and_group_paths);
 	RUN(url_prefix_suffix_abs_path);

@@ -730,10 +730,10 @@ TEST(exec_provider_timeout)
 	const k8s_credential *c;
 	k8s_exec_provider *p;
 	double t0;
-	setenv("K8S_LUA_EXEC_TIMEOUT", "0.3", 1);
+	k8s_global_set_number(K8S_OPT_EXEC_TIMEOUT, 0.3);
 	snprintf(count, sizeof(count), "%s/count-sleep", dir);
 	p = provider("sleep", count);
-	unsetenv("K8S_LUA_EXEC_TIMEOUT");
+	k8s_global_set_number(K8S_OPT_EXEC_TIMEOUT, -1);
 	REQUIRE(p);
 	CHECK(k8s__exec_provider_timeout(p) == 0.3);
 	t0 = now_s();

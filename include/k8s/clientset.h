@@ -117,6 +117,31 @@ K8S_EXTERN(int) k8s_clientset_discovery(k8s_rest_client **out, k8s_clientset *cs
 K8S_EXTERN(int) k8s_resource_request(k8s_request **out, k8s_rest_client *rc, const k8s_api_resource *res,
 				     const char *ns, k8s_verb verb, const char *name, const char *subresource);
 
+/**
+ * Set the object body of a typed request (Create, Update, Apply, a
+ * subresource's PUT or POST) from JSON text, filling apiVersion and kind
+ * when the object lacks them, as client-go's typed encoding always writes
+ * them: the resource's group-version and kind, or for the subresources
+ * scale, eviction and token Scale (autoscaling/v1), Eviction (policy/v1)
+ * and TokenRequest (authentication.k8s.io/v1). A resource without a kind
+ * (the dynamic client's descriptors) takes the body as it is.
+ * @param json a JSON object (copied)
+ * @return 0, K8S_ENOMEM, or K8S_EINVALID when json is not an object
+ */
+K8S_EXTERN(int) k8s_resource_set_object(k8s_request *r, const k8s_api_resource *res, const char *subresource,
+					const char *json, size_t len);
+
+/**
+ * Start a server-side apply (PATCH with application/apply-patch+yaml) of the
+ * named object or its subresource: fieldManager is required (client-go's
+ * ApplyOptions), force adds force=true. Set the object with
+ * k8s_resource_set_object; other options as parameters.
+ * @return 0, or K8S_EINVALID (no fieldManager, or as k8s_resource_request)
+ */
+K8S_EXTERN(int) k8s_resource_apply_request(k8s_request **out, k8s_rest_client *rc, const k8s_api_resource *res,
+					   const char *ns, const char *name, const char *subresource,
+					   const char *field_manager, int force);
+
 #ifdef __cplusplus
 }
 #endif

@@ -76,6 +76,39 @@ K8S_EXTERN(void) k8s_error_clear(void);
  */
 K8S_EXTERN(int) k8s_global_init(void);
 
+/**
+ * Library-wide options, as libgit2's git_libgit2_opts: the core reads no
+ * environment variable of its own (the Lua binding maps K8S_LUA_V,
+ * K8S_LUA_EXEC_TIMEOUT, K8S_LUA_TOKEN_FILE_PERIOD and
+ * K8S_LUA_SERVICEACCOUNT_DIR onto them when it loads). Thread-safe; a client
+ * takes the values when it is built (the service-account directory when an
+ * in-cluster config is made).
+ */
+typedef enum {
+	K8S_OPT_VERBOSITY = 1,      /**< number: debug log level (6..9: method, URL, status, timing; 7 request
+				     *   headers; 8 bodies; 9 response headers), 0 off (default) */
+	K8S_OPT_EXEC_TIMEOUT,       /**< number: seconds an exec credential plugin may run before it is
+				     *   killed (default 60) */
+	K8S_OPT_TOKEN_FILE_PERIOD,  /**< number: seconds between re-reads of BearerTokenFile, 0 < p <= 50
+				     *   (default 50: one minute less 10 s of leeway, as client-go) */
+	K8S_OPT_SERVICEACCOUNT_DIR, /**< string: where the in-cluster config reads token, ca.crt and
+				     *   namespace (default /var/run/secrets/kubernetes.io/serviceaccount) */
+} k8s_option;
+
+/**
+ * Set a number option; a negative value restores the default (0 for
+ * K8S_OPT_VERBOSITY turns logging off).
+ * @return 0, or K8S_EINVALID naming the option when the value is out of
+ *         range or the option is not a number
+ */
+K8S_EXTERN(int) k8s_global_set_number(k8s_option opt, double value);
+
+/**
+ * Set a string option (copied); NULL or "" restores the default.
+ * @return 0, K8S_ENOMEM, or K8S_EINVALID when the option is not a string
+ */
+K8S_EXTERN(int) k8s_global_set_string(k8s_option opt, const char *value);
+
 /** The library version, e.g. "0.1.0". */
 K8S_EXTERN(const char *) k8s_version(void);
 

@@ -1,7 +1,9 @@
-/* kubeconfig / in-cluster loading for Lua, rest.Config <-> table, and Lua
- * credential callbacks (auth provider plugins). A Lua callback runs under
- * lua_pcall on a thread of its own, so an error in it becomes the request's
- * error and never unwinds through the C core. */
+/* clientcmd for Lua: kubeconfig / in-cluster loading (core.clientcmd_load,
+ * build_config_from_flags, in_cluster_config, persist_auth_provider),
+ * rest.Config -> table (config.c makes a config of a table), and Lua
+ * credential callbacks (config.TokenSource: auth provider plugins). A Lua
+ * callback runs under lua_pcall on a thread of its own, so an error in it
+ * becomes the request's error and never unwinds through the C core. */
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
@@ -410,7 +412,7 @@ static const luaL_Reg funcs[] = {
 	{"persist_auth_provider", l_persist_auth_provider},
 	{NULL, NULL}};
 
-void k8s_lua_register_auth(lua_State *L)
+void k8s_lua_register_clientcmd(lua_State *L)
 {
 	luaL_setfuncs(L, funcs, 0);
 }

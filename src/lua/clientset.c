@@ -394,51 +394,20 @@ static const char *object_name(lua_State *L, int idx, const char *what)
 	return name; /* still referenced by the table */
 }
 
-/* Body for typed clients: fill apiVersion/kind when the object lacks them
- * (client-go's typed encoding always writes them), in a shallow copy: the
- * caller's table is left as it was. kind and api_version override the
- * resource's (subresources: Scale, Eviction, TokenRequest). */
-static void set_object_body(lua_State *L, l_res *u, k8s_request *r, int idx, const char *kind,
-			    const char *api_version)
+/* The object body: the core fills apiVersion and kind when a typed
+ * client's object lacks them (k8s_resource_set_object); the caller's table
+ * is left as it was. */
+static void set_object_body(lua_State *L, l_res *u, k8s_request *r, int idx, const char *sub)
 {
-	int need = 0;
-	if (!u->dynamic && lua_type(L, idx) == LUA_TTABLE) {
-		lua_getfield(L, idx, "apiVersion");
-		lua_getfield(L, idx, "kind");
-		need = lua_isnil(L, -1) || lua_isnil(L, -2);
-		lua_pop(L, 2);
-	}
-	if (!need) {
-		k8s_lua_set_body(L, r, idx);
-		return;
-	}
-	/* shallow copy with the type fields */
-	lua_newtable(L);
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, -4);
-	}
-	lua_getfield(L, -1, "apiVersion");
-	if (lua_isnil(L, -1)) {
-		if (api_version)
-			lua_pushstring(L, api_version);
-		else if (*u->res->group)
-			lua_pushfstring(L, "%s/%s", u->res->group, u->res->version);
-		else
-			lua_pushstring(L, u->res->version);
-		lua_setfield(L, -3, "apiVersion");
-	}
-	lua_pop(L, 1);
-	lua_getfield(L, -1, "kind");
-	if (lua_isnil(L, -1)) {
-		lua_pushstring(L, kind ? kind : u->res->kind);
-		lua_setfield(L, -3, "kind");
-	}
-	lua_pop(L, 1);
-	k8s_lua_set_body(L, r, lua_gettop(L));
-	lua_pop(L, 1);
+	char *out = NULL, err[256];
+	size_t len = 0;
+	int rc;
+	if (!k8s_lua_json_encode(L, idx, &out, &len, err, sizeof(err)))
+		luaL_error(L, "Body: %s", err);
+	rc = k8s_resource_set_object(r, u->res, sub, out, len);
+	free(out);
+	if (rc < 0)
+		k8s_lua_raise_last(L, "Body");
 }
 
 static int exec_decode(lua_State *L, k8s_request *r, int anchor, int want_body)
@@ -489,7 +458,7 @@ static int res_create(lua_State *L)
 	r = start(L, u, K8S_VERB_CREATE, NULL, NULL, "Create");
 	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 3, "Create");
-	set_object_body(L, u, r, 2, NULL, NULL);
+	set_object_body(L, u, r, 2, NULL);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -504,19 +473,13 @@ static int update_common(lua_State *L, const char *sub, const char *what)
 	r = start(L, u, K8S_VERB_UPDATE, name, sub, what);
 	a = lua_gettop(L);
 	k8s_lua_add_params(L, r, 3, what);
-	set_object_body(L, u, r, 2, NULL, NULL);
+	set_object_body(L, u, r, 2, sub);
 	return exec_decode(L, r, a, 1);
 }
 
 static int res_update(lua_State *L) { return update_common(L, NULL, "Update"); }
 
-static int res_update_status(lua_State *L)
-{
-	l_res *u = check_res(L, 1);
-	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, "status"))
-		return luaL_error(L, "UpdateStatus: %s has no status subresource", u->res->name);
-	return update_common(L, "status", "UpdateStatus");
-}
+static int res_update_status(lua_State *L) { return update_common(L, "status", "UpdateStatus"); }
 
 /* DeleteOptions go in the body, as client-go sends them. */
 static void delete_body(lua_State *L, k8s_request *r, int idx)
@@ -611,43 +574,40 @@ static int apply_common(lua_State *L, const char *sub, const char *what)
 {
 	lua_settop(L, 3);
 	l_res *u = check_res(L, 1);
-	const char *name = object_name(L, 2, what);
+	const char *name = object_name(L, 2, what), *fm;
 	k8s_request *r;
-	int a, force = 0;
+	int a, force;
 	check_table(L, 3, what, "opts");
 	lua_getfield(L, 3, "fieldManager");
-	if (lua_type(L, -1) != LUA_TSTRING || !*lua_tostring(L, -1))
-		return luaL_error(L, "%s: opts.fieldManager is required for server-side apply", what);
-	lua_pop(L, 1);
+	fm = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL; /* held by opts */
 	lua_getfield(L, 3, "force");
 	force = lua_toboolean(L, -1);
-	lua_pop(L, 1);
-	r = start(L, u, K8S_VERB_PATCH, name, sub, what);
-	a = lua_gettop(L);
-	if (k8s_request_set_header(r, "Content-Type", K8S_APPLY_PATCH) < 0)
+	lua_pop(L, 2);
+	if (k8s_resource_apply_request(&r, u->rc, u->res, u->ns, name, sub, fm, force) < 0)
 		return k8s_lua_raise_last(L, what);
-	/* copy opts without force (added explicitly) */
+	anchor(L, r);
+	a = lua_gettop(L);
+	/* the other options as parameters (a list: repeated) */
 	lua_pushnil(L);
 	while (lua_next(L, 3)) {
-		if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "force") != 0 &&
-		    lua_type(L, -1) == LUA_TSTRING) {
-			if (k8s_request_param(r, lua_tostring(L, -2), lua_tostring(L, -1)) < 0)
-				return k8s_lua_raise_last(L, what);
-		} else if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "force") != 0 &&
-			   lua_type(L, -1) == LUA_TTABLE) {
-			int j, m = (int)K8S_LUA_RAWLEN(L, -1);
-			for (j = 1; j <= m; j++) {
-				lua_rawgeti(L, -1, j);
-				if (lua_type(L, -1) == LUA_TSTRING)
-					k8s_request_param(r, lua_tostring(L, -3), lua_tostring(L, -1));
-				lua_pop(L, 1);
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		if (k && strcmp(k, "force") != 0 && strcmp(k, "fieldManager") != 0) {
+			if (lua_type(L, -1) == LUA_TSTRING) {
+				if (k8s_request_param(r, k, lua_tostring(L, -1)) < 0)
+					return k8s_lua_raise_last(L, what);
+			} else if (lua_type(L, -1) == LUA_TTABLE) {
+				int j, m = (int)K8S_LUA_RAWLEN(L, -1);
+				for (j = 1; j <= m; j++) {
+					lua_rawgeti(L, -1, j);
+					if (lua_type(L, -1) == LUA_TSTRING && k8s_request_param(r, k, lua_tostring(L, -1)) < 0)
+						return k8s_lua_raise_last(L, what);
+					lua_pop(L, 1);
+				}
 			}
 		}
 		lua_pop(L, 1);
 	}
-	if (force && k8s_request_param(r, "force", "true") < 0)
-		return k8s_lua_raise_last(L, what);
-	set_object_body(L, u, r, 2, NULL, NULL);
+	set_object_body(L, u, r, 2, sub);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -673,32 +633,15 @@ static int res_watch(lua_State *L)
 
 /* A subresource call with an object body: verb = create (POST) or update (PUT). */
 static int sub_with_body(lua_State *L, k8s_verb verb, const char *name, const char *sub, int body_idx, int opts_idx,
-			 const char *kind, const char *api_version, const char *what)
+			 const char *what)
 {
 	l_res *u = check_res(L, 1);
-	k8s_request *r;
-	int a;
-	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, sub))
-		return luaL_error(L, "%s: %s has no %s subresource", what, u->res->name, sub);
-	if (verb == K8S_VERB_CREATE) {
-		/* POST to a named object's subresource */
-		if (k8s_rest_client_verb(&r, u->rc, "POST") < 0)
-			return k8s_lua_raise_last(L, what);
-		anchor(L, r);
-		if ((u->res->namespaced && u->ns && *u->ns && k8s_request_namespace(r, u->ns) < 0) ||
-		    k8s_request_resource(r, u->res->name) < 0 || k8s_request_name(r, name) < 0 ||
-		    k8s_request_subresource(r, sub) < 0)
-			return k8s_lua_raise_last(L, what);
-	} else {
-		r = start(L, u, verb, name, sub, what);
-	}
-	a = lua_gettop(L);
+	k8s_request *r = start(L, u, verb, name, sub, what);
+	int a = lua_gettop(L);
 	if (opts_idx > 0)
 		k8s_lua_add_params(L, r, opts_idx, what);
-	if (body_idx) {
-		luaL_checktype(L, body_idx, LUA_TTABLE);
-		set_object_body(L, u, r, body_idx, kind, api_version);
-	}
+	luaL_checktype(L, body_idx, LUA_TTABLE);
+	set_object_body(L, u, r, body_idx, sub);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -710,8 +653,6 @@ static int res_get_scale(lua_State *L)
 	const char *name = check_name(L, 2, "GetScale");
 	k8s_request *r;
 	int a;
-	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, "scale"))
-		return luaL_error(L, "GetScale: %s has no scale subresource", u->res->name);
 	opt_table(L, 3, "GetScale", "opts");
 	r = start(L, u, K8S_VERB_GET, name, "scale", "GetScale");
 	a = lua_gettop(L);
@@ -726,7 +667,7 @@ static int res_update_scale(lua_State *L)
 	const char *name = check_name(L, 2, "UpdateScale");
 	check_table(L, 3, "UpdateScale", "scale");
 	opt_table(L, 4, "UpdateScale", "opts");
-	return sub_with_body(L, K8S_VERB_UPDATE, name, "scale", 3, 4, "Scale", "autoscaling/v1", "UpdateScale");
+	return sub_with_body(L, K8S_VERB_UPDATE, name, "scale", 3, 4, "UpdateScale");
 }
 
 /* Pods(ns):EvictV1(eviction) */
@@ -734,7 +675,7 @@ static int res_evict(lua_State *L)
 {
 	lua_settop(L, 2);
 	const char *name = object_name(L, 2, "EvictV1");
-	return sub_with_body(L, K8S_VERB_CREATE, name, "eviction", 2, 0, "Eviction", "policy/v1", "EvictV1");
+	return sub_with_body(L, K8S_VERB_CREATE, name, "eviction", 2, 0, "EvictV1");
 }
 
 /* ServiceAccounts(ns):CreateToken(name, tokenRequest, opts) */
@@ -748,7 +689,7 @@ static int res_create_token(lua_State *L)
 	}
 	check_table(L, 3, "CreateToken", "tokenRequest");
 	opt_table(L, 4, "CreateToken", "opts");
-	return sub_with_body(L, K8S_VERB_CREATE, name, "token", 3, 4, "TokenRequest", "authentication.k8s.io/v1", "CreateToken");
+	return sub_with_body(L, K8S_VERB_CREATE, name, "token", 3, 4, "CreateToken");
 }
 
 /* Pods(ns):GetLogs(name, opts) -> request (call :Stream() or :DoRaw()) */
@@ -760,8 +701,6 @@ static int res_get_logs(lua_State *L)
 	k8s_request *r;
 	l_anchor *a;
 	opt_table(L, 3, "GetLogs", "opts");
-	if (!u->dynamic && !k8s_api_resource_has_subresource(u->res, "log"))
-		return luaL_error(L, "GetLogs: %s has no log subresource", u->res->name);
 	if (k8s_resource_request(&r, u->rc, u->res, u->ns, K8S_VERB_GET, name, "log") < 0)
 		return k8s_lua_raise_last(L, "GetLogs");
 	/* hand the request to Lua as a k8s.Request */
