@@ -699,14 +699,10 @@ static int res_get_logs(lua_State *L)
 	l_res *u = check_res(L, 1);
 	const char *name = check_name(L, 2, "GetLogs");
 	k8s_request *r;
-	l_anchor *a;
 	opt_table(L, 3, "GetLogs", "opts");
 	if (k8s_resource_request(&r, u->rc, u->res, u->ns, K8S_VERB_GET, name, "log") < 0)
 		return k8s_lua_raise_last(L, "GetLogs");
-	/* hand the request to Lua as a k8s.Request */
-	a = k8s_lua_newudata_or_free(L, sizeof(*a), free_request, r);
-	a->r = r;
-	luaL_setmetatable(L, "k8s.Request");
+	k8s_lua_push_request(L, r); /* a k8s.Request of the binding's own making */
 	k8s_lua_add_params(L, r, 3, "GetLogs");
 	return 1;
 }
