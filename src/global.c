@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include "internal.h"
@@ -68,7 +69,9 @@ const char *k8s_version(void)
 static pthread_mutex_t opt_mu = PTHREAD_MUTEX_INITIALIZER;
 static double opt_verbosity, opt_exec_timeout = EXEC_TIMEOUT_DEFAULT,
 	      opt_token_file_period = K8S__TOKEN_FILE_PERIOD;
-static char *opt_sa_dir;
+/* a fixed buffer, not the heap: a host may unload the library (Lua closes
+ * its C modules) with the option still set */
+static char opt_sa_dir[4096];
 
 static const char *opt_name(k8s_option opt)
 {
@@ -115,14 +118,14 @@ int k8s_global_set_number(k8s_option opt, double value)
 
 int k8s_global_set_string(k8s_option opt, const char *value)
 {
-	char *copy = NULL;
+	size_t n = value ? strlen(value) : 0;
 	if (opt != K8S_OPT_SERVICEACCOUNT_DIR)
 		return k8s__error(K8S_EINVALID, "InvalidOption", "%s is not a string option (%d)", opt_name(opt), (int)opt);
-	if (value && *value && !(copy = k8s__strdup(value)))
-		return k8s__error_oom();
+	if (n >= sizeof(opt_sa_dir))
+		return k8s__error(K8S_EINVALID, "InvalidOption", "%s: longer than %zu bytes", opt_name(opt),
+				  sizeof(opt_sa_dir) - 1);
 	pthread_mutex_lock(&opt_mu);
-	free(opt_sa_dir);
-	opt_sa_dir = copy;
+	memcpy(opt_sa_dir, value ? value : "", n + 1);
 	pthread_mutex_unlock(&opt_mu);
 	return 0;
 }
@@ -145,7 +148,7 @@ char *k8s__opt_sa_dir(void)
 {
 	char *d;
 	pthread_mutex_lock(&opt_mu);
-	d = k8s__strdup(opt_sa_dir ? opt_sa_dir : SA_DIR_DEFAULT);
+	d = k8s__strdup(*opt_sa_dir ? opt_sa_dir : SA_DIR_DEFAULT);
 	pthread_mutex_unlock(&opt_mu);
 	return d;
 }
