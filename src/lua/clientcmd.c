@@ -189,6 +189,7 @@ static int l_clientcmd_load(lua_State *L)
 		ov.kubeconfig = opt_field(L, 1, "ExplicitPath");
 	}
 	memset(&info, 0, sizeof(info));
+	k8s_lua_options_from_env();
 	rc = k8s_clientcmd_load_ex(&cfg, &info, &ov);
 	return push_loaded(L, rc, cfg, &info);
 }
@@ -202,6 +203,7 @@ static int l_build_config_from_flags(lua_State *L)
 	k8s_config *cfg = NULL;
 	int rc;
 	memset(&info, 0, sizeof(info));
+	k8s_lua_options_from_env();
 	rc = k8s_clientcmd_build_config_from_flags_ex(&cfg, &info, master, path);
 	return push_loaded(L, rc, cfg, &info);
 }
@@ -210,6 +212,7 @@ static int l_build_config_from_flags(lua_State *L)
 static int l_in_cluster_config(lua_State *L)
 {
 	k8s_config *cfg = NULL;
+	k8s_lua_options_from_env();
 	if (k8s_clientcmd_in_cluster_config(&cfg) < 0)
 		return k8s_lua_fail_last(L);
 	k8s_lua_push_config_table(L, cfg);

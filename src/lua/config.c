@@ -79,6 +79,7 @@ k8s_config *k8s_lua_check_config(lua_State *L, int idx)
 {
 	k8s_config *cfg;
 	void *owner;
+	k8s_lua_options_from_env(); /* clients take the options when built */
 	size_t i;
 	const char *f;
 	int t = lua_gettop(L);
@@ -276,7 +277,9 @@ void k8s_lua_open_config(lua_State *L)
 /* The K8S_LUA_* environment variables onto the core's library-wide options
  * (the core reads no environment of its own; README "Environment
  * variables"). Values that are not usable numbers leave the default, as
- * before the options existed. Called when the module loads. */
+ * before the options existed. Called when the module loads and whenever a
+ * client or a kubeconfig/in-cluster config is made: nginx sets its workers'
+ * `env` only after init_by_lua has loaded the module in the master. */
 void k8s_lua_options_from_env(void)
 {
 	const char *v;
