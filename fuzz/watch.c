@@ -107,6 +107,13 @@ static void check_failed(k8s_watch_decoder *d)
 	FUZZ_CHECK(d->buf.ptr == NULL, "a failed decoder buffers again");
 }
 
+/* The most bytes one frame may hold: the cap is on the event; a protobuf
+ * frame also has its 4-byte length in front. */
+static size_t frame_bytes(const k8s_watch_decoder *d)
+{
+	return d->max_frame + (d->mode == MODE_PROTOBUF ? 4 : 0);
+}
+
 /* Take events until next() wants more bytes or the stream fails. */
 static void drain(k8s_watch_decoder *d, struct run *run)
 {
@@ -126,7 +133,7 @@ static void drain(k8s_watch_decoder *d, struct run *run)
 			FUZZ_CHECK(!d->failed, "0 from a failed decoder");
 			/* only an unfinished frame within the cap is buffered */
 			FUZZ_CHECK(!d->complete, "a complete frame left behind");
-			FUZZ_CHECK(k8s_watch_decoder_pending(d) <= d->max_frame,
+			FUZZ_CHECK(k8s_watch_decoder_pending(d) <= frame_bytes(d),
 				   "%zu bytes pending, max_frame %zu",
 				   k8s_watch_decoder_pending(d), d->max_frame);
 			return;
@@ -171,7 +178,7 @@ static void run_stream(struct run *run, size_t max_frame, const char *s, size_t 
 		}
 		/* before this feed at most an unfinished frame within the cap
 		 * was live, with consumed bytes no more than that in front of it */
-		bound = 2 * d->max_frame + n;
+		bound = 2 * frame_bytes(d) + n;
 		FUZZ_CHECK(d->buf.len <= bound, "buffer %zu bytes, bound %zu", d->buf.len, bound);
 		/* capacity below KEEP_CAPACITY is kept: bounded by the largest
 		 * length any feed so far could reach */
