@@ -306,10 +306,10 @@ static const struct {
 int k8s_resource_set_object(k8s_request *r, const k8s_api_resource *res, const char *subresource, const char *json,
 			    size_t len)
 {
-	const char *kind = res->kind, *v;
+	const char *kind = res->kind, *key, *v;
 	char gv[256];
-	size_t i, vlen, at;
-	int has_av, has_kind, rc;
+	size_t i, klen, vlen, at = 0;
+	int has_av = 0, has_kind = 0, rc;
 	k8s_buf b = K8S_BUF_INIT;
 	if (*res->group)
 		snprintf(gv, sizeof(gv), "%s/%s", res->group, res->version);
@@ -323,9 +323,12 @@ int k8s_resource_set_object(k8s_request *r, const k8s_api_resource *res, const c
 	}
 	if (!kind || !*kind) /* dynamic: the object carries its own */
 		return k8s_request_body(r, json, len);
-	has_av = k8s_json_object_get(json, len, "apiVersion", &v, &vlen);
-	has_kind = k8s_json_object_get(json, len, "kind", &v, &vlen);
-	if (has_av < 0 || has_kind < 0)
+	/* one pass over the top-level members, which also checks the object */
+	while ((rc = k8s_json_object_next(json, len, &at, &key, &klen, &v, &vlen)) == 1) {
+		has_av |= k8s_json_raw_equal(key, klen, "apiVersion");
+		has_kind |= k8s_json_raw_equal(key, klen, "kind");
+	}
+	if (rc < 0)
 		return k8s__error(K8S_EINVALID, "Invalid", "%s: the object body is not a JSON object", res->name);
 	if (has_av && has_kind)
 		return k8s_request_body(r, json, len);
