@@ -106,6 +106,7 @@ build = {
       ["k8s.resourcelock"] = "lua/k8s/resourcelock.lua",
       ["k8s.pager"] = "lua/k8s/pager.lua",
       ["k8s.rest"] = "lua/k8s/rest.lua",
+      ["k8s.restconfig"] = "lua/k8s/restconfig.lua",
       ["k8s.restmapper"] = "lua/k8s/restmapper.lua",
       ["k8s.apply"] = "lua/k8s/apply.lua",
       ["k8s.retry"] = "lua/k8s/retry.lua",

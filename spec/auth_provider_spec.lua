@@ -478,8 +478,7 @@ print("RESULT " .. k8s.json.encode({ userFile = info.UserFile, persister = confi
       local out = sh(table.concat({
         "cd / && env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT",
         "KUBECONFIG=" .. shq(f1 .. ":" .. f2),
-        "LUA_PATH=" .. shq(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"),
-        "LUA_CPATH=" .. shq(ROOT .. "/build/" .. INTERP .. "/?.so;;"),
+        H.lua_env(),
         INTERP, shq(script) }, " "))
       local line = out:match("RESULT ([^\n]*)")
       assert(line, out)

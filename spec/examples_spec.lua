@@ -4,15 +4,13 @@
 local H = require "spec.helper"
 local k8s = require "k8s"
 
-local interp = jit and "luajit" or "lua5.4"
--- the build the specs run on (tools/run-specs.sh's SPEC_BUILD)
-local build = (os.getenv("SPEC_BUILD") or "build") .. (jit and "/luajit" or "/lua5.4")
+local interp = H.INTERP
 
 local function run(example, args, kubeconfig)
   local cmd = string.format(
-    "cd %q && KUBECONFIG=%q LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./%s/?.so;;' %s examples/%s %s 2>&1",
-    assert(io.popen("pwd")):read("*l"), kubeconfig or H.env.KUBECONFIG or (H.env.K8S_LUA_STATE .. "/kubeconfig"),
-    build, interp, example, args or "")
+    "cd %q && KUBECONFIG=%q %s %s examples/%s %s 2>&1",
+    H.ROOT, kubeconfig or H.env.KUBECONFIG or (H.env.K8S_LUA_STATE .. "/kubeconfig"),
+    H.lua_env(), interp, example, args or "")
   local p = assert(io.popen(cmd .. "; echo EXIT:$?"))
   local out = p:read("*a")
   p:close()

@@ -51,6 +51,17 @@ end
 --- The interpreter running the specs, and the repository root.
 H.INTERP = jit and "luajit" or "lua5.4"
 H.ROOT = assert(io.popen("pwd")):read("*l")
+-- the build the specs run on (tools/run-specs.sh's SPEC_BUILD), absolute
+H.BUILD = (function(b)
+  if b:sub(1, 1) ~= "/" then b = H.ROOT .. "/" .. b end
+  return b .. "/" .. H.INTERP
+end)(os.getenv("SPEC_BUILD") or "build")
+--- lua_env() -> "LUA_PATH=... LUA_CPATH=...": a child interpreter's paths to
+-- this checkout's modules and the build under test (for `env`).
+function H.lua_env()
+  return "LUA_PATH=" .. H.shq(H.ROOT .. "/lua/?.lua;" .. H.ROOT .. "/lua/?/init.lua;;") ..
+    " LUA_CPATH=" .. H.shq(H.BUILD .. "/?.so;;")
+end
 
 --- Quote s for /bin/sh.
 function H.shq(s)
@@ -182,8 +193,7 @@ function H.child(dir, env, body, prelude)
     "-u K8S_LUA_SERVICEACCOUNT_DIR -u K8S_LUA_TOKEN_FILE_PERIOD",
     "-u NO_PROXY -u no_proxy -u HTTPS_PROXY -u https_proxy -u ALL_PROXY -u all_proxy",
     "HOME=" .. H.shq(home),
-    "LUA_PATH=" .. H.shq(H.ROOT .. "/lua/?.lua;" .. H.ROOT .. "/lua/?/init.lua;;"),
-    "LUA_CPATH=" .. H.shq(H.ROOT .. "/build/" .. H.INTERP .. "/?.so;;"),
+    H.lua_env(),
   }
   for k, v in pairs(env or {}) do
     if v then cmd[#cmd + 1] = k .. "=" .. H.shq(v) end

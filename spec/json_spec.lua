@@ -432,7 +432,7 @@ describe("k8s.core JSON", function()
     end)
   end)
   describe("incremental decode (a large response decoded while it arrives)", function()
-    local pieces = core._json_decode_pieces
+    local pieces = core.json_decode_pieces
 
     -- deep equality with metatables (the array metatable must be the same)
     local function same(a, b, path)

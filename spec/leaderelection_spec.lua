@@ -273,8 +273,7 @@ describe("leaderelection (" .. H.interpreter .. ")", function()
       local file = tmp .. "/" .. name .. "-" .. id .. ".events"
       local cmd = table.concat({
         "cd / && env",
-        "LUA_PATH=" .. H.shq(H.ROOT .. "/lua/?.lua;" .. H.ROOT .. "/lua/?/init.lua;;"),
-        "LUA_CPATH=" .. H.shq(H.ROOT .. "/build/" .. H.INTERP .. "/?.so;;"),
+        H.lua_env(),
         "K8S_LUA_STATE=" .. H.shq(os.getenv("K8S_LUA_STATE")),
         H.INTERP, H.shq(plugin), H.shq(ns), H.shq(name), H.shq(id), H.shq(file),
         ">" .. H.shq(file .. ".log") .. " 2>&1 & echo $!",

@@ -48,6 +48,8 @@ void k8s_buf_consume(k8s_buf *b, size_t n); /* drop n bytes from the front */
 char *k8s_buf_detach(k8s_buf *b);           /* caller frees; buffer reset */
 void k8s_buf_free(k8s_buf *b);
 void k8s_buf_wipe_free(k8s_buf *b);         /* zero the whole buffer, then free */
+/* Append s[0..n) as a JSON string (quoted, escaped; other bytes unchanged). */
+int k8s_buf_put_json_string(k8s_buf *b, const char *s, size_t n);
 
 /* Secrets (tokens, passwords, keys) are zeroed before their memory is
  * released, with explicit_bzero so that the compiler cannot drop the stores. */

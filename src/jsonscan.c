@@ -434,9 +434,7 @@ static size_t put_utf8(unsigned char *b, unsigned long r)
 	return 4;
 }
 
-/* Length of the valid UTF-8 sequence at u[0..n), or 0 if invalid
- * (the rules of Go's utf8.DecodeRune). */
-static size_t utf8_valid(const unsigned char *u, size_t n)
+size_t k8s_json_utf8_len(const unsigned char *u, size_t n)
 {
 	unsigned char c = u[0], lo = 0x80, hi = 0xBF;
 	size_t need, k;
@@ -525,7 +523,7 @@ static int next_char(const unsigned char *u, size_t n, size_t *i, unsigned char 
 	}
 	if (c < 0x20 || c == '"')
 		return -1;
-	k = utf8_valid(u + *i, n - *i);
+	k = k8s_json_utf8_len(u + *i, n - *i);
 	if (k == 0) {
 		*i += 1;
 		return (int)put_utf8(b, 0xFFFD);

@@ -63,6 +63,11 @@ int k8s_json_object_get(const char *obj, size_t len, const char *key,
  * NUL-terminated s after unescaping. Allocation-free. */
 int k8s_json_raw_equal(const char *raw, size_t rawlen, const char *s);
 
+/* Length of the valid UTF-8 sequence at u[0..n) (n > 0), or 0 when it is
+ * invalid by the rules of Go's utf8.DecodeRune: no overlong form, surrogate,
+ * code point past U+10FFFF or truncated sequence. */
+size_t k8s_json_utf8_len(const unsigned char *u, size_t n);
+
 /* Decode a JSON string value (with its quotes; surrounding whitespace
  * allowed) into a malloc'd NUL-terminated UTF-8 string. Escapes, \uXXXX and
  * surrogate pairs are decoded; lone surrogates and invalid UTF-8 become

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "kubeconfig_internal.h"
+#include "jsonscan.h"
 
 static int emit_write(void *ud, unsigned char *buf, size_t size)
 {
@@ -157,29 +158,10 @@ static int write_atomic(const char *target, const char *data, size_t len, const 
 static int utf8_ok(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	while (*s) {
-		unsigned c = *s, cp, min, n, i;
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f, min = 0x80;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f, min = 0x800;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07, min = 0x10000;
-		else
+	size_t n = strlen(str), i = 0, k;
+	for (; i < n; i += k)
+		if (!(k = k8s_json_utf8_len(s + i, n - i)))
 			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
 	return 1;
 }
 

@@ -1207,47 +1207,10 @@ static int j_arr_begin(void *u)
 
 static int j_arr_end(void *u) { return k8s_buf_put(u, "]", 1); }
 
-static int j_string(k8s_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-	if (k8s_buf_grow(b, n + 2) < 0 || k8s_buf_put(b, "\"", 1) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e[6];
-		size_t el;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		if (k8s_buf_put(b, s + start, i - start) < 0)
-			return -1;
-		start = i + 1;
-		e[0] = '\\';
-		el = 2;
-		switch (c) {
-		case '"': e[1] = '"'; break;
-		case '\\': e[1] = '\\'; break;
-		case '\n': e[1] = 'n'; break;
-		case '\r': e[1] = 'r'; break;
-		case '\t': e[1] = 't'; break;
-		default:
-			memcpy(e + 1, "u00", 3);
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			el = 6;
-		}
-		if (k8s_buf_put(b, e, el) < 0)
-			return -1;
-	}
-	if (k8s_buf_put(b, s + start, n - start) < 0)
-		return -1;
-	return k8s_buf_put(b, "\"", 1);
-}
-
 static int j_key(void *u, const char *k, size_t n)
 {
 	k8s_buf *b = u;
-	if (j_sep(b) < 0 || j_string(b, k, n) < 0)
+	if (j_sep(b) < 0 || k8s_buf_put_json_string(b, k, n) < 0)
 		return -1;
 	return k8s_buf_put(b, ":", 1);
 }
@@ -1261,7 +1224,7 @@ static int j_field_key(void *u, unsigned fi, const char *json)
 static int j_str(void *u, const char *s, size_t n)
 {
 	k8s_buf *b = u;
-	return j_sep(b) < 0 ? -1 : j_string(b, s, n);
+	return j_sep(b) < 0 ? -1 : k8s_buf_put_json_string(b, s, n);
 }
 
 static int j_bytes(void *u, const char *s, size_t n)

@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "jsonscan.h"
 #include "proto.h"
+#include "rest_internal.h"
 
 /* Buffer capacity kept after a large frame has been consumed. */
 #define KEEP_CAPACITY (1u << 20)
@@ -308,4 +309,28 @@ size_t k8s_watch_decoder_pending(const k8s_watch_decoder *d)
 	else
 		i = d->mode == MODE_PROTOBUF ? d->off : k8s_json_skip_ws(d->buf.ptr, d->buf.len, d->off);
 	return d->buf.len - i;
+}
+
+char *k8s_watch_decoding_status(const char *what)
+{
+	k8s_buf msg = K8S_BUF_INIT, top = K8S_BUF_INIT, b = K8S_BUF_INIT;
+	int bad = k8s_buf_printf(&msg, "unable to decode an event from the watch stream: %s", what ? what : "") < 0 ||
+		  k8s_buf_printf(&top, "an error on the server (\"%s\") has prevented the request from succeeding",
+				 msg.ptr) < 0 ||
+		  k8s_buf_puts(&b, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+				   "\"message\":") < 0 ||
+		  k8s_buf_put_json_string(&b, top.ptr, top.len) < 0 ||
+		  k8s_buf_puts(&b, ",\"reason\":\"InternalError\",\"details\":{\"causes\":["
+				   "{\"reason\":\"UnexpectedServerResponse\",\"message\":") < 0 ||
+		  k8s_buf_put_json_string(&b, msg.ptr, msg.len) < 0 ||
+		  k8s_buf_puts(&b, "},{\"reason\":\"ClientWatchDecoding\",\"message\":") < 0 ||
+		  k8s_buf_put_json_string(&b, msg.ptr, msg.len) < 0 || k8s_buf_puts(&b, "}]},\"code\":500}") < 0;
+	k8s_buf_free(&msg);
+	k8s_buf_free(&top);
+	if (bad) {
+		k8s_buf_free(&b);
+		k8s__error_oom();
+		return NULL;
+	}
+	return k8s_buf_detach(&b);
 }

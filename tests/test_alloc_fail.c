@@ -990,6 +990,20 @@ static void run_tls_ctx(outcome *o)
 	k8s__tls_ctx_free(ctx);
 }
 
+/* (c) the ClientWatchDecoding Status a watch loop hands on for an event it
+ * cannot decode: NULL with K8S_ENOMEM, or the whole Status. */
+static void run_decoding_status(outcome *o)
+{
+	char *st = k8s_watch_decoding_status("unknown watch event type \"BOGUS\"");
+	if (!st) {
+		out_error(o, "decoding_status", k8s_error_last()->code);
+		return;
+	}
+	o->rc = 0;
+	fp_add(o, "%s", st);
+	k8s_fa_free(st); /* the caller's free of a block libk8s allocated, tracked */
+}
+
 static const char *DC_TARGET = "/api/v1/namespaces/" NS "/configmaps?" SELECTOR_Q;
 
 TEST(delete_collection_namespace)
@@ -1098,6 +1112,12 @@ TEST(tls_ctx_cafile)
 	torture(&sc);
 }
 
+TEST(watch_decoding_status)
+{
+	scenario sc = {.name = "watch_decoding_status", .script = script_none, .run = run_decoding_status};
+	torture(&sc);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
@@ -1135,6 +1155,7 @@ int main(int argc, char **argv)
 	MAYBE(exec_plugin);
 	MAYBE(kubeconfig);
 	MAYBE(tls_ctx_cafile);
+	MAYBE(watch_decoding_status);
 	front_stop();
 	fs_stop(&FS);
 	fixtures_free();

@@ -976,6 +976,26 @@ TEST(persist_round_trip)
 	CHECK_HASNT(msg(), "alice-token");
 	CHECK_INT(k8s_clientcmd_persist_auth_provider(pathf("%s/nope", dir), "bob", kv, 1), K8S_ENOTFOUND);
 	CHECK_INT(k8s_clientcmd_persist_auth_provider(file, "bob", NULL, 1), K8S_EINVALID);
+	/* text libyaml refuses, or would write as no YAML reader reads it, is
+	 * refused up front: invalid bytes, an overlong form, a surrogate, a
+	 * truncated sequence; valid multibyte text is written */
+	{
+		static const char *const bad[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "ok\xe2\x82", "\xf4\x90\x80\x80"};
+		const char *one[2] = {"k", NULL};
+		size_t i;
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			one[1] = bad[i];
+			CHECK_INT(k8s_clientcmd_persist_auth_provider(file, "bob", one, 1), K8S_EINVALID);
+			CHECK_HAS(msg(), "key/value 1 is not valid UTF-8");
+		}
+		one[1] = "caf\xc3\xa9 \xf0\x9f\x98\x80";
+		CHECK_INT(k8s_clientcmd_persist_auth_provider(file, "bob", one, 1), 0);
+		ov.user = "bob";
+		CHECK_INT(k8s_clientcmd_load(&cfg, &ov), 0);
+		CHECK_STR(pair_value(cfg, "AuthProvider.Config", "k"), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+		k8s_config_free(cfg);
+		CHECK_INT(k8s_clientcmd_persist_auth_provider(file, "bob", kv, 6), 0);
+	}
 
 	/* a held lock: refused, file untouched */
 	{

@@ -426,6 +426,27 @@ TEST(default_cap_is_16_mib)
 	free(p);
 }
 
+TEST(decoding_status_is_client_go_status)
+{
+	/* what client-go's StreamWatcher sends for an event it cannot decode;
+	 * the cause quotes the decoder's message, escaped inside JSON strings */
+	char *st = k8s_watch_decoding_status("unknown watch event type \"B\\\n\"");
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_STR(st, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+		      "\"message\":\"an error on the server (\\\"unable to decode an event from the watch stream: "
+		      "unknown watch event type \\\"B\\\\\\n\\\"\\\") has prevented the request from succeeding\","
+		      "\"reason\":\"InternalError\",\"details\":{\"causes\":[{\"reason\":\"UnexpectedServerResponse\","
+		      "\"message\":\"unable to decode an event from the watch stream: unknown watch event type "
+		      "\\\"B\\\\\\n\\\"\"},{\"reason\":\"ClientWatchDecoding\",\"message\":\"unable to decode an event "
+		      "from the watch stream: unknown watch event type \\\"B\\\\\\n\\\"\"}]},\"code\":500}");
+	free(st);
+	st = k8s_watch_decoding_status(NULL);
+	CHECK(st != NULL && strstr(st, "\"message\":\"unable to decode an event from the watch stream: \"}") != NULL);
+	free(st);
+}
+
 int main(void)
 {
 	RUN(several_events_one_chunk);
@@ -444,5 +465,6 @@ int main(void)
 	RUN(pending);
 	RUN(big_frame_in_small_chunks);
 	RUN(default_cap_is_16_mib);
+	RUN(decoding_status_is_client_go_status);
 	return TEST_SUMMARY();
 }

@@ -69,6 +69,19 @@ K8S_EXTERN(size_t) k8s_watch_decoder_pending(const k8s_watch_decoder *d);
 /** Free a decoder. NULL is ignored. */
 K8S_EXTERN(void) k8s_watch_decoder_free(k8s_watch_decoder *d);
 
+/**
+ * The object of the ERROR event client-go's StreamWatcher sends when an event
+ * cannot be decoded (apierrors.NewClientErrorReporter(500, verb,
+ * "ClientWatchDecoding")): a v1 Status, reason InternalError, code 500, whose
+ * causes are UnexpectedServerResponse and ClientWatchDecoding, each with the
+ * message "unable to decode an event from the watch stream: <what>".
+ * A watch loop that ends on K8S_EDECODE from k8s_watch_next can hand this to
+ * its consumer as client-go does.
+ * @param what the decoding error (e.g. k8s_error_last()->message)
+ * @return the Status as JSON (the caller frees it), or NULL when out of memory
+ */
+K8S_EXTERN(char *) k8s_watch_decoding_status(const char *what);
+
 #ifdef __cplusplus
 }
 #endif

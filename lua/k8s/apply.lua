@@ -35,9 +35,7 @@ M.ApplySetParentCRDLabel = "applyset.kubernetes.io/is-parent-type"
 M.DefaultApplySetTooling = "kubectl/v1.35.4+k8s-lua"
 
 local function mkerr(reason, message, extra)
-  local e = { code = 0, reason = reason, message = message, retryAfterSeconds = 0 }
-  for k, v in pairs(extra or {}) do e[k] = v end
-  return setmetatable(e, core.error_mt)
+  return errors.New(reason, message, 0, extra)
 end
 
 local function is_null(v) return v == nil or v == core.null end
@@ -285,7 +283,7 @@ local function object_error(item, err, verb)
   e.message = prefix .. tostring(e.message or "")
   e.Document = item.where
   if errors.IsConflict(err) then e.Conflicts = conflicts_of(err) end
-  return setmetatable(e, core.error_mt)
+  return errors.New(e.reason, e.message, e.code, e)
 end
 
 local function aggregate(errs)

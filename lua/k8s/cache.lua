@@ -25,15 +25,10 @@ local M = {
 
 local ok_core, core = pcall(require, "k8s.core")
 if not (ok_core and type(core) == "table") then core = nil end
-local error_mt = core and core.error_mt or {
-  __name = "k8s.Error",
-  __tostring = function(e) return "k8s: " .. tostring(e.reason) .. ": " .. tostring(e.message) end,
-}
 local array_mt = core and core.array_mt or nil
 
-local function new_error(reason, message)
-  return setmetatable({ code = 0, reason = reason, message = message, retryAfterSeconds = 0 }, error_mt)
-end
+local errors = require "k8s.errors"
+local new_error = errors.New
 
 local function array(t)
   if array_mt then return setmetatable(t or {}, array_mt) end
@@ -549,8 +544,7 @@ local function not_found(gr, name)
     kind = "Status", apiVersion = "v1", metadata = {}, status = "Failure",
     message = msg, reason = "NotFound", details = details, code = 404,
   }
-  return setmetatable({ code = 404, reason = "NotFound", message = msg, status = status,
-    retryAfterSeconds = 0 }, error_mt)
+  return new_error("NotFound", msg, 404, { status = status })
 end
 
 -- nil | "" | string | selector -> selector | nil, err
@@ -756,7 +750,7 @@ local function key_of(self, obj)
   local ok, key, err = pcall(self.keyOf, obj)
   if not ok then err, key = key, nil end
   if type(key) ~= "string" then
-    if getmetatable(err) == error_mt then return nil, err end
+    if errors.IsError(err) then return nil, err end
     return nil, new_error("KeyError", "couldn't create key for object (" .. describe(obj) .. "): " ..
       (err ~= nil and errmsg(err) or "the key function returned " .. type(key)))
   end

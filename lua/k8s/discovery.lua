@@ -8,6 +8,7 @@
 -- `d.UseLegacyDiscovery = true` asks for the legacy format only.
 -- @module k8s.discovery
 local core = require "k8s.core"
+local errors = require "k8s.errors"
 
 local M = {}
 local Discovery = {}
@@ -168,9 +169,8 @@ local function group_discovery_failed(failed)
   table.sort(failed, function(a, b) return a.gv < b.gv end)
   local parts = {}
   for i, f in ipairs(failed) do parts[i] = f.gv .. ": " .. f.message end
-  return setmetatable({ code = 0, reason = "GroupDiscoveryFailed",
-    message = "unable to retrieve the complete list of server APIs: " .. table.concat(parts, ", "),
-    retryAfterSeconds = 0 }, core.error_mt)
+  return errors.New("GroupDiscoveryFailed",
+    "unable to retrieve the complete list of server APIs: " .. table.concat(parts, ", "))
 end
 
 --- ServerPreferredResources (client-go's): one APIResourceList per

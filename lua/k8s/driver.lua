@@ -7,7 +7,7 @@
 local core = require "k8s.core"
 
 local PENDING = core.PENDING
-local error_mt = core.error_mt
+local errors = require "k8s.errors"
 
 local M = {}
 
@@ -17,9 +17,7 @@ local M = {}
 -- WatchReadSlice), read at each use so that configure() applies at once.
 function M.new(env, opts)
 local D = {}
-function D.err(reason, message, code)
-  return setmetatable({ code = code or 0, reason = reason, message = message, retryAfterSeconds = 0 }, error_mt)
-end
+D.err = errors.New
 
 -- A cosocket error string as a transport class.
 local function sock_err(e, what)
@@ -266,7 +264,7 @@ Watcher.__index = Watcher
 
 local function watch_feed(self)
   local b = self.conn.wire:body()
-  if b then self.ud:_feed(b) end
+  if b then core.watch_feed(self.ud, b) end
 end
 
 -- Read once (at most `slice` seconds, and no later than the core's stall
@@ -274,21 +272,21 @@ end
 local function watch_pump(self, slice)
   local conn = self.conn
   if env.exiting() then self:Stop(); return end
-  local stall = self.ud:_stall_in()
+  local stall = core.watch_stall_in(self.ud)
   if stall and stall < slice then slice = stall end
   conn.sock:settimeouts(nil, nil, math.max(slice, 0.001) * 1000)
   local data, e = conn.sock:receiveany(65536)
   if data then
     local hd, done = conn.wire:feed(data)
-    if hd == nil then self.ud:_end(done.reason, done.message); return end
+    if hd == nil then core.watch_end(self.ud, done.reason, done.message); return end
     watch_feed(self)
-    if done then self.ud:_end() end
+    if done then core.watch_end(self.ud) end
   elseif e == "closed" then
     local ok, ee = conn.wire:eof()
     watch_feed(self)
-    if ok then self.ud:_end() else self.ud:_end(ee.reason, ee.message) end
+    if ok then core.watch_end(self.ud) else core.watch_end(self.ud, ee.reason, ee.message) end
   elseif e ~= "timeout" then
-    self.ud:_end("ConnectionReset", "watch: " .. tostring(e))
+    core.watch_end(self.ud, "ConnectionReset", "watch: " .. tostring(e))
   end
 end
 
@@ -297,7 +295,7 @@ function Watcher:Next(timeout)
   if not self.ud then return nil end
   local deadline = timeout and timeout >= 0 and env.now() + timeout
   while true do
-    local ev, e = self.ud:_step(false)
+    local ev, e = core.watch_step(self.ud, false)
     if ev ~= PENDING then
       -- the end, or a dead connection (the core's stall limit): let it go
       if ev == nil and (e == nil or e.reason == "WatchStalled") then self:Stop() end
@@ -319,7 +317,7 @@ end
 function Watcher:ResultChan()
   return function()
     while self.ud do
-      local ev = self.ud:_step(true)
+      local ev = core.watch_step(self.ud, true)
       if ev ~= PENDING then
         if ev == nil then self:Stop() end
         return ev
@@ -341,7 +339,7 @@ local function open_watch(call, conn)
   if not ud then release(conn, false); return nil, e end
   local w = setmetatable({ ud = ud, conn = conn }, Watcher)
   watch_feed(w)
-  if conn.wire:keepalive() then ud:_end() end
+  if conn.wire:keepalive() then core.watch_end(ud) end
   return w
 end
 

@@ -5,13 +5,13 @@
 -- dc:Discovery() returns the discovery client sharing this client's
 -- connections.
 -- @module k8s.dynamic
-local rest = require "k8s.rest"
+local restconfig = require "k8s.restconfig"
 
 local M = {}
 
 --- NewForConfig(config) -> dynamic client | nil, err.
 function M.NewForConfig(config)
-  return rest._new_client(2, rest._normalize(config), true)
+  return restconfig.new_client(2, restconfig.normalize(config), true)
 end
 
 return M

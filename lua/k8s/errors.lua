@@ -7,6 +7,32 @@
 -- @module k8s.errors
 local M = {}
 
+-- The C core's metatable when the binding is there (its __tostring); a
+-- module such as k8s.labels also works in plain Lua without it.
+local ok_core, core = pcall(require, "k8s.core")
+local error_mt = ok_core and type(core) == "table" and core.error_mt or {
+  __name = "k8s.Error",
+  __tostring = function(e)
+    if (e.code or 0) ~= 0 then return ("k8s: %s (%d): %s"):format(tostring(e.reason), e.code, tostring(e.message)) end
+    return "k8s: " .. tostring(e.reason) .. ": " .. tostring(e.message)
+  end,
+}
+
+--- New(reason, message[, code[, fields]]) -> an error of the library's kind:
+-- { code = code or 0, reason, message, retryAfterSeconds = 0 } with the
+-- members of `fields` added (e.g. status, a metav1.Status table), whose
+-- tostring is one line. The library's own modules make their errors with it.
+function M.New(reason, message, code, fields)
+  local e = { code = code or 0, reason = reason, message = message, retryAfterSeconds = 0 }
+  if fields then for k, v in pairs(fields) do e[k] = v end end
+  return setmetatable(e, error_mt)
+end
+
+--- IsError(v): v is an error made by this library (a request's err or New's).
+function M.IsError(v)
+  return getmetatable(v) == error_mt
+end
+
 -- Reasons apimachinery knows; for any other reason the HTTP code decides.
 local known = {
   Unauthorized = true, Forbidden = true, NotFound = true, AlreadyExists = true,

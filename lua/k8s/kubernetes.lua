@@ -7,13 +7,13 @@
 -- cs:Discovery() returns the discovery client (k8s.discovery) sharing the
 -- clientset's connections.
 -- @module k8s.kubernetes
-local rest = require "k8s.rest"
+local restconfig = require "k8s.restconfig"
 
 local M = {}
 
 --- NewForConfig(config) -> clientset | nil, err. An invalid config raises.
 function M.NewForConfig(config)
-  return rest._new_client(2, rest._normalize(config), false)
+  return restconfig.new_client(2, restconfig.normalize(config), false)
 end
 
 --- NewForConfigOrDie: as NewForConfig, raising on any error.

@@ -15,15 +15,7 @@
 -- @module k8s.labels
 local M = {}
 
-local ok_core, core = pcall(require, "k8s.core")
-local error_mt = ok_core and type(core) == "table" and core.error_mt or {
-  __name = "k8s.Error",
-  __tostring = function(e) return "k8s: " .. tostring(e.reason) .. ": " .. tostring(e.message) end,
-}
-
-local function new_error(reason, message)
-  return setmetatable({ code = 0, reason = reason, message = message, retryAfterSeconds = 0 }, error_mt)
-end
+local new_error = require("k8s.errors").New
 
 -- ---------------------------------------------------------------------------
 -- Validation (apimachinery util/validation)

@@ -40,7 +40,7 @@ M.JitterFactor = 1.2
 -- through klog (level 0 info, 2/4/5 verbose, "error").
 M.logger = nil
 
-local new_error = resourcelock._error
+local new_error = require("k8s.errors").New
 
 local function log(level, msg)
   local l = M.logger

@@ -243,7 +243,7 @@ function M.Run(arg)
     error("k8s.Run: expects seconds (number), a function, or nothing", 2)
   end
   if M.in_task() then error("k8s.Run: called from a task of the loop", 2) end
-  core._set_driver(true)
+  core.set_driver(true)
   local ok, res = pcall(function()
     while true do
       local batch = ready
@@ -306,7 +306,7 @@ function M.Run(arg)
       end
     end
   end)
-  core._set_driver(false)
+  core.set_driver(false)
   if not ok then error(res, 0) end
   return res
 end

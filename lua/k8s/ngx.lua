@@ -80,7 +80,7 @@ end
 local drv = require "k8s.drive"
 drv.install()
 drv.add(function(call) return true, drive(call) end)
-core._set_driver(true)
+core.set_driver(true)
 
 --- in_nginx(): true (this module is only loaded inside nginx).
 function M.in_nginx() return true end

@@ -16,10 +16,7 @@ local M = {}
 M.LeaderElectionRecordAnnotationKey = "control-plane.alpha.kubernetes.io/leader"
 M.LeasesResourceLock = "leases"
 
-local function new_error(reason, message)
-  return setmetatable({ code = 0, reason = reason, message = message, retryAfterSeconds = 0 }, core.error_mt)
-end
-M._error = new_error
+local new_error = require("k8s.errors").New
 
 -- The error of a context that is done (ctx:Err()), as a Go request would give.
 local function ctx_error(ctx)

@@ -16,16 +16,13 @@
 --   order (client-go's PriorityRESTMapper);
 -- - subresources are not mapped; a resource's `namespaced` decides its scope.
 -- @module k8s.restmapper
-local core = require "k8s.core"
 
 local M = {}
 local Mapper = {}
 Mapper.__index = Mapper
 Mapper.__name = "k8s.DeferredDiscoveryRESTMapper"
 
-local function mkerr(reason, message)
-  return setmetatable({ code = 0, reason = reason, message = message, retryAfterSeconds = 0 }, core.error_mt)
-end
+local mkerr = require("k8s.errors").New
 
 local function gv_string(group, version)
   if (group or "") == "" then return version or "" end

@@ -21,7 +21,6 @@
 -- nginx, a yield to the loop inside a task of k8s.Run, else a blocking wait.
 -- The caller's table is never changed (Go passes a Backoff by value).
 -- @module k8s.retry
-local core = require "k8s.core"
 local errors = require "k8s.errors"
 
 local M = {}
@@ -39,8 +38,7 @@ M.DefaultBackoff = { Steps = 4, Duration = 0.010, Factor = 5.0, Jitter = 0.1 }
 M.ErrWaitTimeoutMessage = "timed out waiting for the condition"
 
 local function wait_timeout()
-  return setmetatable({ code = 0, reason = "Timeout", message = M.ErrWaitTimeoutMessage,
-    retryAfterSeconds = 0 }, core.error_mt)
+  return errors.New("Timeout", M.ErrWaitTimeoutMessage)
 end
 
 -- a private copy of a backoff table, checked; level: the caller to blame

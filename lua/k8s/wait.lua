@@ -90,8 +90,7 @@ M.DefaultTimeout = 30
 local WEEK = 168 * 3600 -- a negative Timeout: kubectl waits a week
 
 local function err_t(reason, message, code, status)
-  return setmetatable({ code = code or 0, reason = reason, message = message, status = status,
-    retryAfterSeconds = 0 }, core.error_mt)
+  return errors.New(reason, message, code, { status = status })
 end
 
 local function array(t) return setmetatable(t or {}, array_mt) end
@@ -109,9 +108,8 @@ end
 -- (AllowMissingKeys(true), one {...} action).
 -- ===================================================================
 
---- _jsonpath: parse(expr), find(program, obj) and text(value) (Go's %v), for the specs.
+-- parse(expr), find(program, obj) and text(value) (Go's %v)
 local jp = {}
-M._jsonpath = jp
 
 local function jp_error(msg) error({ jsonpath = msg }, 0) end
 
@@ -591,8 +589,6 @@ local function parse_for(s, level)
   end
   error(("unrecognized condition: %q"):format(s), level + 1)
 end
---- _parse_for(s): parse_for, exposed for the specs.
-M._parse_for = function(s) return parse_for(s, 2) end
 
 -- ===================================================================
 -- clients and resource resolution
@@ -630,8 +626,6 @@ local function resolve_resource(mapper, arg)
   return { Group = m.Resource.Group, Version = m.Resource.Version, Resource = m.Resource.Resource,
            Kind = m.GroupVersionKind and m.GroupVersionKind.Kind, Namespaced = m.Scope == "Namespaced" }
 end
---- _resolve_resource(mapper, arg): resolve_resource, exposed for the specs.
-M._resolve_resource = resolve_resource
 
 -- "deployments.apps" (GroupResource.String)
 local function group_resource(gvr)

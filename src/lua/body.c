@@ -1,6 +1,6 @@
 /* Response bodies as what the methods return: a typed call's object decoded
  * from JSON or protobuf (a large body while it arrives), DoRaw's bytes, and
- * core._json_decode_pieces and core._protobuf_decode, the decoders alone
+ * core.json_decode_pieces and core.protobuf_decode, the decoders alone
  * for the specs and the benchmark. */
 #include <string.h>
 #include "json.h"
@@ -8,7 +8,6 @@
 #include "proto.h"
 #include "rest_internal.h"
 
-static void free_result(void *p) { k8s_result_free(p); }
 
 /* Decode a body to a Lua value, or push nil, err. Returns values pushed. */
 int k8s_lua_push_body(lua_State *L, const char *body, size_t len)
@@ -131,7 +130,7 @@ static void inc_observer(void *payload, const char *body, size_t len)
 		inc_feed(payload, body, len);
 }
 
-/* core._protobuf_decode(bytes[, event]): a protobuf body (or, with event
+/* core.protobuf_decode(bytes[, event]): a protobuf body (or, with event
  * true, a metav1.WatchEvent) as tables, or nil, err. For the specs and the
  * benchmark of the decoder alone. */
 int k8s_lua_l_protobuf_decode(lua_State *L)
@@ -147,7 +146,7 @@ int k8s_lua_l_protobuf_decode(lua_State *L)
 	return 1;
 }
 
-/* core._json_decode_pieces(text, step): feeds the incremental decoder (JSON,
+/* core.json_decode_pieces(text, step): feeds the incremental decoder (JSON,
  * or protobuf when text starts with k8s\0) the
  * prefixes of text that grow by `step` bytes, as a response would arrive,
  * and returns the object, or nil and "fallback" when the decoder gave up
@@ -180,16 +179,9 @@ int k8s_lua_decode_outcome(lua_State *L, int rc, k8s_result *res, int want_body,
 	body_decoder *o = inc;
 	void *owner;
 	int n;
-	if (!res) {
-		k8s_lua_raise_if_invalid(L, rc, "request");
-		return k8s_lua_fail_last(L);
-	}
-	owner = k8s_lua_owned(L, res, free_result); /* decoding may raise */
-	if (rc < 0) {
-		n = k8s_lua_fail_status(L, k8s_result_status(res));
-		k8s_result_free(k8s_lua_disown(owner));
-		return n;
-	}
+	if (!res || rc < 0)
+		return k8s_lua_fail_call(L, rc, res, "request");
+	owner = k8s_lua_owned(L, res, k8s_lua_free_result); /* decoding may raise */
 	if (!want_body) {
 		k8s_result_free(k8s_lua_disown(owner));
 		lua_pushboolean(L, 1);
@@ -228,17 +220,9 @@ int k8s_lua_do_raw_outcome(lua_State *L, int rc, k8s_result *res)
 	size_t len;
 	const char *b;
 	void *owner;
-	int n;
-	if (!res) {
-		k8s_lua_raise_if_invalid(L, rc, "DoRaw");
-		return k8s_lua_fail_last(L);
-	}
-	owner = k8s_lua_owned(L, res, free_result);
-	if (rc < 0) {
-		n = k8s_lua_fail_status(L, k8s_result_status(res));
-		k8s_result_free(k8s_lua_disown(owner));
-		return n;
-	}
+	if (!res || rc < 0)
+		return k8s_lua_fail_call(L, rc, res, "DoRaw");
+	owner = k8s_lua_owned(L, res, k8s_lua_free_result);
 	b = k8s_result_body(res, &len);
 	lua_pushlstring(L, b, len);
 	k8s_result_free(k8s_lua_disown(owner));

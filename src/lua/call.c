@@ -42,7 +42,7 @@ int k8s_lua_driver_on(lua_State *L)
 	return on;
 }
 
-/* core._set_driver(on): calls return pending instead of blocking (k8s.ngx). */
+/* core.set_driver(on): calls return pending instead of blocking (k8s.ngx). */
 static int l_set_driver(lua_State *L)
 {
 	lua_pushlightuserdata(L, (void *)&DRIVER_KEY);
@@ -251,12 +251,7 @@ static int call_finish(lua_State *L)
 	case K8S_LUA_WATCH: /* only for an answer that is not 2xx */
 		if (res && rc == 0)
 			rc = K8S_ESTATUS;
-		if (res) {
-			n = k8s_lua_fail_status(L, k8s_result_status(res));
-			k8s_result_free(res);
-		} else {
-			n = k8s_lua_fail_last(L);
-		}
+		n = k8s_lua_fail_call(L, rc, res, c->kind == K8S_LUA_STREAM ? "Stream" : "Watch");
 		break;
 	default:
 		n = k8s_lua_decode_outcome(L, rc, res, c->kind == K8S_LUA_DECODE, NULL);
@@ -443,28 +438,18 @@ static const luaL_Reg wire_methods[] = {
 	{"eof", wire_eof}, {"body", wire_body}, {"keepalive", wire_keepalive}, {"is_tls", wire_is_tls},
 	{"session_reused", wire_session_reused}, {"close", wire_gc}, {NULL, NULL}};
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods)
-{
-	luaL_newmetatable(L, name);
-	lua_pushstring(L, name);
-	lua_setfield(L, -2, "__name");
-	lua_pushcfunction(L, methods == call_methods ? call_gc : wire_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_newtable(L);
-	luaL_setfuncs(L, methods, 0);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
-}
+static const luaL_Reg call_meta[] = {{"__gc", call_gc}, {NULL, NULL}};
+static const luaL_Reg wire_meta[] = {{"__gc", wire_gc}, {NULL, NULL}};
 
 void k8s_lua_register_call(lua_State *L)
 {
-	new_class(L, MT_CALL, call_methods);
-	new_class(L, MT_WIRE, wire_methods);
+	k8s_lua_new_class(L, MT_CALL, call_methods, call_meta);
+	k8s_lua_new_class(L, MT_WIRE, wire_methods, wire_meta);
 	lua_pushlightuserdata(L, (void *)&PENDING_KEY);
 	lua_newtable(L);
 	lua_rawset(L, LUA_REGISTRYINDEX);
 	k8s_lua_push_pending_marker(L);
 	lua_setfield(L, -2, "PENDING");
 	lua_pushcfunction(L, l_set_driver);
-	lua_setfield(L, -2, "_set_driver");
+	lua_setfield(L, -2, "set_driver");
 }

@@ -33,7 +33,7 @@ static const char *nested_parent(lua_State *L, int root, const char *field)
 	return dot + 1;
 }
 
-void k8s_lua_push_config_table(lua_State *L, const k8s_config *cfg)
+static void push_config_table(lua_State *L, const k8s_config *cfg)
 {
 	size_t i, j, n;
 	const char *f;
@@ -138,7 +138,7 @@ static int push_loaded(lua_State *L, int rc, k8s_config *cfg, k8s_clientcmd_info
 		k8s_clientcmd_info_free(info);
 		return k8s_lua_fail_last(L);
 	}
-	k8s_lua_push_config_table(L, cfg);
+	push_config_table(L, cfg);
 	push_info(L, info);
 	k8s_config_free(cfg);
 	k8s_clientcmd_info_free(info);
@@ -215,7 +215,7 @@ static int l_in_cluster_config(lua_State *L)
 	k8s_lua_options_from_env();
 	if (k8s_clientcmd_in_cluster_config(&cfg) < 0)
 		return k8s_lua_fail_last(L);
-	k8s_lua_push_config_table(L, cfg);
+	push_config_table(L, cfg);
 	k8s_config_free(cfg);
 	return 1;
 }

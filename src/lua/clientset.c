@@ -870,6 +870,11 @@ static const luaL_Reg res_methods[] = {
 	{"CreateToken", res_create_token}, {"GetLogs", res_get_logs}, {"Namespace", res_namespace},
 	{"Info", res_info}, {NULL, NULL}};
 
+/* core.dynamic_resource(cs_or_dc, gvr) is dc:Resource(gvr), for a Clientset too */
+static const luaL_Reg clientset_funcs[] = {{"new_clientset", l_new_clientset}, {"wrap_methods", l_wrap_methods},
+					   {"client_kind", l_client_kind}, {"dynamic_resource", dyn_resource},
+					   {NULL, NULL}};
+
 static void class_with_index(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction index,
 			     lua_CFunction gc, lua_CFunction tostr)
 {
@@ -902,13 +907,5 @@ void k8s_lua_register_extras(lua_State *L)
 	lua_pushcfunction(L, anchor_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
-	lua_pushcfunction(L, l_new_clientset);
-	lua_setfield(L, -2, "new_clientset");
-	lua_pushcfunction(L, l_wrap_methods);
-	lua_setfield(L, -2, "wrap_methods");
-	lua_pushcfunction(L, l_client_kind);
-	lua_setfield(L, -2, "client_kind");
-	/* core.dynamic_resource(cs_or_dc, gvr): dc:Resource(gvr), for a Clientset too */
-	lua_pushcfunction(L, dyn_resource);
-	lua_setfield(L, -2, "dynamic_resource");
+	luaL_setfuncs(L, clientset_funcs, 0);
 }

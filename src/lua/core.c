@@ -108,8 +108,8 @@ static const luaL_Reg funcs[] = {
 	{"rest_client_for", k8s_lua_l_rest_client_for},
 	{"new_token_bucket", k8s_lua_l_new_token_bucket},
 	{"json_decode", k8s_lua_json_l_decode},
-	{"_json_decode_pieces", k8s_lua_l_json_decode_pieces},
-	{"_protobuf_decode", k8s_lua_l_protobuf_decode},
+	{"json_decode_pieces", k8s_lua_l_json_decode_pieces},
+	{"protobuf_decode", k8s_lua_l_protobuf_decode},
 	{"json_encode", k8s_lua_json_l_encode},
 	{"yaml_decode", k8s_lua_yaml_l_decode},
 	{"yaml_encode", k8s_lua_yaml_l_encode},
@@ -148,6 +148,7 @@ K8S_LUA_EXPORT int luaopen_k8s_core(lua_State *L)
 	k8s_lua_register_extras(L);
 	k8s_lua_register_clientcmd(L);
 	k8s_lua_register_call(L);
+	k8s_lua_register_watch(L);
 	k8s_lua_register_sock(L);
 	return 1;
 }

@@ -35,6 +35,10 @@ void k8s_lua_push_error(lua_State *L, int code, const char *reason, const char *
 int k8s_lua_fail_last(lua_State *L);
 int k8s_lua_fail_status(lua_State *L, const k8s_status *st);
 int k8s_lua_raise_last(lua_State *L, const char *where);
+/* A call that failed (rc < 0): raises for an invalid request (named what);
+ * else pushes nil, err from the server's answer res (taken: freed) or,
+ * without one, from the last error. Returns 2. */
+int k8s_lua_fail_call(lua_State *L, int rc, k8s_result *res, const char *what);
 /* Raises for K8S_EINVALID (an invalid request, found before sending);
  * returns 0 for any other rc. */
 int k8s_lua_raise_if_invalid(lua_State *L, int rc, const char *what);
@@ -107,8 +111,12 @@ int k8s_lua_watch_blocking(lua_State *L, k8s_call *k);
 int k8s_lua_do_outcome(lua_State *L, int rc, k8s_result *res);
 int k8s_lua_do_raw_outcome(lua_State *L, int rc, k8s_result *res);
 int k8s_lua_decode_outcome(lua_State *L, int rc, k8s_result *res, int want_body, void *inc);
-/* watch.c */
+/* watch.c; _register_watch adds the nginx driver's watch_* functions to the
+ * module table at -1. */
 void k8s_lua_push_watch(lua_State *L, k8s_watch *w);
+void k8s_lua_register_watch(lua_State *L);
+/* result.c: k8s_result_free for k8s_lua_owned and k8s_lua_newudata_or_free. */
+void k8s_lua_free_result(void *p);
 /* clientset.c: registers its metatables, and its functions into the module
  * table at -1. */
 void k8s_lua_register_extras(lua_State *L);

@@ -41,6 +41,20 @@ int k8s_lua_fail_status(lua_State *L, const k8s_status *st)
 	return 2;
 }
 
+int k8s_lua_fail_call(lua_State *L, int rc, k8s_result *res, const char *what)
+{
+	void *owner;
+	int n;
+	if (!res) {
+		k8s_lua_raise_if_invalid(L, rc, what);
+		return k8s_lua_fail_last(L);
+	}
+	owner = k8s_lua_owned(L, res, k8s_lua_free_result); /* pushing may raise */
+	n = k8s_lua_fail_status(L, k8s_result_status(res));
+	k8s_result_free(k8s_lua_disown(owner));
+	return n;
+}
+
 int k8s_lua_raise_last(lua_State *L, const char *where)
 {
 	const k8s_error *e = k8s_error_last();
@@ -81,5 +95,5 @@ void k8s_lua_open_errors(lua_State *L)
 	lua_pushstring(L, "k8s.Error");
 	lua_setfield(L, -2, "__name");
 	luaL_setfuncs(L, error_meta, 0);
-	lua_pop(L, 1);
+	lua_pop(L, 1); /* no __index: errors are plain tables */
 }

@@ -5,9 +5,10 @@
 
 #define MT_RESULT "k8s.Result"
 
+void k8s_lua_free_result(void *p) { k8s_result_free(p); }
+
 typedef struct { k8s_result *res; } l_result;
 
-static void free_result(void *p) { k8s_result_free(p); }
 
 /* The outcome of Do: a Result, or nil, err below HTTP. */
 int k8s_lua_do_outcome(lua_State *L, int rc, k8s_result *res)
@@ -17,7 +18,7 @@ int k8s_lua_do_outcome(lua_State *L, int rc, k8s_result *res)
 		k8s_lua_raise_if_invalid(L, rc, "Do");
 		return k8s_lua_fail_last(L);
 	}
-	lr = k8s_lua_newudata_or_free(L, sizeof(*lr), free_result, res);
+	lr = k8s_lua_newudata_or_free(L, sizeof(*lr), k8s_lua_free_result, res);
 	lr->res = res;
 	luaL_setmetatable(L, MT_RESULT);
 	return 1;

@@ -249,26 +249,12 @@ static int l_walltime(lua_State *L)
 static const luaL_Reg sock_methods[] = {{"fd", sock_fd},     {"connect_result", sock_connect_result},
 					{"send", sock_send}, {"recv", sock_recv},
 					{"close", sock_close}, {NULL, NULL}};
+static const luaL_Reg sock_meta[] = {{"__gc", sock_close}, {NULL, NULL}};
+static const luaL_Reg sock_funcs[] = {{"sock_connect", l_sock_connect}, {"poll", l_poll}, {"monotonic", l_monotonic},
+				      {"walltime", l_walltime}, {"heap_bytes", l_heap_bytes}, {NULL, NULL}};
 
 void k8s_lua_register_sock(lua_State *L)
 {
-	luaL_newmetatable(L, MT_SOCK);
-	lua_pushliteral(L, MT_SOCK);
-	lua_setfield(L, -2, "__name");
-	lua_pushcfunction(L, sock_close);
-	lua_setfield(L, -2, "__gc");
-	lua_newtable(L);
-	luaL_setfuncs(L, sock_methods, 0);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
-	lua_pushcfunction(L, l_sock_connect);
-	lua_setfield(L, -2, "sock_connect");
-	lua_pushcfunction(L, l_poll);
-	lua_setfield(L, -2, "poll");
-	lua_pushcfunction(L, l_monotonic);
-	lua_setfield(L, -2, "monotonic");
-	lua_pushcfunction(L, l_walltime);
-	lua_setfield(L, -2, "walltime");
-	lua_pushcfunction(L, l_heap_bytes);
-	lua_setfield(L, -2, "heap_bytes");
+	k8s_lua_new_class(L, MT_SOCK, sock_methods, sock_meta);
+	luaL_setfuncs(L, sock_funcs, 0);
 }

@@ -8,7 +8,6 @@
 
 typedef struct { k8s_stream *s; } l_stream;
 
-static void free_result(void *p) { k8s_result_free(p); }
 static void free_stream(void *p) { k8s_stream_free(p); }
 
 int k8s_lua_stream_blocking(lua_State *L, k8s_call *k)
@@ -17,16 +16,8 @@ int k8s_lua_stream_blocking(lua_State *L, k8s_call *k)
 	k8s_result *err = NULL;
 	int rc = k8s__call_stream(&st, &err, k);
 	l_stream *ls;
-	if (rc < 0) {
-		k8s_lua_raise_if_invalid(L, rc, "Stream");
-		if (err) {
-			void *owner = k8s_lua_owned(L, err, free_result);
-			int n = k8s_lua_fail_status(L, k8s_result_status(err));
-			k8s_result_free(k8s_lua_disown(owner));
-			return n;
-		}
-		return k8s_lua_fail_last(L);
-	}
+	if (rc < 0)
+		return k8s_lua_fail_call(L, rc, err, "Stream");
 	ls = k8s_lua_newudata_or_free(L, sizeof(*ls), free_stream, st);
 	ls->s = st;
 	luaL_setmetatable(L, MT_STREAM);

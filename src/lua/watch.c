@@ -1,8 +1,8 @@
 /* watch.Interface for Lua (k8s.Watcher), what Request:Watch() returns:
  * Next, ResultChan and Stop as client-go's StreamWatcher behaves, events
- * decoded from JSON or protobuf; _step, _feed, _end and _stall_in are the
- * nginx driver's, which reads the bytes itself. */
-#include <stdio.h>
+ * decoded from JSON or protobuf; core.watch_step, watch_feed, watch_end and
+ * watch_stall_in are the nginx driver's, which reads the bytes itself. */
+#include <stdlib.h>
 #include <string.h>
 #include "json.h"
 #include "core.h"
@@ -12,7 +12,6 @@
 
 typedef struct { k8s_watch *w; } l_watch;
 
-static void free_result(void *p) { k8s_result_free(p); }
 static void free_watch(void *p) { k8s_watch_free(p); }
 
 int k8s_lua_watch_blocking(lua_State *L, k8s_call *k)
@@ -20,16 +19,8 @@ int k8s_lua_watch_blocking(lua_State *L, k8s_call *k)
 	k8s_watch *w = NULL;
 	k8s_result *err = NULL;
 	int rc = k8s__call_watch(&w, &err, k);
-	if (rc < 0) {
-		k8s_lua_raise_if_invalid(L, rc, "Watch");
-		if (err) {
-			void *owner = k8s_lua_owned(L, err, free_result);
-			int n = k8s_lua_fail_status(L, k8s_result_status(err));
-			k8s_result_free(k8s_lua_disown(owner));
-			return n;
-		}
-		return k8s_lua_fail_last(L);
-	}
+	if (rc < 0)
+		return k8s_lua_fail_call(L, rc, err, "Watch");
 	k8s_lua_push_watch(L, w);
 	return 1;
 }
@@ -41,48 +32,24 @@ void k8s_lua_push_watch(lua_State *L, k8s_watch *w)
 	luaL_setmetatable(L, MT_WATCH);
 }
 
-/* The event client-go's StreamWatcher sends when an event cannot be decoded
- * (apierrors.NewClientErrorReporter(500, verb, "ClientWatchDecoding")):
- * { type = "ERROR", object = <a v1 Status, InternalError, code 500> }. */
+/* The event client-go's StreamWatcher sends when an event cannot be decoded:
+ * { type = "ERROR", object = <the core's ClientWatchDecoding Status> }. */
 static void push_decoding_error_event(lua_State *L, const char *what)
 {
-	static const char *const causes[] = {"UnexpectedServerResponse", "ClientWatchDecoding"};
-	char msg[512];
-	int i;
-	snprintf(msg, sizeof(msg), "unable to decode an event from the watch stream: %s", what);
+	char err[128];
+	char *st = k8s_watch_decoding_status(what);
+	void *owner;
+	if (!st)
+		luaL_error(L, "watch: %s", k8s_error_last()->message);
+	owner = k8s_lua_owned(L, st, free);
 	lua_createtable(L, 0, 2);
 	lua_pushliteral(L, "ERROR");
 	lua_setfield(L, -2, "type");
-	lua_createtable(L, 0, 8);
-	lua_pushliteral(L, "Status");
-	lua_setfield(L, -2, "kind");
-	lua_pushliteral(L, "v1");
-	lua_setfield(L, -2, "apiVersion");
-	lua_newtable(L);
-	lua_setfield(L, -2, "metadata");
-	lua_pushliteral(L, "Failure");
-	lua_setfield(L, -2, "status");
-	lua_pushfstring(L, "an error on the server (\"%s\") has prevented the request from succeeding", msg);
-	lua_setfield(L, -2, "message");
-	lua_pushliteral(L, "InternalError");
-	lua_setfield(L, -2, "reason");
-	lua_pushinteger(L, 500);
-	lua_setfield(L, -2, "code");
-	lua_createtable(L, 0, 1); /* details */
-	lua_createtable(L, 2, 0); /* causes */
-	k8s_lua_json_push_array_mt(L);
-	lua_setmetatable(L, -2);
-	for (i = 0; i < 2; i++) {
-		lua_createtable(L, 0, 2);
-		lua_pushstring(L, causes[i]);
-		lua_setfield(L, -2, "reason");
-		lua_pushstring(L, msg);
-		lua_setfield(L, -2, "message");
-		lua_rawseti(L, -2, i + 1);
-	}
-	lua_setfield(L, -2, "causes");
-	lua_setfield(L, -2, "details");
+	if (!k8s_lua_json_decode(L, st, strlen(st), err, sizeof(err)))
+		luaL_error(L, "watch: the ClientWatchDecoding Status: %s", err);
 	lua_setfield(L, -2, "object");
+	free(k8s_lua_disown(owner));
+	lua_remove(L, -2);
 }
 
 /* One step of a watch. With `chan` (the ResultChan loop) errors end the
@@ -160,9 +127,11 @@ static int watch_iter(lua_State *L)
 	return watch_step(L, luaL_checkudata(L, 1, MT_WATCH), -1, 1);
 }
 
-/* For the nginx driver's watcher: w:_step(chan) is one step without
- * reading (K8S_LUA_PENDING when bytes are needed), w:_feed(bytes) and
- * w:_end(reason, message) (no reason: the server ended the watch). */
+/* For the nginx driver, which reads the bytes itself:
+ * core.watch_step(w, chan) is one step without reading (core.PENDING when
+ * bytes are needed), core.watch_feed(w, bytes) hands it bytes and
+ * core.watch_end(w[, reason, message]) ends the stream (no reason: the
+ * server ended the watch). */
 static int watch_step_fed(lua_State *L)
 {
 	return watch_step(L, luaL_checkudata(L, 1, MT_WATCH), 0, lua_toboolean(L, 2));
@@ -178,7 +147,7 @@ static int watch_feed(lua_State *L)
 	return 0;
 }
 
-/* w:_stall_in() -> seconds before the watch is presumed dead without data,
+/* core.watch_stall_in(w) -> seconds before the watch is presumed dead without data,
  * or nil: the driver bounds its reads by it (k8s__watch_stall_in). */
 static int watch_stall_in(lua_State *L)
 {
@@ -219,9 +188,10 @@ static int watch_result_chan(lua_State *L)
 }
 
 static const luaL_Reg watch_methods[] = {
-	{"Next", watch_next}, {"Stop", watch_gc}, {"ResultChan", watch_result_chan},
-	{"_step", watch_step_fed}, {"_feed", watch_feed}, {"_end", watch_end},
-	{"_stall_in", watch_stall_in}, {NULL, NULL}};
+	{"Next", watch_next}, {"Stop", watch_gc}, {"ResultChan", watch_result_chan}, {NULL, NULL}};
+static const luaL_Reg watch_driver_funcs[] = {{"watch_step", watch_step_fed}, {"watch_feed", watch_feed},
+					      {"watch_end", watch_end}, {"watch_stall_in", watch_stall_in},
+					      {NULL, NULL}};
 static const luaL_Reg watch_meta[] = {{"__gc", watch_gc},
 #if LUA_VERSION_NUM >= 504
 				      {"__close", watch_gc},
@@ -231,4 +201,9 @@ static const luaL_Reg watch_meta[] = {{"__gc", watch_gc},
 void k8s_lua_open_watch(lua_State *L)
 {
 	k8s_lua_new_class(L, MT_WATCH, watch_methods, watch_meta);
+}
+
+void k8s_lua_register_watch(lua_State *L)
+{
+	luaL_setfuncs(L, watch_driver_funcs, 0);
 }
