@@ -845,6 +845,58 @@ describe("clientset (" .. H.interpreter .. ")", function()
       "config: unknown field Bogus")
   end)
 
+  it("an option that is no field of the method's options type raises, naming it; the right one has effect", function()
+    local c = cs:CoreV1():ConfigMaps(ns)
+    local function raises(fn, msg)
+      local ok, err = pcall(fn)
+      assert.is_false(ok)
+      assert.matches(msg, tostring(err), 1, true)
+    end
+    -- a key in the wrong case would have been a query parameter the server ignores
+    raises(function() c:List({ LabelSelector = "app=x" }) end,
+      'List: unknown option "LabelSelector" (ListOptions has no such field; did you mean "labelSelector"?)')
+    raises(function() c:Watch({ resourceversion = "0" }) end,
+      'Watch: unknown option "resourceversion" (ListOptions has no such field; did you mean "resourceVersion"?)')
+    raises(function() c:Get("x", { limit = 1 }) end, 'Get: unknown option "limit" (GetOptions has no such field)')
+    raises(function() c:Create({ metadata = { name = "x" } }, { force = true }) end,
+      'Create: unknown option "force" (CreateOptions has no such field)')
+    raises(function() c:Update({ metadata = { name = "x" } }, { dryrun = "All" }) end,
+      'Update: unknown option "dryrun" (UpdateOptions has no such field; did you mean "dryRun"?)')
+    raises(function() c:Delete("x", { gracePeriod = 0 }) end,
+      'Delete: unknown option "gracePeriod" (DeleteOptions has no such field)')
+    raises(function() c:DeleteCollection({ PropagationPolicy = "Background" }) end,
+      'DeleteCollection: unknown option "PropagationPolicy" (DeleteOptions has no such field; did you mean "propagationPolicy"?)')
+    raises(function() c:DeleteCollection(nil, { selector = "a=b" }) end,
+      'DeleteCollection: unknown option "selector" (ListOptions has no such field)')
+    raises(function() c:Patch("x", k8s.types.MergePatchType, "{}", { fieldmanager = "m" }) end,
+      'Patch: unknown option "fieldmanager" (PatchOptions has no such field; did you mean "fieldManager"?)')
+    raises(function() c:Apply({ metadata = { name = "x" } }, { fieldManager = "m", Force = true }) end,
+      'Apply: unknown option "Force" (PatchOptions has no such field; did you mean "force"?)')
+    raises(function() cs:CoreV1():Pods(ns):GetLogs("p", { tail = 5 }) end,
+      'GetLogs: unknown option "tail" (PodLogOptions has no such field)')
+    raises(function() cs:AppsV1():Deployments(ns):GetScale("d", { ResourceVersion = "0" }) end,
+      'GetScale: unknown option "ResourceVersion" (GetOptions has no such field; did you mean "resourceVersion"?)')
+    -- the fields themselves reach the server: a selector filters, dryRun writes nothing,
+    -- a DeleteOptions body with its kind and apiVersion is accepted
+    local sel = "opt-test=" .. ns
+    for i = 1, 2 do
+      assert(c:Create({ metadata = { name = "opt-" .. i, labels = i == 1 and { ["opt-test"] = ns } or nil } }))
+    end
+    assert.same({ "opt-1" }, H.names_of(assert(c:List({ labelSelector = sel }))))
+    assert(c:Create({ metadata = { name = "opt-dry" } }, { dryRun = { "All" }, fieldValidation = "Strict" }))
+    local _, gerr = c:Get("opt-dry")
+    assert.is_true(k8s.errors.IsNotFound(gerr))
+    assert(c:Apply({ metadata = { name = "opt-2" }, data = { k = "v" } },
+      { fieldManager = "opt-test", force = true, dryRun = "All" }))
+    assert.is_nil((assert(c:Get("opt-2"))).data)
+    assert(c:Delete("opt-2", { kind = "DeleteOptions", apiVersion = "v1", gracePeriodSeconds = 0,
+                               propagationPolicy = "Background" }))
+    local _, derr = c:Get("opt-2")
+    assert.is_true(k8s.errors.IsNotFound(derr))
+    assert(c:DeleteCollection({ propagationPolicy = "Background" }, { labelSelector = sel }))
+    assert.same({}, H.names_of(assert(c:List({ labelSelector = sel }))))
+  end)
+
   it("ServiceAccounts:CreateToken returns a token", function()
     local sas = cs:CoreV1():ServiceAccounts(ns)
     local name = H.name("sa")

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto.h"
 #include "jsonscan.h"
@@ -845,6 +846,25 @@ static int walk_fields(walker *w, const k8s_pb_message *m, span s, int list)
 		TRY(field_step(w, &st, m, &f));
 	}
 	return fields_end(w, &st, m, list);
+}
+
+int k8s__pb_options_field(const char *type, const char *key, const char **hint)
+{
+	int m = k8s__pb_type_lookup("v1", 2, type, strlen(type));
+	const k8s_pb_message *msg;
+	unsigned i;
+	*hint = NULL;
+	if (m < 0)
+		return -1;
+	msg = &k8s__pb_messages[m];
+	for (i = 0; i < msg->count; i++) {
+		const char *json = k8s__pb_fields[msg->first + i].json;
+		if (strcmp(json, key) == 0)
+			return 1;
+		if (*json && strcasecmp(json, key) == 0)
+			*hint = json;
+	}
+	return 0;
 }
 
 int k8s__pb_type_lookup(const char *api_version, size_t avlen, const char *kind, size_t klen)

@@ -111,6 +111,12 @@ extern const uint16_t k8s__pb_watch_event_msg; /* metav1.WatchEvent */
 /* The message for apiVersion/kind, or -1. */
 int k8s__pb_type_lookup(const char *api_version, size_t avlen, const char *kind, size_t klen);
 
+/* Whether key is the JSON name of a field of the v1 options type `type`
+ * ("ListOptions", "GetOptions", "DeleteOptions", "PodLogOptions", ...): 1;
+ * 0 when it is not (*hint is then the field whose name differs from key
+ * only in case, or NULL); -1 when the schema has no such type. */
+int k8s__pb_options_field(const char *type, const char *key, const char **hint);
+
 /* Values reported by the walker. Each returns 0, or < 0 to stop (the walker
  * then returns K8S_ENOMEM). Strings are not NUL-terminated and valid only
  * during the call. The walker allocates nothing itself, so a sink may raise

@@ -428,7 +428,7 @@ static int res_get(lua_State *L)
 	opt_table(L, 3, "Get", "opts");
 	r = start(L, u, K8S_VERB_GET, name, NULL, "Get");
 	a = lua_gettop(L);
-	k8s_lua_add_params(L, r, 3, "Get");
+	k8s_lua_add_params(L, r, 3, "Get", "GetOptions", NULL);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -442,7 +442,7 @@ static int res_list(lua_State *L)
 	opt_table(L, 2, "List", "opts");
 	r = start(L, u, K8S_VERB_LIST, NULL, NULL, "List");
 	a = lua_gettop(L);
-	k8s_lua_add_params(L, r, 2, "List");
+	k8s_lua_add_params(L, r, 2, "List", "ListOptions", NULL);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -457,7 +457,7 @@ static int res_create(lua_State *L)
 	opt_table(L, 3, "Create", "opts");
 	r = start(L, u, K8S_VERB_CREATE, NULL, NULL, "Create");
 	a = lua_gettop(L);
-	k8s_lua_add_params(L, r, 3, "Create");
+	k8s_lua_add_params(L, r, 3, "Create", "CreateOptions", NULL);
 	set_object_body(L, u, r, 2, NULL);
 	return exec_decode(L, r, a, 1);
 }
@@ -472,7 +472,7 @@ static int update_common(lua_State *L, const char *sub, const char *what)
 	opt_table(L, 3, what, "opts");
 	r = start(L, u, K8S_VERB_UPDATE, name, sub, what);
 	a = lua_gettop(L);
-	k8s_lua_add_params(L, r, 3, what);
+	k8s_lua_add_params(L, r, 3, what, "UpdateOptions", NULL);
 	set_object_body(L, u, r, 2, sub);
 	return exec_decode(L, r, a, 1);
 }
@@ -482,16 +482,27 @@ static int res_update(lua_State *L) { return update_common(L, NULL, "Update"); }
 static int res_update_status(lua_State *L) { return update_common(L, "status", "UpdateStatus"); }
 
 /* DeleteOptions go in the body, as client-go sends them. */
-static void delete_body(lua_State *L, k8s_request *r, int idx)
+/* DeleteOptions (a table) as the body, each key a field of it, or its
+ * kind and apiVersion; an empty table sends none. */
+static void delete_body(lua_State *L, k8s_request *r, int idx, const char *what)
 {
+	int empty = 1;
 	if (lua_isnoneornil(L, idx))
 		return;
 	luaL_checktype(L, idx, LUA_TTABLE);
 	lua_pushnil(L);
-	if (!lua_next(L, idx))
-		return; /* empty */
-	lua_pop(L, 2);
-	k8s_lua_set_body(L, r, idx);
+	while (lua_next(L, idx)) {
+		const char *k;
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "%s: option keys must be strings", what);
+		k = lua_tostring(L, -2);
+		if (strcmp(k, "kind") != 0 && strcmp(k, "apiVersion") != 0)
+			k8s_lua_check_option(L, "DeleteOptions", k, what);
+		empty = 0;
+		lua_pop(L, 1);
+	}
+	if (!empty)
+		k8s_lua_set_body(L, r, idx);
 }
 
 /* r:Delete(name, opts) */
@@ -505,7 +516,7 @@ static int res_delete(lua_State *L)
 	opt_table(L, 3, "Delete", "opts");
 	r = start(L, u, K8S_VERB_DELETE, name, NULL, "Delete");
 	a = lua_gettop(L);
-	delete_body(L, r, 3);
+	delete_body(L, r, 3, "Delete");
 	return exec_decode(L, r, a, 0);
 }
 
@@ -520,8 +531,8 @@ static int res_delete_collection(lua_State *L)
 	opt_table(L, 3, "DeleteCollection", "listOpts");
 	r = start(L, u, K8S_VERB_DELETECOLLECTION, NULL, NULL, "DeleteCollection");
 	a = lua_gettop(L);
-	delete_body(L, r, 2);
-	k8s_lua_add_params(L, r, 3, "DeleteCollection");
+	delete_body(L, r, 2, "DeleteCollection");
+	k8s_lua_add_params(L, r, 3, "DeleteCollection", "ListOptions", NULL);
 	return exec_decode(L, r, a, 0);
 }
 
@@ -565,10 +576,13 @@ static int res_patch(lua_State *L)
 	a = lua_gettop(L);
 	if (k8s_request_set_header(r, "Content-Type", pt) < 0)
 		return k8s_lua_raise_last(L, "Patch");
-	k8s_lua_add_params(L, r, 5, "Patch");
+	k8s_lua_add_params(L, r, 5, "Patch", "PatchOptions", NULL);
 	k8s_lua_set_body(L, r, 4);
 	return exec_decode(L, r, a, 1);
 }
+
+/* Apply's options the core's apply request has set */
+static const char *const apply_own[] = {"fieldManager", "force", NULL};
 
 static int apply_common(lua_State *L, const char *sub, const char *what)
 {
@@ -588,25 +602,7 @@ static int apply_common(lua_State *L, const char *sub, const char *what)
 	anchor(L, r);
 	a = lua_gettop(L);
 	/* the other options as parameters (a list: repeated) */
-	lua_pushnil(L);
-	while (lua_next(L, 3)) {
-		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		if (k && strcmp(k, "force") != 0 && strcmp(k, "fieldManager") != 0) {
-			if (lua_type(L, -1) == LUA_TSTRING) {
-				if (k8s_request_param(r, k, lua_tostring(L, -1)) < 0)
-					return k8s_lua_raise_last(L, what);
-			} else if (lua_type(L, -1) == LUA_TTABLE) {
-				int j, m = (int)K8S_LUA_RAWLEN(L, -1);
-				for (j = 1; j <= m; j++) {
-					lua_rawgeti(L, -1, j);
-					if (lua_type(L, -1) == LUA_TSTRING && k8s_request_param(r, k, lua_tostring(L, -1)) < 0)
-						return k8s_lua_raise_last(L, what);
-					lua_pop(L, 1);
-				}
-			}
-		}
-		lua_pop(L, 1);
-	}
+	k8s_lua_add_params(L, r, 3, what, "PatchOptions", apply_own);
 	set_object_body(L, u, r, 2, sub);
 	return exec_decode(L, r, a, 1);
 }
@@ -625,7 +621,7 @@ static int res_watch(lua_State *L)
 	opt_table(L, 2, "Watch", "opts");
 	r = start(L, u, K8S_VERB_WATCH, NULL, NULL, "Watch");
 	a = lua_gettop(L);
-	k8s_lua_add_params(L, r, 2, "Watch");
+	k8s_lua_add_params(L, r, 2, "Watch", "ListOptions", NULL);
 	n = k8s_lua_start_watch(L, r);
 	finish(L, a);
 	return n;
@@ -639,7 +635,8 @@ static int sub_with_body(lua_State *L, k8s_verb verb, const char *name, const ch
 	k8s_request *r = start(L, u, verb, name, sub, what);
 	int a = lua_gettop(L);
 	if (opts_idx > 0)
-		k8s_lua_add_params(L, r, opts_idx, what);
+		k8s_lua_add_params(L, r, opts_idx, what, verb == K8S_VERB_CREATE ? "CreateOptions" : "UpdateOptions",
+				   NULL);
 	luaL_checktype(L, body_idx, LUA_TTABLE);
 	set_object_body(L, u, r, body_idx, sub);
 	return exec_decode(L, r, a, 1);
@@ -656,7 +653,7 @@ static int res_get_scale(lua_State *L)
 	opt_table(L, 3, "GetScale", "opts");
 	r = start(L, u, K8S_VERB_GET, name, "scale", "GetScale");
 	a = lua_gettop(L);
-	k8s_lua_add_params(L, r, 3, "GetScale");
+	k8s_lua_add_params(L, r, 3, "GetScale", "GetOptions", NULL);
 	return exec_decode(L, r, a, 1);
 }
 
@@ -703,7 +700,7 @@ static int res_get_logs(lua_State *L)
 	if (k8s_resource_request(&r, u->rc, u->res, u->ns, K8S_VERB_GET, name, "log") < 0)
 		return k8s_lua_raise_last(L, "GetLogs");
 	k8s_lua_push_request(L, r); /* a k8s.Request of the binding's own making */
-	k8s_lua_add_params(L, r, 3, "GetLogs");
+	k8s_lua_add_params(L, r, 3, "GetLogs", "PodLogOptions", NULL);
 	return 1;
 }
 

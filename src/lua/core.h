@@ -63,7 +63,15 @@ k8s_rate_limiter **k8s_lua_test_limiter(lua_State *L, int idx);
  * at idx (unchecked). */
 void k8s_lua_push_request(lua_State *L, k8s_request *r);
 k8s_request *k8s_lua_to_request(lua_State *L, int idx);
-int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what);
+/* The options table at idx (or none) as query parameters: each non-empty
+ * value one parameter, a list's values repeated. With type (a v1 options
+ * kind: "ListOptions", "GetOptions", "PodLogOptions", ...), a key that is
+ * no field of it raises, named; keys in skip (NULL-terminated, or NULL) are
+ * the caller's own and left out. */
+int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what, const char *type,
+		       const char *const *skip);
+/* Raise unless key is a field of the v1 options type (what: the method). */
+void k8s_lua_check_option(lua_State *L, const char *type, const char *key, const char *what);
 int k8s_lua_set_body(lua_State *L, k8s_request *r, int idx);
 /* body.c */
 int k8s_lua_push_body(lua_State *L, const char *body, size_t len);

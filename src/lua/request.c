@@ -5,9 +5,11 @@
  * body.c (DoRaw and typed calls), stream.c and watch.c. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "json.h"
 #include "core.h"
 #include "rest_internal.h"
+#include "proto.h"
 
 #define MT_REQUEST "k8s.Request"
 
@@ -149,9 +151,32 @@ static int req_param(lua_State *L)
 	return 1;
 }
 
-/* VersionedParams(opts): every non-empty field becomes a query parameter;
- * list values repeat the parameter. Tables (preconditions) are not allowed. */
-int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what)
+void k8s_lua_check_option(lua_State *L, const char *type, const char *key, const char *what)
+{
+	const char *hint;
+	int known = k8s__pb_options_field(type, key, &hint);
+	if (known < 0)
+		luaL_error(L, "%s: no options type %s", what, type);
+	if (!known && hint)
+		luaL_error(L, "%s: unknown option \"%s\" (%s has no such field; did you mean \"%s\"?)", what, key, type,
+			   hint);
+	if (!known)
+		luaL_error(L, "%s: unknown option \"%s\" (%s has no such field)", what, key, type);
+}
+
+static int skipped(const char *const *skip, const char *k)
+{
+	for (; skip && *skip; skip++)
+		if (strcmp(*skip, k) == 0)
+			return 1;
+	return 0;
+}
+
+/* VersionedParams(opts), and the typed methods' options: every non-empty
+ * field becomes a query parameter; list values repeat the parameter.
+ * Tables (preconditions) are not allowed. */
+int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what, const char *type,
+		       const char *const *skip)
 {
 	char buf[64];
 	if (lua_isnoneornil(L, idx))
@@ -163,6 +188,12 @@ int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what)
 		if (lua_type(L, -2) != LUA_TSTRING)
 			return luaL_error(L, "%s: option keys must be strings", what);
 		k = lua_tostring(L, -2);
+		if (type)
+			k8s_lua_check_option(L, type, k, what);
+		if (skipped(skip, k)) {
+			lua_pop(L, 1);
+			continue;
+		}
 		if (lua_type(L, -1) == LUA_TTABLE) {
 			int n = (int)K8S_LUA_RAWLEN(L, -1), j;
 			for (j = 1; j <= n; j++) {
@@ -191,7 +222,7 @@ int k8s_lua_add_params(lua_State *L, k8s_request *r, int idx, const char *what)
 static int req_versioned_params(lua_State *L)
 {
 	l_request *q = check_request(L, 1);
-	k8s_lua_add_params(L, q->r, 2, "VersionedParams");
+	k8s_lua_add_params(L, q->r, 2, "VersionedParams", NULL, NULL);
 	lua_settop(L, 1);
 	return 1;
 }
