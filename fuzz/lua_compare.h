@@ -1,16 +1,56 @@
-/* Deep comparison of decoded Lua values, shared by fuzz/lua_json.c and
- * fuzz/lua_json_inc.c. The includer defines `static lua_State *L;` first. */
+/* What the Lua fuzz targets (lua_json, lua_json_inc, lua_yaml, lua_proto)
+ * share: their one lua_State with the binding's JSON metatables, the driver
+ * that runs an input under lua_pcall (a raise is a finding) and collects
+ * after it, and the deep comparison of decoded Lua values. */
 #ifndef K8S_FUZZ_LUA_COMPARE_H
 #define K8S_FUZZ_LUA_COMPARE_H
 
 #include <math.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <lauxlib.h>
 #include <lua.h>
 
 #include "compat.h"
 #include "fuzz.h"
 #include "json.h"
+
+/* a full collection every GC_EVERY inputs keeps memory flat */
+#define GC_EVERY 1
+
+static lua_State *L;
+static unsigned long runs;
+
+/* LLVMFuzzerInitialize's part: the state, with the JSON metatables. */
+static inline void lua_fuzz_init(void)
+{
+	L = luaL_newstate();
+	if (!L)
+		abort();
+	k8s_lua_json_init(L);
+}
+
+/* After each input: the stack emptied, the collection. */
+static inline void lua_fuzz_done(void)
+{
+	lua_settop(L, 0);
+	if (++runs % GC_EVERY == 0)
+		lua_gc(L, LUA_GCCOLLECT, 0);
+}
+
+/* One input: run(in) under lua_pcall; a raise is a finding. */
+static inline void lua_fuzz_run(lua_CFunction run, void *in)
+{
+	int rc;
+	lua_settop(L, 0);
+	lua_pushcfunction(L, run);
+	lua_pushlightuserdata(L, in);
+	rc = lua_pcall(L, 1, 0, 0);
+	FUZZ_CHECK(rc == 0, "raised: %s", lua_tostring(L, -1));
+	lua_fuzz_done();
+}
 
 static int is_array(int idx)
 {

@@ -41,11 +41,7 @@
 #include "json.h"
 #include "jsonscan.h"
 
-/* a full collection every GC_EVERY inputs keeps memory flat */
-#define GC_EVERY 1
-
-static lua_State *L;
-static unsigned long runs;
+#include "lua_compare.h"
 
 /* ------------------------------------------------------------ reference */
 
@@ -132,7 +128,6 @@ static void shape(const char *s, size_t len, unsigned *maxdepth, int *lone)
 	*maxdepth = m;
 }
 
-#include "lua_compare.h"
 
 /* Whether the value at idx holds an infinity. */
 static int has_inf(int idx)
@@ -360,10 +355,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	L = luaL_newstate();
-	if (!L)
-		abort();
-	k8s_lua_json_init(L);
+	lua_fuzz_init();
 	for (size_t i = 0; i < sizeof KINDS / sizeof *KINDS; i++)
 		new_trap_mt(KINDS[i]);
 	return 0;
@@ -372,15 +364,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	input in = {(const char *)data, size};
-	int rc;
 
-	lua_settop(L, 0);
-	lua_pushcfunction(L, run);
-	lua_pushlightuserdata(L, &in);
-	rc = lua_pcall(L, 1, 0, 0);
-	FUZZ_CHECK(rc == 0, "raised: %s", lua_tostring(L, -1));
-	lua_settop(L, 0);
-	if (++runs % GC_EVERY == 0)
-		lua_gc(L, LUA_GCCOLLECT, 0);
+	lua_fuzz_run(run, &in);
 	return 0;
 }

@@ -33,19 +33,14 @@
 #include "json.h"
 #include "jsonscan.h"
 
-#define GC_EVERY 1
-
-static lua_State *L;
-static unsigned long runs;
+/* L, the driver and is_array, same: the same text decoded twice compares
+ * strictly (number subtypes and bits) */
+#include "lua_compare.h"
 
 /* piece sizes: k = 0 is plain fuzz_piece (1..256 bytes, 1 without
  * selectors), k = 1 byte by byte, k = 15 the whole text at once */
 static const size_t UNIT[16] = {1, 1, 1, 1, 2, 8, 32, 128, 512, 1, 1, 4, 1024, 4096, 16384, 0};
 static const size_t MAXP[16] = {256, 1, 4, 16, 256, 256, 256, 256, 256, 2, 64, 4, 64, 32, 8, 0};
-
-/* is_array, same: the same text decoded twice compares strictly (number
- * subtypes and bits) */
-#include "lua_compare.h"
 
 /* ------------------------------------------------------------- feeding */
 
@@ -99,10 +94,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	L = luaL_newstate();
-	if (!L)
-		abort();
-	k8s_lua_json_init(L);
+	lua_fuzz_init();
 	return 0;
 }
 
@@ -192,8 +184,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lua_pushlightuserdata(L, &w);
 	rc = lua_pcall(L, 3, 0, 0);
 	FUZZ_CHECK(rc == 0, "raised: %s", lua_tostring(L, -1));
-	lua_settop(L, 0);
-	if (++runs % GC_EVERY == 0)
-		lua_gc(L, LUA_GCCOLLECT, 0);
+	lua_fuzz_done();
 	return 0;
 }

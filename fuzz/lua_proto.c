@@ -37,13 +37,8 @@
 #include "json.h"
 #include "proto.h"
 
-/* a full collection every GC_EVERY inputs keeps memory flat */
-#define GC_EVERY 1
-
-static lua_State *L;
-static unsigned long runs;
-
 #include "lua_compare.h"
+
 
 typedef struct {
 	const char *s;
@@ -164,17 +159,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	L = luaL_newstate();
-	if (!L)
-		abort();
-	k8s_lua_json_init(L);
+	lua_fuzz_init();
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	input in;
-	int rc;
 
 	if (size < 1)
 		return 0;
@@ -184,13 +175,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.piece = 1 + (size_t)(data[0] >> 2) % 16;
 	if (in.piece < in.len / 256)
 		in.piece = in.len / 256;
-	lua_settop(L, 0);
-	lua_pushcfunction(L, run);
-	lua_pushlightuserdata(L, &in);
-	rc = lua_pcall(L, 1, 0, 0);
-	FUZZ_CHECK(rc == 0, "raised: %s", lua_tostring(L, -1));
-	lua_settop(L, 0);
-	if (++runs % GC_EVERY == 0)
-		lua_gc(L, LUA_GCCOLLECT, 0);
+	lua_fuzz_run(run, &in);
 	return 0;
 }

@@ -35,13 +35,8 @@
 #include "json.h"
 #include "yaml.h"
 
-/* a full collection every GC_EVERY inputs keeps memory flat */
-#define GC_EVERY 1
-
-static lua_State *L;
-static unsigned long runs;
-
 #include "lua_compare.h"
+
 
 /* Checks the decoded value at idx: string keys, no holes, no NaN or
  * infinity; the longest key. */
@@ -234,25 +229,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	L = luaL_newstate();
-	if (!L)
-		abort();
-	k8s_lua_json_init(L);
+	lua_fuzz_init();
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	input in = {(const char *)data, size};
-	int rc;
 
-	lua_settop(L, 0);
-	lua_pushcfunction(L, run);
-	lua_pushlightuserdata(L, &in);
-	rc = lua_pcall(L, 1, 0, 0);
-	FUZZ_CHECK(rc == 0, "raised: %s", lua_tostring(L, -1));
-	lua_settop(L, 0);
-	if (++runs % GC_EVERY == 0)
-		lua_gc(L, LUA_GCCOLLECT, 0);
+	lua_fuzz_run(run, &in);
 	return 0;
 }
