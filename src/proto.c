@@ -857,10 +857,12 @@ int k8s__pb_options_field(const char *type, const char *key, const char **hint)
 	if (m < 0)
 		return -1;
 	msg = &k8s__pb_messages[m];
+	for (i = 0; i < msg->count; i++)
+		if (strcmp(k8s__pb_fields[msg->first + i].json, key) == 0)
+			return 1;
+	/* not a field: only now look for the one it differs from in case */
 	for (i = 0; i < msg->count; i++) {
 		const char *json = k8s__pb_fields[msg->first + i].json;
-		if (strcmp(json, key) == 0)
-			return 1;
 		if (*json && strcasecmp(json, key) == 0)
 			*hint = json;
 	}
